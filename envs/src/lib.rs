@@ -1,0 +1,3 @@
+//! # tokengym-envs
+//!
+//! Concrete environments for [`tokengym`].

@@ -1,0 +1,100 @@
+//! `Info`: the auxiliary data returned by `reset` and `step` (Gymnasium's `info` dict).
+
+use crate::space::Value;
+use std::collections::BTreeMap;
+
+/// Statistics of a finished episode, as `RecordEpisodeStatistics` reports them
+/// (Gymnasium's `info["episode"] = {"r", "l", "t"}`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EpisodeStats {
+    /// Undiscounted return (`r`).
+    pub ret: f64,
+    /// Length in steps (`l`).
+    pub len: u64,
+    /// Wall-clock seconds since the episode started (`t`).
+    pub time: f64,
+}
+
+/// One entry of an [`Info`]'s free-form map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InfoValue {
+    /// A flag.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A number.
+    Float(f64),
+    /// Text.
+    Text(String),
+    /// A vector of numbers.
+    Floats(Vec<f64>),
+    /// A space value (e.g. a final observation).
+    Value(Value),
+}
+
+/// Auxiliary information from `reset`/`step`.
+///
+/// An empty `Info` does not allocate, so environments that report nothing pay nothing on the
+/// hot path (an empty `BTreeMap` holds no heap memory). Well-known entries have typed fields;
+/// anything else goes into a sorted map.
+///
+/// ```
+/// use tokengym::{Info, InfoValue};
+/// let mut info = Info::default();
+/// assert!(info.is_empty());
+/// info.insert("lives", InfoValue::Int(3));
+/// assert_eq!(info.get("lives"), Some(&InfoValue::Int(3)));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Info {
+    /// Set on the last step of an episode by `RecordEpisodeStatistics`.
+    pub episode: Option<EpisodeStats>,
+    extra: BTreeMap<String, InfoValue>,
+}
+
+impl Info {
+    /// An empty info (no allocation).
+    pub const fn new() -> Self {
+        Info {
+            episode: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.episode.is_none() && self.extra.is_empty()
+    }
+
+    /// Inserts (or replaces) a free-form entry.
+    pub fn insert(&mut self, key: impl Into<String>, value: InfoValue) {
+        self.extra.insert(key.into(), value);
+    }
+
+    /// Builder form of [`Info::insert`].
+    pub fn with(mut self, key: impl Into<String>, value: InfoValue) -> Self {
+        self.insert(key, value);
+        self
+    }
+
+    /// A free-form entry.
+    pub fn get(&self, key: &str) -> Option<&InfoValue> {
+        self.extra.get(key)
+    }
+
+    /// Removes a free-form entry.
+    pub fn remove(&mut self, key: &str) -> Option<InfoValue> {
+        self.extra.remove(key)
+    }
+
+    /// The free-form entries, sorted by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &InfoValue)> {
+        self.extra.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Clears everything.
+    pub fn clear(&mut self) {
+        self.episode = None;
+        self.extra.clear();
+    }
+}

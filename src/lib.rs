@@ -1,0 +1,41 @@
+//! # tokengym
+//!
+//! Gym-style reinforcement learning in Rust. This core crate holds the vocabulary of the RL loop
+//! and nothing that needs a neural-network library:
+//!
+//! - [`space`]: `Discrete`, `BoxSpace`, `MultiDiscrete`, `MultiBinary`, `TupleSpace`,
+//!   `DictSpace`, `TokenSeq`, and the type-erased `AnySpace` / `Value`;
+//! - [`Env`]: Gymnasium 1.x semantics (`reset(seed)`, `step -> Step { obs, reward, terminated,
+//!   truncated, info }`), rendering to text or pixels;
+//! - [`AnyEnv`]: any environment behind one type, as the registry hands them out.
+//!
+//! Concrete environments live in the `tokengym-envs` crate.
+//!
+//! ```
+//! use tokengym::space::{Discrete, Space};
+//! use tokengym::EnvRng;
+//! use rand::SeedableRng;
+//!
+//! let actions = Discrete::new(2)?;
+//! let mut rng = EnvRng::seed_from_u64(7);
+//! let a = actions.sample(&mut rng);
+//! assert!(actions.contains(&a));
+//! # Ok::<(), tokengym::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod env;
+pub mod erased;
+pub mod error;
+pub mod info;
+pub mod render;
+pub mod seeding;
+pub mod space;
+
+pub use env::{ActOf, Env, ObsOf, Step, Transition};
+pub use erased::{AnyEnv, EnvExt, Erased};
+pub use error::{Error, Result};
+pub use info::{EpisodeStats, Info, InfoValue};
+pub use render::{Frame, RenderMode, RgbFrame};
+pub use seeding::EnvRng;
