@@ -96,6 +96,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// `render` was called before the first `reset` (raised by the `OrderEnforcing` wrapper).
+    #[error(
+        "cannot call render() before reset(): reset the environment first (or disable render order enforcing)"
+    )]
+    RenderNeedsReset,
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
