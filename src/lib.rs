@@ -29,6 +29,7 @@ pub mod env;
 pub mod erased;
 pub mod error;
 pub mod info;
+pub mod registry;
 pub mod render;
 pub mod seeding;
 pub mod space;
