@@ -25,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod env;
 pub mod erased;
 pub mod error;
