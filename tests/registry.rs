@@ -128,10 +128,28 @@ fn duplicate_ids_are_rejected_unless_replaced() {
         EnvSpec::new("Walk-v0").unwrap().with_max_episode_steps(9),
         walk,
     );
-    assert_eq!(old.map(|s| s.max_episode_steps), Some(None));
+    assert_eq!(old.unwrap().map(|s| s.max_episode_steps), Some(None));
     assert_eq!(reg.spec("Walk-v0").unwrap().max_episode_steps, Some(9));
     assert_eq!(reg.unregister("Walk-v0").unwrap().id(), "Walk-v0");
     assert!(!reg.contains("Walk-v0"));
+    // A name is versioned or unversioned, never both (as in Gymnasium).
+    let err = reg
+        .register(EnvSpec::new("Walk").unwrap(), walk)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot register Walk while Walk-v1"),
+        "{err}"
+    );
+    reg.register(EnvSpec::new("Plain").unwrap(), walk).unwrap();
+    assert!(
+        reg.register(EnvSpec::new("Plain-v0").unwrap(), walk)
+            .is_err()
+    );
+    assert!(
+        reg.register(EnvSpec::new("ns/Plain-v0").unwrap(), walk)
+            .is_ok()
+    );
 }
 
 fn unknown(reg: &Registry, id: &str) -> Vec<String> {

@@ -29,7 +29,7 @@ where
 
 /// Registers an environment in the global registry, replacing any under the same id (see
 /// [`Registry::register_or_replace`]).
-pub fn register_or_replace<E, F>(spec: EnvSpec, constructor: F) -> Option<EnvSpec>
+pub fn register_or_replace<E, F>(spec: EnvSpec, constructor: F) -> Result<Option<EnvSpec>>
 where
     E: Env + 'static,
     F: Fn(&Kwargs) -> Result<E> + Send + Sync + 'static,

@@ -191,13 +191,16 @@ impl Registry {
         if self.entries.contains_key(&id) {
             return Err(Error::AlreadyRegistered(id));
         }
-        self.insert(spec, constructor);
-        Ok(())
+        self.insert(spec, constructor).map(|_| ())
     }
 
     /// Registers `constructor` under `spec.id()`, replacing (and returning the spec of) any
     /// environment registered there before.
-    pub fn register_or_replace<E, F>(&mut self, spec: EnvSpec, constructor: F) -> Option<EnvSpec>
+    pub fn register_or_replace<E, F>(
+        &mut self,
+        spec: EnvSpec,
+        constructor: F,
+    ) -> Result<Option<EnvSpec>>
     where
         E: Env + 'static,
         F: Fn(&Kwargs) -> Result<E> + Send + Sync + 'static,
@@ -205,11 +208,31 @@ impl Registry {
         self.insert(spec, constructor)
     }
 
-    fn insert<E, F>(&mut self, mut spec: EnvSpec, constructor: F) -> Option<EnvSpec>
+    /// As in Gymnasium, a name is either unversioned (`Foo`) or versioned (`Foo-v0`, `Foo-v1`,
+    /// ...), never both, so that `make("Foo")` has one meaning.
+    fn check_versioning(&self, spec: &EnvSpec) -> Result<()> {
+        let clash = self.entries.values().map(|e| &e.spec).find(|other| {
+            other.namespace() == spec.namespace()
+                && other.name() == spec.name()
+                && other.version().is_some() != spec.version().is_some()
+        });
+        match clash {
+            None => Ok(()),
+            Some(other) => Err(Error::invalid_argument(format!(
+                "cannot register {} while {} is registered: a name is either versioned or \
+                 unversioned, not both",
+                spec.id(),
+                other.id()
+            ))),
+        }
+    }
+
+    fn insert<E, F>(&mut self, mut spec: EnvSpec, constructor: F) -> Result<Option<EnvSpec>>
     where
         E: Env + 'static,
         F: Fn(&Kwargs) -> Result<E> + Send + Sync + 'static,
     {
+        self.check_versioning(&spec)?;
         if spec.entry_point.is_empty() {
             spec.entry_point = std::any::type_name::<E>().to_string();
         }
@@ -219,9 +242,10 @@ impl Registry {
             kwargs.check_unused()?;
             stack::apply(env, stack)
         });
-        self.entries
+        Ok(self
+            .entries
             .insert(id, Entry { spec, factory })
-            .map(|old| old.spec)
+            .map(|old| old.spec))
     }
 
     /// Removes an environment; returns its spec.
