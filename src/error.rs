@@ -96,6 +96,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An agent (policy) failed while choosing an action.
+    #[error("agent failed: {0}")]
+    Agent(String),
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
