@@ -1,0 +1,360 @@
+//! Pendulum: swing a rigid rod up and hold it upright (Gymnasium's `Pendulum-v1`).
+
+use crate::state::StateVector;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use tokengym::env::unsupported_render_mode;
+use tokengym::render::canvas::Canvas;
+use tokengym::seeding::rng_from_seed;
+use tokengym::space::{BoxSpace, Space};
+use tokengym::{EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+
+/// Bound on the angular velocity, rad/s.
+pub const MAX_SPEED: f64 = 8.0;
+/// Bound on the torque (the action space is `[-MAX_TORQUE, MAX_TORQUE]`).
+pub const MAX_TORQUE: f32 = 2.0;
+/// Integration time of one step, seconds.
+pub const DT: f64 = 0.05;
+/// Mass of the rod, kg.
+pub const MASS: f64 = 1.0;
+/// Length of the rod, metres.
+pub const LENGTH: f64 = 1.0;
+/// Default gravity, m/s².
+pub const DEFAULT_G: f64 = 10.0;
+/// Default bound of the initial angle, rad (`θ ~ U[-π, π]`).
+pub const DEFAULT_X_INIT: f64 = PI;
+/// Default bound of the initial angular velocity, rad/s (`θ̇ ~ U[-1, 1]`).
+pub const DEFAULT_Y_INIT: f64 = 1.0;
+/// Width and height of `rgb_array` frames, pixels.
+pub const SCREEN_DIM: usize = 500;
+/// Playback speed of rendered episodes (Gymnasium's `render_fps`).
+pub const RENDER_FPS: u32 = 30;
+/// Gymnasium's `TimeLimit` for `Pendulum-v1` (applied by the registry, not by this type).
+pub const MAX_EPISODE_STEPS: usize = 200;
+
+const RENDER_MODES: &[RenderMode] = &[RenderMode::Ansi, RenderMode::RgbArray];
+const ROD_COLOUR: [u8; 3] = [204, 77, 77];
+
+/// Options of [`Pendulum`]. Unknown fields are rejected when deserializing.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PendulumConfig {
+    /// Gravity (default 10). Any finite value: 0 gives a free rotor, a negative value turns the
+    /// pendulum upside down (the goal then becomes the stable equilibrium).
+    pub g: f64,
+    /// Initial angle drawn from `[-x_init, x_init]` (Gymnasium's reset option, default `π`).
+    pub x_init: f64,
+    /// Initial angular velocity drawn from `[-y_init, y_init]` (Gymnasium's reset option,
+    /// default 1).
+    pub y_init: f64,
+}
+
+impl Default for PendulumConfig {
+    fn default() -> Self {
+        PendulumConfig {
+            g: DEFAULT_G,
+            x_init: DEFAULT_X_INIT,
+            y_init: DEFAULT_Y_INIT,
+        }
+    }
+}
+
+impl PendulumConfig {
+    /// Checks the options: finite `g`, finite non-negative `x_init` and `y_init`.
+    pub fn validate(&self) -> Result<()> {
+        if !self.g.is_finite() {
+            return Err(Error::invalid_argument(format!(
+                "Pendulum g must be finite, got {}",
+                self.g
+            )));
+        }
+        for (name, v) in [("x_init", self.x_init), ("y_init", self.y_init)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid_argument(format!(
+                    "Pendulum {name} must be finite and >= 0, got {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The inverted pendulum swing-up (Gymnasium's `Pendulum-v1`, bit-identical to Gymnasium 1.4.0
+/// given the same state and actions).
+///
+/// **Dynamics.** The state is `[θ, θ̇]`, with `θ = 0` pointing straight up and `θ` growing
+/// counter-clockwise. A torque `u` gives, with semi-implicit Euler over [`DT`]` = 0.05 s`,
+/// `θ̇' = clip(θ̇ + (3g/(2l) sin θ + 3/(m l²) u) dt, ±8)` and `θ' = θ + θ̇' dt`. The angle is not
+/// wrapped.
+///
+/// **Spaces.** Actions: `[u]`, an `f32` box `[-2, 2]`; values outside it (or NaN) are an error,
+/// whereas Gymnasium silently clips them. Observations: `[cos θ, sin θ, θ̇]` as `f32`, in
+/// `[-1, 1]² × [-8, 8]`.
+///
+/// **Reward.** `-(θn² + 0.1 θ̇² + 0.001 u²)` with `θn` the angle normalized into `[-π, π)`:
+/// between about `-16.27` and `0` (upright, at rest, no torque).
+///
+/// **Start.** `θ` uniform in `[-π, π]`, `θ̇` uniform in `[-1, 1]` (both bounds configurable).
+///
+/// **Episode end.** Never terminates; `Pendulum-v1` gets a 200-step [`MAX_EPISODE_STEPS`]
+/// time limit from the registry.
+///
+/// **Numerics.** As in Gymnasium under NumPy 2's promotion rules, the torque terms are computed
+/// in `f32` (`u**2`, `0.001 * u**2` and `3.0 * u` are float32 because the action is) and only
+/// then added to the `f64` terms. Squares call libm's `pow` as NumPy does, and the angle is
+/// normalized with NumPy's floored remainder. A step whose reward or state is not finite fails
+/// with [`Error::NonFinite`].
+#[derive(Clone, Debug)]
+pub struct Pendulum {
+    config: PendulumConfig,
+    state: [f64; 2],
+    last_u: Option<f32>,
+    has_state: bool,
+    rng: EnvRng,
+    obs_space: BoxSpace<f32, [f32; 3]>,
+    act_space: BoxSpace<f32, [f32; 1]>,
+}
+
+/// `x**2` for a `float64` as NumPy computes it (libm `pow`, kept from being rewritten to `x*x`).
+fn sq(x: f64) -> f64 {
+    x.powf(black_box(2.0))
+}
+
+/// `x**2` for a `float32` as NumPy computes it (libm `powf`).
+fn sq32(x: f32) -> f32 {
+    x.powf(black_box(2.0))
+}
+
+/// NumPy's `a % b` for `float64`: `fmod` shifted to take the sign of `b`.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 {
+        if (b < 0.0) != (m < 0.0) { m + b } else { m }
+    } else {
+        0.0f64.copysign(b)
+    }
+}
+
+/// Gymnasium's `angle_normalize`: `((x + π) mod 2π) - π`.
+fn angle_normalize(x: f64) -> f64 {
+    py_mod(x + PI, 2.0 * PI) - PI
+}
+
+impl Pendulum {
+    /// A pendulum with the default options (`Pendulum-v1`).
+    pub fn new() -> Result<Self> {
+        Self::with_config(PendulumConfig::default())
+    }
+
+    /// A pendulum with the given options; fails with [`Error::InvalidArgument`] for invalid ones.
+    pub fn with_config(config: PendulumConfig) -> Result<Self> {
+        config.validate()?;
+        let high = [1.0, 1.0, MAX_SPEED as f32];
+        Ok(Pendulum {
+            config,
+            state: [0.0; 2],
+            last_u: None,
+            has_state: false,
+            rng: rng_from_seed(None),
+            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![3])?,
+            act_space: BoxSpace::new(vec![-MAX_TORQUE], vec![MAX_TORQUE], vec![1])?,
+        })
+    }
+
+    /// The options this environment was built with.
+    pub fn config(&self) -> &PendulumConfig {
+        &self.config
+    }
+
+    /// The torque of the last step (`None` right after a reset).
+    pub fn last_torque(&self) -> Option<f32> {
+        self.last_u
+    }
+
+    fn observation(&self) -> [f32; 3] {
+        let [th, thdot] = self.state;
+        [th.cos() as f32, th.sin() as f32, thdot as f32]
+    }
+
+    fn render_rgb(&self) -> Frame {
+        let dim = SCREEN_DIM as f64;
+        let scale = dim / (2.2 * 2.0);
+        let c = (SCREEN_DIM / 2) as f64;
+        let half_width = (0.2 * scale / 2.0).trunc();
+        let th = self.state[0];
+        // The rod points along θ + π/2 from the +x axis (y up): straight up for θ = 0.
+        let (dir_x, dir_y) = ((th + PI / 2.0).cos(), (th + PI / 2.0).sin());
+        let end = (c + scale * dir_x, c + scale * dir_y);
+        let (nx, ny) = (-dir_y * 0.1 * scale, dir_x * 0.1 * scale);
+        let mut canvas = Canvas::new(SCREEN_DIM, SCREEN_DIM, [255, 255, 255]).with_y_up(true);
+        let rod = [
+            (c + nx, c + ny),
+            (end.0 + nx, end.1 + ny),
+            (end.0 - nx, end.1 - ny),
+            (c - nx, c - ny),
+        ];
+        canvas.fill_polygon(&rod, ROD_COLOUR);
+        canvas.fill_circle(c, c, half_width, ROD_COLOUR);
+        canvas.fill_circle(end.0.trunc(), end.1.trunc(), half_width, ROD_COLOUR);
+        if let Some(u) = self.last_u {
+            // Gymnasium shows a curved arrow sized by |u|: counter-clockwise for u > 0.
+            let radius = scale * f64::from(u.abs()) / 4.0;
+            let sign = if u > 0.0 { 1.0 } else { -1.0 };
+            let arc = |k: usize| {
+                let a = -PI / 2.0 + sign * (k as f64) * PI / 12.0;
+                (c + radius * a.cos(), c + radius * a.sin())
+            };
+            let mut points = [(0.0, 0.0); 17];
+            for (k, p) in points.iter_mut().enumerate() {
+                *p = arc(k);
+            }
+            let thick = (radius / 6.0).max(1.0);
+            canvas.polyline(&points, thick, [0, 0, 0]);
+            let (tip, prev) = (arc(18), arc(16));
+            let (dx, dy) = (tip.0 - prev.0, tip.1 - prev.1);
+            let head = [
+                (tip.0, tip.1),
+                (prev.0 - dy * 0.6, prev.1 + dx * 0.6),
+                (prev.0 + dy * 0.6, prev.1 - dx * 0.6),
+            ];
+            canvas.fill_polygon(&head, [0, 0, 0]);
+        }
+        canvas.fill_circle(c, c, (0.05 * scale).trunc(), [0, 0, 0]);
+        Frame::Rgb(canvas.into_frame())
+    }
+
+    fn render_ansi(&self) -> Frame {
+        const W: usize = 21;
+        const H: usize = 11;
+        let mut grid = [[b' '; W]; H];
+        let [th, thdot] = self.state;
+        let (dx, dy) = (-th.sin(), th.cos());
+        for i in 0..=16 {
+            let f = i as f64 / 16.0;
+            let col = ((W / 2) as f64 + f * dx * 8.0).round() as usize;
+            let row = ((H / 2) as f64 - f * dy * 4.0).round() as usize;
+            grid[row.min(H - 1)][col.min(W - 1)] = if i == 16 { b'@' } else { b'#' };
+        }
+        grid[H / 2][W / 2] = b'O';
+        let mut text = String::with_capacity((W + 1) * H + 120);
+        for row in &grid {
+            text.push_str(std::str::from_utf8(row).unwrap_or_default().trim_end());
+            text.push('\n');
+        }
+        let torque = match self.last_u {
+            Some(u) => format!("{u:+.4}"),
+            None => "none".to_string(),
+        };
+        let _ = writeln!(
+            text,
+            "theta={th:+.4} (normalized {:+.4}) thetadot={thdot:+.4} torque={torque}",
+            angle_normalize(th)
+        );
+        Frame::Ansi(text)
+    }
+}
+
+impl tokengym::Env for Pendulum {
+    type ObsSpace = BoxSpace<f32, [f32; 3]>;
+    type ActSpace = BoxSpace<f32, [f32; 1]>;
+
+    fn observation_space(&self) -> &Self::ObsSpace {
+        &self.obs_space
+    }
+
+    fn action_space(&self) -> &Self::ActSpace {
+        &self.act_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 3], Info)> {
+        if let Some(seed) = seed {
+            self.rng = EnvRng::seed_from_u64(seed);
+        }
+        let high = [self.config.x_init, self.config.y_init];
+        for (s, h) in self.state.iter_mut().zip(high) {
+            let u: f64 = self.rng.random();
+            *s = -h + (h - -h) * u;
+        }
+        self.last_u = None;
+        self.has_state = true;
+        Ok((self.observation(), Info::new()))
+    }
+
+    fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 3]>> {
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        self.act_space.check_action(action)?;
+        let [th, thdot] = self.state;
+        let (g, m, l, dt) = (self.config.g, MASS, LENGTH, DT);
+        let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
+        // float32 under NumPy 2: 0.001 * u**2 and 3.0 / (m l²) * u.
+        let torque_cost = (0.001f64 as f32) * sq32(u);
+        let costs = sq(angle_normalize(th)) + 0.1 * sq(thdot) + f64::from(torque_cost);
+        let torque_acc = ((3.0 / (m * sq(l))) as f32) * u;
+        let newthdot = thdot + (3.0 * g / (2.0 * l) * th.sin() + f64::from(torque_acc)) * dt;
+        let newthdot = newthdot.clamp(-MAX_SPEED, MAX_SPEED);
+        let newth = th + newthdot * dt;
+        let reward = -costs;
+        if !(reward.is_finite() && newth.is_finite() && newthdot.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "Pendulum step".into(),
+                detail: format!("state {:?}, torque {u} -> reward {reward}", self.state),
+            });
+        }
+        self.state = [newth, newthdot];
+        self.last_u = Some(u);
+        Ok(Step::new(self.observation(), reward, false, false))
+    }
+
+    fn render_modes(&self) -> &[RenderMode] {
+        RENDER_MODES
+    }
+
+    fn render(&self, mode: RenderMode) -> Result<Frame> {
+        if !RENDER_MODES.contains(&mode) {
+            return Err(unsupported_render_mode(mode, RENDER_MODES));
+        }
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        Ok(match mode {
+            RenderMode::Ansi => self.render_ansi(),
+            RenderMode::RgbArray => self.render_rgb(),
+        })
+    }
+
+    fn render_fps(&self) -> u32 {
+        RENDER_FPS
+    }
+}
+
+impl StateVector for Pendulum {
+    /// `[θ, θ̇]` (zeros before the first reset).
+    fn state(&self) -> Vec<f64> {
+        self.state.to_vec()
+    }
+
+    /// Sets `[θ, θ̇]`; both must be finite. Also counts as a reset for
+    /// [`Env::step`](tokengym::Env::step).
+    fn set_state(&mut self, state: &[f64]) -> Result<()> {
+        let s: [f64; 2] = state.try_into().map_err(|_| {
+            Error::InvalidState(format!(
+                "Pendulum state has 2 values [theta, thetadot], got {}",
+                state.len()
+            ))
+        })?;
+        if let Some(i) = s.iter().position(|x| !x.is_finite()) {
+            return Err(Error::InvalidState(format!(
+                "Pendulum state[{i}] is {} (must be finite)",
+                s[i]
+            )));
+        }
+        self.state = s;
+        self.has_state = true;
+        Ok(())
+    }
+}
