@@ -61,36 +61,61 @@ fn fixtures_cover_the_option_variants() {
     assert!(g981, "no episode with g = 9.81");
 }
 
-/// The observation after `set_state` of a fixture's initial state equals Gymnasium's reset
-/// observation (Acrobot's initial state is float32-valued, as Gymnasium stores it).
+/// The observation of each fixture's initial state equals Gymnasium's reset observation, and
+/// Acrobot's initial states are float32-valued (Gymnasium stores them so; our reset does too).
 #[test]
 fn initial_observations_match_gymnasium() {
+    let widen = |obs: &[f32]| obs.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
     for ep in &load("Acrobot-v1").episodes {
         let mut env = Acrobot::with_config(config(ep).unwrap()).unwrap();
         env.set_state(&ep.initial_state).unwrap();
-        // A zero-length replay: the observation of the state itself, via a render-free path.
-        let obs: Vec<f64> = [
-            ep.initial_state[0].cos() as f32,
-            ep.initial_state[0].sin() as f32,
-            ep.initial_state[1].cos() as f32,
-            ep.initial_state[1].sin() as f32,
-            ep.initial_state[2] as f32,
-            ep.initial_state[3] as f32,
-        ]
-        .iter()
-        .map(|&x| x as f64)
-        .collect();
-        assert_eq!(obs, ep.initial_obs, "{}", ep.name);
+        assert_eq!(widen(&env.observation()), ep.initial_obs, "{}", ep.name);
         assert!(
             ep.initial_state.iter().all(|&x| (x as f32) as f64 == x),
             "{}: Gymnasium's Acrobot reset state is float32",
             ep.name
         );
-        // Our own reset also produces float32-valued states in [-0.1, 0.1].
-        env.reset(Some(ep.seed)).unwrap();
+        let (obs, _) = env.reset(Some(ep.seed)).unwrap();
+        assert_eq!(obs, env.observation());
         for x in env.state() {
             assert_eq!((x as f32) as f64, x);
             assert!((-0.1..=0.1).contains(&x));
         }
+    }
+    for ep in &load("Pendulum-v1").episodes {
+        let mut env = Pendulum::with_config(config(ep).unwrap()).unwrap();
+        env.set_state(&ep.initial_state).unwrap();
+        assert_eq!(widen(&env.observation()), ep.initial_obs, "{}", ep.name);
+    }
+}
+
+/// `reset_flat`/`step_flat` (what vector environments call) give the same numbers as the typed
+/// calls.
+#[test]
+fn flat_calls_agree_with_typed_calls() {
+    let mut typed = Pendulum::new().unwrap();
+    let mut flat = Pendulum::new().unwrap();
+    let mut buf = [0.0f32; 3];
+    let (obs, _) = typed.reset(Some(11)).unwrap();
+    flat.reset_flat(Some(11), &mut buf).unwrap();
+    assert_eq!(obs, buf);
+    for a in [0.5f32, -2.0, 1.25] {
+        let s = typed.step(&[a]).unwrap();
+        let t = flat.step_flat(&[a], &mut buf).unwrap();
+        assert_eq!((s.obs, s.reward), (buf, t.reward));
+    }
+    let mut typed = Acrobot::new().unwrap();
+    let mut flat = Acrobot::new().unwrap();
+    let mut buf = [0.0f32; 6];
+    let (obs, _) = typed.reset(Some(11)).unwrap();
+    flat.reset_flat(Some(11), &mut buf).unwrap();
+    assert_eq!(obs, buf);
+    for a in [0, 2, 2, 1] {
+        let s = typed.step(&a).unwrap();
+        let t = flat.step_flat(&a, &mut buf).unwrap();
+        assert_eq!(
+            (s.obs, s.reward, s.terminated),
+            (buf, t.reward, t.terminated)
+        );
     }
 }
