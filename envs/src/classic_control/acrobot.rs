@@ -135,6 +135,22 @@ impl AcrobotConfig {
 /// last bit, so squares here call `pow` too. Angles far outside `[-π, π]` (only reachable
 /// through [`StateVector::set_state`]) are wrapped with a remainder instead of Gymnasium's
 /// endless loop, and a step whose result is not finite fails with [`Error::NonFinite`].
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym_envs::classic_control::{Acrobot, AcrobotConfig, AcrobotDynamics};
+///
+/// let mut env = Acrobot::with_config(AcrobotConfig {
+///     book_or_nips: AcrobotDynamics::Nips,
+///     ..Default::default()
+/// })?;
+/// let (obs, _) = env.reset(Some(0))?;
+/// assert_eq!(obs.len(), 6);
+/// let step = env.step(&2)?; // torque +1
+/// assert_eq!(step.reward, -1.0);
+/// assert!(env.step(&3).is_err()); // outside Discrete(3)
+/// # Ok::<(), tokengym::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Acrobot {
     config: AcrobotConfig,

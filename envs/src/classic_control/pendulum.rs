@@ -107,6 +107,20 @@ impl PendulumConfig {
 /// then added to the `f64` terms. Squares call libm's `pow` as NumPy does, and the angle is
 /// normalized with NumPy's floored remainder. A step whose reward or state is not finite fails
 /// with [`Error::NonFinite`].
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym_envs::StateVector;
+/// use tokengym_envs::classic_control::{Pendulum, PendulumConfig};
+///
+/// let mut env = Pendulum::with_config(PendulumConfig { g: 9.81, ..Default::default() })?;
+/// env.reset(Some(0))?;
+/// env.set_state(&[0.0, 0.0])?; // upright, at rest
+/// let step = env.step(&[0.0])?;
+/// assert_eq!(step.reward, 0.0);
+/// assert!(env.step(&[2.5]).is_err()); // outside [-2, 2]
+/// # Ok::<(), tokengym::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pendulum {
     config: PendulumConfig,
