@@ -37,3 +37,69 @@ fn fixtures_are_well_formed() {
         }
     }
 }
+
+#[test]
+fn cartpole_matches_gymnasium() {
+    use tokengym_envs::classic_control::CartPole;
+    common::assert_replays(
+        "CartPole-v1",
+        |ep| Ok(CartPole::with_config(common::config(ep)?)),
+        common::discrete_action,
+    );
+}
+
+#[test]
+fn mountain_car_matches_gymnasium() {
+    use tokengym_envs::classic_control::MountainCar;
+    common::assert_replays(
+        "MountainCar-v0",
+        |ep| MountainCar::with_config(common::config(ep)?),
+        common::discrete_action,
+    );
+}
+
+#[test]
+fn continuous_mountain_car_matches_gymnasium() {
+    use tokengym_envs::classic_control::ContinuousMountainCar;
+    common::assert_replays(
+        "MountainCarContinuous-v0",
+        |ep| ContinuousMountainCar::with_config(common::config(ep)?),
+        common::box_action::<1>,
+    );
+}
+
+/// The harness itself notices a one-ulp difference, a wrong reward, a wrong flag and a wrong
+/// state, and reports the step where it happened.
+#[test]
+fn harness_detects_single_differences() {
+    use tokengym_envs::classic_control::CartPole;
+    let make = |ep: &common::Episode| Ok(CartPole::with_config(common::config(ep)?));
+    let replay = |f: &common::Fixture| common::replay(f, make, common::discrete_action);
+    assert!(replay(&load("CartPole-v1")).is_ok());
+
+    let mut f = load("CartPole-v1");
+    let x = f.episodes[0].steps[3].obs[1] as f32;
+    f.episodes[0].steps[3].obs[1] = f32::from_bits(x.to_bits() + 1) as f64;
+    let m = replay(&f).unwrap_err();
+    assert_eq!((m.episode.as_str(), m.step), ("random_seed0", Some(3)));
+    assert!(m.to_string().contains("obs[1]"), "{m}");
+
+    let mut f = load("CartPole-v1");
+    f.episodes[1].steps[5].reward = 0.0;
+    assert!(replay(&f).unwrap_err().to_string().contains("reward"));
+
+    let mut f = load("CartPole-v1");
+    f.episodes[2].steps[0].terminated = true;
+    assert!(replay(&f).unwrap_err().to_string().contains("terminated"));
+
+    let mut f = load("CartPole-v1");
+    let s = &mut f.episodes[2].steps[7].state[3];
+    *s = f64::from_bits(s.to_bits() + 1);
+    let m = replay(&f).unwrap_err();
+    assert_eq!(m.step, Some(7));
+    assert!(m.to_string().contains("state[3]"), "{m}");
+
+    let mut f = load("CartPole-v1");
+    f.max_episode_steps = 5;
+    assert!(replay(&f).unwrap_err().to_string().contains("truncated"));
+}

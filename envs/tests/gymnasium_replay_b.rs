@@ -93,8 +93,8 @@ fn initial_observations_match_gymnasium() {
 /// calls.
 #[test]
 fn flat_calls_agree_with_typed_calls() {
-    let mut typed = Pendulum::new().unwrap();
-    let mut flat = Pendulum::new().unwrap();
+    let mut typed = Pendulum::new();
+    let mut flat = Pendulum::new();
     let mut buf = [0.0f32; 3];
     let (obs, _) = typed.reset(Some(11)).unwrap();
     flat.reset_flat(Some(11), &mut buf).unwrap();
@@ -104,8 +104,8 @@ fn flat_calls_agree_with_typed_calls() {
         let t = flat.step_flat(&[a], &mut buf).unwrap();
         assert_eq!((s.obs, s.reward), (buf, t.reward));
     }
-    let mut typed = Acrobot::new().unwrap();
-    let mut flat = Acrobot::new().unwrap();
+    let mut typed = Acrobot::new();
+    let mut flat = Acrobot::new();
     let mut buf = [0.0f32; 6];
     let (obs, _) = typed.reset(Some(11)).unwrap();
     flat.reset_flat(Some(11), &mut buf).unwrap();

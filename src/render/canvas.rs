@@ -354,4 +354,26 @@ mod tests {
         c.fill(INK);
         assert_eq!(inked(&c).len(), 100);
     }
+
+    proptest::proptest! {
+        /// Any triangle, however placed, paints only pixels whose centres lie in its bounding
+        /// box, and never panics.
+        #[test]
+        fn polygons_stay_in_their_bounding_box(
+            pts in proptest::collection::vec((-20.0f64..60.0, -20.0f64..60.0), 3..8),
+            y_up in proptest::bool::ANY,
+        ) {
+            let mut c = Canvas::new(40, 30, BG).with_y_up(y_up);
+            c.fill_polygon(&pts, INK);
+            let dev = |y: f64| if y_up { 30.0 - y } else { y };
+            let xmin = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let xmax = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let ymin = pts.iter().map(|p| dev(p.1)).fold(f64::INFINITY, f64::min);
+            let ymax = pts.iter().map(|p| dev(p.1)).fold(f64::NEG_INFINITY, f64::max);
+            for (x, y) in inked(&c) {
+                let (cx, cy) = (x as f64 + 0.5, y as f64 + 0.5);
+                proptest::prop_assert!(cx >= xmin && cx <= xmax && cy >= ymin && cy <= ymax);
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Acrobot: swing the tip of a two-link arm above a bar (Gymnasium's `Acrobot-v1`).
 
+use super::{check_state, uniform};
 use crate::state::StateVector;
-use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -233,25 +233,35 @@ fn rk4(y0: &[f64; 5], dynamics: AcrobotDynamics) -> [f64; 4] {
     std::array::from_fn(|i| y0[i] + h * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
 }
 
+impl Default for Acrobot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Acrobot {
     /// An acrobot with the default options (`Acrobot-v1`).
-    pub fn new() -> Result<Self> {
-        Self::with_config(AcrobotConfig::default())
+    pub fn new() -> Self {
+        Self::build(AcrobotConfig::default())
     }
 
     /// An acrobot with the given options; fails with [`Error::InvalidArgument`] for invalid ones.
     pub fn with_config(config: AcrobotConfig) -> Result<Self> {
         config.validate()?;
+        Ok(Self::build(config))
+    }
+
+    fn build(config: AcrobotConfig) -> Self {
         let high = [1.0, 1.0, 1.0, 1.0, MAX_VEL_1 as f32, MAX_VEL_2 as f32];
-        let obs_space = BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![6])?;
-        Ok(Acrobot {
+        Acrobot {
             config,
             state: [0.0; 4],
             has_state: false,
             rng: rng_from_seed(None),
-            obs_space,
-            act_space: Discrete::new(3)?,
-        })
+            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![6])
+                .expect("Acrobot's constant observation bounds are valid"),
+            act_space: Discrete::new(3).expect("Discrete(3) is valid"),
+        }
     }
 
     /// The options this environment was built with.
@@ -377,14 +387,13 @@ impl tokengym::Env for Acrobot {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 6], Info)> {
-        if let Some(seed) = seed {
-            self.rng = EnvRng::seed_from_u64(seed);
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
         }
         let (low, high) = (self.config.reset_low, self.config.reset_high);
         for s in &mut self.state {
-            let u: f64 = self.rng.random();
             // Gymnasium draws float64 values and stores them as float32.
-            *s = (low + (high - low) * u) as f32 as f64;
+            *s = uniform(&mut self.rng, low, high) as f32 as f64;
         }
         self.has_state = true;
         Ok((self.observation(), Info::new()))
@@ -404,8 +413,7 @@ impl tokengym::Env for Acrobot {
         let mut torque = AVAIL_TORQUE[index];
         let noise = self.config.torque_noise_max;
         if noise > 0.0 {
-            let u: f64 = self.rng.random();
-            torque += -noise + (noise - -noise) * u;
+            torque += uniform(&mut self.rng, -noise, noise);
         }
         let [t1, t2, v1, v2] = self.state;
         let mut ns = rk4(&[t1, t2, v1, v2, torque], self.config.book_or_nips);
@@ -448,27 +456,19 @@ impl tokengym::Env for Acrobot {
 }
 
 impl StateVector for Acrobot {
-    /// `[θ1, θ2, θ̇1, θ̇2]` (zeros before the first reset).
+    /// `[θ1, θ2, θ̇1, θ̇2]` (empty before the first reset).
     fn state(&self) -> Vec<f64> {
-        self.state.to_vec()
+        if self.has_state {
+            self.state.to_vec()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Sets `[θ1, θ2, θ̇1, θ̇2]`; every value must be finite. Also counts as a reset for
     /// [`Env::step`](tokengym::Env::step).
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        let s: [f64; 4] = state.try_into().map_err(|_| {
-            Error::InvalidState(format!(
-                "Acrobot state has 4 values [theta1, theta2, dtheta1, dtheta2], got {}",
-                state.len()
-            ))
-        })?;
-        if let Some(i) = s.iter().position(|x| !x.is_finite()) {
-            return Err(Error::InvalidState(format!(
-                "Acrobot state[{i}] is {} (must be finite)",
-                s[i]
-            )));
-        }
-        self.state = s;
+        self.state = check_state::<4>("Acrobot", state)?;
         self.has_state = true;
         Ok(())
     }
@@ -480,7 +480,7 @@ mod tests {
     use tokengym::Env;
 
     fn ready() -> Acrobot {
-        let mut env = Acrobot::new().unwrap();
+        let mut env = Acrobot::new();
         env.reset(Some(0)).unwrap();
         env
     }
@@ -503,7 +503,8 @@ mod tests {
 
     #[test]
     fn step_and_render_need_a_state() {
-        let mut env = Acrobot::new().unwrap();
+        let mut env = Acrobot::new();
+        assert!(env.state().is_empty());
         assert!(matches!(env.step(&1), Err(Error::ResetNeeded)));
         assert!(matches!(
             env.render(RenderMode::Ansi),
@@ -536,8 +537,8 @@ mod tests {
 
     #[test]
     fn reset_is_seeded_float32_and_bounded() {
-        let mut a = Acrobot::new().unwrap();
-        let mut b = Acrobot::new().unwrap();
+        let mut a = Acrobot::new();
+        let mut b = Acrobot::new();
         let (oa, _) = a.reset(Some(42)).unwrap();
         let (ob, _) = b.reset(Some(42)).unwrap();
         assert_eq!(oa, ob);

@@ -1,7 +1,7 @@
 //! Pendulum: swing a rigid rod up and hold it upright (Gymnasium's `Pendulum-v1`).
 
+use super::{check_state, uniform};
 use crate::state::StateVector;
-use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -157,25 +157,37 @@ fn angle_normalize(x: f64) -> f64 {
     py_mod(x + PI, 2.0 * PI) - PI
 }
 
+impl Default for Pendulum {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pendulum {
     /// A pendulum with the default options (`Pendulum-v1`).
-    pub fn new() -> Result<Self> {
-        Self::with_config(PendulumConfig::default())
+    pub fn new() -> Self {
+        Self::build(PendulumConfig::default())
     }
 
     /// A pendulum with the given options; fails with [`Error::InvalidArgument`] for invalid ones.
     pub fn with_config(config: PendulumConfig) -> Result<Self> {
         config.validate()?;
+        Ok(Self::build(config))
+    }
+
+    fn build(config: PendulumConfig) -> Self {
         let high = [1.0, 1.0, MAX_SPEED as f32];
-        Ok(Pendulum {
+        Pendulum {
             config,
             state: [0.0; 2],
             last_u: None,
             has_state: false,
             rng: rng_from_seed(None),
-            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![3])?,
-            act_space: BoxSpace::new(vec![-MAX_TORQUE], vec![MAX_TORQUE], vec![1])?,
-        })
+            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![3])
+                .expect("Pendulum's constant observation bounds are valid"),
+            act_space: BoxSpace::new(vec![-MAX_TORQUE], vec![MAX_TORQUE], vec![1])
+                .expect("Pendulum's constant torque bounds are valid"),
+        }
     }
 
     /// The options this environment was built with.
@@ -285,13 +297,12 @@ impl tokengym::Env for Pendulum {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 3], Info)> {
-        if let Some(seed) = seed {
-            self.rng = EnvRng::seed_from_u64(seed);
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
         }
         let high = [self.config.x_init, self.config.y_init];
         for (s, h) in self.state.iter_mut().zip(high) {
-            let u: f64 = self.rng.random();
-            *s = -h + (h - -h) * u;
+            *s = uniform(&mut self.rng, -h, h);
         }
         self.last_u = None;
         self.has_state = true;
@@ -348,27 +359,19 @@ impl tokengym::Env for Pendulum {
 }
 
 impl StateVector for Pendulum {
-    /// `[θ, θ̇]` (zeros before the first reset).
+    /// `[θ, θ̇]` (empty before the first reset).
     fn state(&self) -> Vec<f64> {
-        self.state.to_vec()
+        if self.has_state {
+            self.state.to_vec()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Sets `[θ, θ̇]`; both must be finite. Also counts as a reset for
     /// [`Env::step`](tokengym::Env::step).
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        let s: [f64; 2] = state.try_into().map_err(|_| {
-            Error::InvalidState(format!(
-                "Pendulum state has 2 values [theta, thetadot], got {}",
-                state.len()
-            ))
-        })?;
-        if let Some(i) = s.iter().position(|x| !x.is_finite()) {
-            return Err(Error::InvalidState(format!(
-                "Pendulum state[{i}] is {} (must be finite)",
-                s[i]
-            )));
-        }
-        self.state = s;
+        self.state = check_state::<2>("Pendulum", state)?;
         self.has_state = true;
         Ok(())
     }
@@ -380,7 +383,7 @@ mod tests {
     use tokengym::Env;
 
     fn ready() -> Pendulum {
-        let mut env = Pendulum::new().unwrap();
+        let mut env = Pendulum::new();
         env.reset(Some(0)).unwrap();
         env
     }
@@ -405,7 +408,8 @@ mod tests {
 
     #[test]
     fn step_and_render_need_a_state() {
-        let mut env = Pendulum::new().unwrap();
+        let mut env = Pendulum::new();
+        assert!(env.state().is_empty());
         assert!(matches!(env.step(&[0.0]), Err(Error::ResetNeeded)));
         assert!(matches!(
             env.render(RenderMode::RgbArray),
@@ -435,8 +439,8 @@ mod tests {
 
     #[test]
     fn reset_is_seeded_and_bounded() {
-        let mut a = Pendulum::new().unwrap();
-        let mut b = Pendulum::new().unwrap();
+        let mut a = Pendulum::new();
+        let mut b = Pendulum::new();
         assert_eq!(a.reset(Some(5)).unwrap().0, b.reset(Some(5)).unwrap().0);
         assert_eq!(a.state(), b.state());
         let first = a.state();
