@@ -119,3 +119,54 @@ fn flat_calls_agree_with_typed_calls() {
         );
     }
 }
+
+mod robustness {
+    use proptest::prelude::*;
+    use tokengym::{Env, Error};
+    use tokengym_envs::StateVector;
+    use tokengym_envs::classic_control::{Acrobot, Pendulum};
+
+    fn finite() -> impl Strategy<Value = f64> {
+        prop_oneof![-10.0..10.0f64, -1e300..1e300f64, Just(0.0), Just(f64::MAX)]
+    }
+
+    proptest! {
+        /// From any finite state, any action either steps to a finite observation inside the
+        /// angle/velocity bounds or is refused with an error: no panic, no endless wrap loop.
+        #[test]
+        fn acrobot_never_panics(state in prop::array::uniform4(finite()), action in any::<i64>()) {
+            let mut env = Acrobot::new();
+            env.set_state(&state).unwrap();
+            match env.step(&action) {
+                Ok(step) => {
+                    prop_assert!((0..3).contains(&action));
+                    prop_assert!(step.obs.iter().all(|x| x.is_finite()));
+                    let s = env.state();
+                    prop_assert!(s[0].abs() <= std::f64::consts::PI);
+                    prop_assert!(s[1].abs() <= std::f64::consts::PI);
+                }
+                Err(Error::InvalidAction { .. }) => prop_assert!(!(0..3).contains(&action)),
+                Err(Error::NonFinite { .. }) => prop_assert_eq!(env.state(), state.to_vec()),
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+
+        /// Same for the pendulum, with arbitrary `f32` torques (NaN and infinities included).
+        #[test]
+        fn pendulum_never_panics(state in prop::array::uniform2(finite()), u in any::<f32>()) {
+            let mut env = Pendulum::new();
+            env.set_state(&state).unwrap();
+            let valid = (-2.0..=2.0).contains(&u);
+            match env.step(&[u]) {
+                Ok(step) => {
+                    prop_assert!(valid);
+                    prop_assert!(step.reward.is_finite() && step.reward <= 0.0);
+                    prop_assert!(env.state()[1].abs() <= 8.0);
+                }
+                Err(Error::InvalidAction { .. }) => prop_assert!(!valid),
+                Err(Error::NonFinite { .. }) => prop_assert_eq!(env.state(), state.to_vec()),
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+}
