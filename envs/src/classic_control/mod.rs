@@ -11,21 +11,28 @@
 //! | [`CartPole`] | `CartPole-v1` | `Box(4)` f32 | `Discrete(2)` |
 //! | [`MountainCar`] | `MountainCar-v0` | `Box(2)` f32 | `Discrete(3)` |
 //! | [`ContinuousMountainCar`] | `MountainCarContinuous-v0` | `Box(2)` f32 | `Box(1)` f32 |
+//! | [`Acrobot`] | `Acrobot-v1` | `Box(6)` f32 | `Discrete(3)` |
+//! | [`Pendulum`] | `Pendulum-v1` | `Box(3)` f32 | `Box(1)` f32 |
 //!
 //! Every environment exposes its state in Gymnasium's `env.unwrapped.state` order through
 //! [`StateVector`](crate::StateVector), and renders as text ([`RenderMode::Ansi`]) or as a
-//! 600x400 picture ([`RenderMode::RgbArray`]).
+//! picture ([`RenderMode::RgbArray`]; 600x400, or 500x500 for Acrobot and Pendulum, as in
+//! Gymnasium).
 //!
 //! [`RenderMode::Ansi`]: tokengym::RenderMode::Ansi
 //! [`RenderMode::RgbArray`]: tokengym::RenderMode::RgbArray
 
+pub mod acrobot;
 pub mod cartpole;
 pub mod continuous_mountain_car;
 pub mod mountain_car;
+pub mod pendulum;
 
+pub use acrobot::{Acrobot, AcrobotConfig, AcrobotDynamics};
 pub use cartpole::{CartPole, CartPoleConfig};
 pub use continuous_mountain_car::{ContinuousMountainCar, ContinuousMountainCarConfig};
 pub use mountain_car::{MountainCar, MountainCarConfig};
+pub use pendulum::{Pendulum, PendulumConfig};
 
 use rand::RngExt;
 use tokengym::{EnvRng, Error, Result};
