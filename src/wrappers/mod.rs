@@ -9,19 +9,36 @@
 //!
 //! [`WrapperExt`] adds builder methods for all of them to every environment.
 
+mod autoreset;
+mod clip_action;
+mod frame_stack;
+mod normalize_observation;
+mod normalize_reward;
 mod order_enforcing;
 mod passive_env_checker;
+mod record_episode_statistics;
+mod rescale_action;
 mod time_limit;
+mod transform;
 
 #[cfg(test)]
 pub(crate) mod test_envs;
 
+pub use autoreset::Autoreset;
+pub use clip_action::ClipAction;
+pub use frame_stack::{FramePadding, FrameStack};
+pub use normalize_observation::{NORMALIZE_EPSILON, NormalizeObservation};
+pub use normalize_reward::{NORMALIZE_REWARD_GAMMA, NormalizeReward};
 pub use order_enforcing::OrderEnforcing;
 pub use passive_env_checker::PassiveEnvChecker;
+pub use record_episode_statistics::{DEFAULT_STATS_BUFFER, RecordEpisodeStatistics};
+pub use rescale_action::RescaleAction;
 pub use time_limit::TimeLimit;
+pub use transform::{TransformObservation, TransformReward};
 
-use crate::env::Env;
+use crate::env::{Env, ObsOf};
 use crate::error::Result;
+use crate::space::{BoxElement, BoxSpace, BoxStorage, Space};
 
 /// Builder methods that wrap an environment: `env.time_limit(500)?.order_enforcing()`.
 pub trait WrapperExt: Env + Sized {
@@ -38,6 +55,72 @@ pub trait WrapperExt: Env + Sized {
     /// Wraps in [`PassiveEnvChecker`].
     fn passive_env_checker(self) -> PassiveEnvChecker<Self> {
         PassiveEnvChecker::new(self)
+    }
+
+    /// Wraps in [`RecordEpisodeStatistics`] (queues of the last 100 episodes).
+    fn record_episode_statistics(self) -> RecordEpisodeStatistics<Self> {
+        RecordEpisodeStatistics::new(self)
+    }
+
+    /// Wraps in [`NormalizeObservation`] (epsilon 1e-8); needs `f32` box observations.
+    fn normalize_observation<V>(self) -> Result<NormalizeObservation<Self>>
+    where
+        Self: Env<ObsSpace = BoxSpace<f32, V>>,
+        V: BoxStorage<f32>,
+    {
+        NormalizeObservation::new(self)
+    }
+
+    /// Wraps in [`NormalizeReward`] with discount `gamma` (epsilon 1e-8).
+    fn normalize_reward(self, gamma: f64) -> Result<NormalizeReward<Self>> {
+        NormalizeReward::with_params(self, gamma, NORMALIZE_EPSILON)
+    }
+
+    /// Wraps in [`ClipAction`]; needs box actions.
+    fn clip_action<T, V>(self) -> Result<ClipAction<Self>>
+    where
+        Self: Env<ActSpace = BoxSpace<T, V>>,
+        T: BoxElement,
+        V: BoxStorage<T>,
+    {
+        ClipAction::new(self)
+    }
+
+    /// Wraps in [`RescaleAction`] from `[min_action, max_action]`; needs bounded box actions.
+    fn rescale_action<T, V>(self, min_action: T, max_action: T) -> Result<RescaleAction<Self>>
+    where
+        Self: Env<ActSpace = BoxSpace<T, V>>,
+        T: BoxElement,
+        V: BoxStorage<T>,
+    {
+        RescaleAction::new(self, min_action, max_action)
+    }
+
+    /// Wraps in [`TransformObservation`], mapping observations with `f` into `obs_space`.
+    fn transform_observation<F, S>(self, f: F, obs_space: S) -> TransformObservation<Self, F, S>
+    where
+        S: Space,
+        F: FnMut(ObsOf<Self>) -> S::Value + Send,
+    {
+        TransformObservation::new(self, f, obs_space)
+    }
+
+    /// Wraps in [`TransformReward`], mapping rewards with `f`.
+    fn transform_reward<F>(self, f: F) -> TransformReward<Self, F>
+    where
+        F: FnMut(f64) -> f64 + Send,
+    {
+        TransformReward::new(self, f)
+    }
+
+    /// Wraps in [`FrameStack`] of `stack_size` observations with zero padding.
+    fn frame_stack(self, stack_size: usize) -> Result<FrameStack<Self>> {
+        FrameStack::new(self, stack_size)
+    }
+
+    /// Wraps in [`Autoreset`].
+    fn autoreset(self) -> Autoreset<Self> {
+        Autoreset::new(self)
     }
 }
 
