@@ -17,6 +17,7 @@ mod normalize_reward;
 mod order_enforcing;
 mod passive_env_checker;
 mod record_episode_statistics;
+mod record_video;
 mod rescale_action;
 mod time_limit;
 mod transform;
@@ -32,6 +33,7 @@ pub use normalize_reward::{NORMALIZE_REWARD_GAMMA, NormalizeReward};
 pub use order_enforcing::OrderEnforcing;
 pub use passive_env_checker::PassiveEnvChecker;
 pub use record_episode_statistics::{DEFAULT_STATS_BUFFER, RecordEpisodeStatistics};
+pub use record_video::{DEFAULT_GIF_SPEED, DEFAULT_VIDEO_PREFIX, EpisodeTrigger, RecordVideo};
 pub use rescale_action::RescaleAction;
 pub use time_limit::TimeLimit;
 pub use transform::{TransformObservation, TransformReward};
@@ -116,6 +118,11 @@ pub trait WrapperExt: Env + Sized {
     /// Wraps in [`FrameStack`] of `stack_size` observations with zero padding.
     fn frame_stack(self, stack_size: usize) -> Result<FrameStack<Self>> {
         FrameStack::new(self, stack_size)
+    }
+
+    /// Wraps in [`RecordVideo`], recording every episode as a GIF into `folder`.
+    fn record_video(self, folder: impl Into<std::path::PathBuf>) -> Result<RecordVideo<Self>> {
+        RecordVideo::new(self, folder)
     }
 
     /// Wraps in [`Autoreset`].
