@@ -8,6 +8,9 @@
 //! - [`Env`]: Gymnasium 1.x semantics (`reset(seed)`, `step -> Step { obs, reward, terminated,
 //!   truncated, info }`), rendering to text or pixels;
 //! - [`AnyEnv`]: any environment behind one type, as the registry hands them out.
+//! - [`wrappers`]: Gymnasium's wrappers (`TimeLimit`, `OrderEnforcing`, `NormalizeObservation`,
+//!   `RecordVideo`, ...) with builder methods from [`WrapperExt`];
+//! - [`RunningMeanStd`]: mergeable, serializable running statistics for normalization.
 //!
 //! Concrete environments live in the `tokengym-envs` crate.
 //!
@@ -42,3 +45,4 @@ pub use info::{EpisodeStats, Info, InfoValue};
 pub use render::{Frame, RenderMode, RgbFrame};
 pub use running_stats::RunningMeanStd;
 pub use seeding::EnvRng;
+pub use wrappers::WrapperExt;

@@ -8,6 +8,51 @@
 //! no allocation to the vector-env hot path.
 //!
 //! [`WrapperExt`] adds builder methods for all of them to every environment.
+//!
+//! ```
+//! use tokengym::space::{BoxSpace, Space};
+//! use tokengym::wrappers::WrapperExt;
+//! use tokengym::{Env, Info, Result, Step};
+//!
+//! /// Moves by the action each step; never ends by itself.
+//! struct Drift { x: f32, obs: BoxSpace<f32, [f32; 1]>, act: BoxSpace<f32, [f32; 1]> }
+//! impl Env for Drift {
+//!     type ObsSpace = BoxSpace<f32, [f32; 1]>;
+//!     type ActSpace = BoxSpace<f32, [f32; 1]>;
+//!     fn observation_space(&self) -> &Self::ObsSpace { &self.obs }
+//!     fn action_space(&self) -> &Self::ActSpace { &self.act }
+//!     fn reset(&mut self, _seed: Option<u64>) -> Result<([f32; 1], Info)> {
+//!         self.x = 0.0;
+//!         Ok(([self.x], Info::new()))
+//!     }
+//!     fn step(&mut self, a: &[f32; 1]) -> Result<Step<[f32; 1]>> {
+//!         self.act.check_action(a)?;
+//!         self.x += a[0];
+//!         Ok(Step::new([self.x], -self.x.abs() as f64, false, false))
+//!     }
+//! }
+//!
+//! let drift = Drift {
+//!     x: 0.0,
+//!     obs: BoxSpace::uniform(f32::NEG_INFINITY, f32::INFINITY, vec![1])?,
+//!     act: BoxSpace::uniform(-1.0, 1.0, vec![1])?,
+//! };
+//! let mut env = drift
+//!     .clip_action()?            // any finite action is accepted and clipped to [-1, 1]
+//!     .time_limit(3)?            // episodes end after 3 steps
+//!     .record_episode_statistics()
+//!     .order_enforcing();
+//! assert!(env.step(&[0.5]).is_err()); // no step before reset
+//! env.reset(Some(0))?;
+//! env.step(&[5.0])?;
+//! env.step(&[0.5])?;
+//! let last = env.step(&[0.5])?;
+//! assert!(last.truncated);
+//! assert_eq!(last.obs, [2.0]);
+//! let stats = last.info.episode.expect("statistics on the last step");
+//! assert_eq!((stats.ret, stats.len), (-4.5, 3));
+//! # Ok::<(), tokengym::Error>(())
+//! ```
 
 mod autoreset;
 mod clip_action;
