@@ -8,6 +8,9 @@
 //! - [`Env`]: Gymnasium 1.x semantics (`reset(seed)`, `step -> Step { obs, reward, terminated,
 //!   truncated, info }`), rendering to text or pixels;
 //! - [`AnyEnv`]: any environment behind one type, as the registry hands them out.
+//! - [`wrappers`]: Gymnasium's wrappers (`TimeLimit`, `OrderEnforcing`, `NormalizeObservation`,
+//!   `RecordVideo`, ...) with builder methods from [`WrapperExt`];
+//! - [`RunningMeanStd`]: mergeable, serializable running statistics for normalization.
 //!
 //! Concrete environments live in the `tokengym-envs` crate.
 //!
@@ -31,8 +34,10 @@ pub mod error;
 pub mod info;
 pub mod policy;
 pub mod render;
+pub mod running_stats;
 pub mod seeding;
 pub mod space;
+pub mod wrappers;
 
 pub use env::{ActOf, Env, ObsOf, Step, Transition};
 pub use erased::{AnyEnv, EnvExt, Erased};
@@ -40,4 +45,6 @@ pub use error::{Error, Result};
 pub use info::{EpisodeStats, Info, InfoValue};
 pub use policy::{Agent, Callback, Policy};
 pub use render::{Frame, RenderMode, RgbFrame};
+pub use running_stats::RunningMeanStd;
 pub use seeding::EnvRng;
+pub use wrappers::WrapperExt;
