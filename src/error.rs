@@ -96,6 +96,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An agent (policy) failed while choosing an action.
+    #[error("agent failed: {0}")]
+    Agent(String),
     /// `render` was called before the first `reset` (raised by the `OrderEnforcing` wrapper).
     #[error(
         "cannot call render() before reset(): reset the environment first (or disable render order enforcing)"

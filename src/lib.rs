@@ -8,6 +8,12 @@
 //! - [`Env`]: Gymnasium 1.x semantics (`reset(seed)`, `step -> Step { obs, reward, terminated,
 //!   truncated, info }`), rendering to text or pixels;
 //! - [`AnyEnv`]: any environment behind one type, as the registry hands them out.
+//! - [`wrappers`]: Gymnasium's wrappers (`TimeLimit`, `OrderEnforcing`, `NormalizeObservation`,
+//!   `RecordVideo`, ...) with builder methods from [`WrapperExt`];
+//! - [`RunningMeanStd`]: mergeable, serializable running statistics for normalization;
+//! - [`registry`]: `register` / `make` environments by id (`make("CartPole-v1")`), with
+//!   Gymnasium's default wrapper stack;
+//! - [`checker`]: [`check_env`], Gymnasium's environment checker.
 //!
 //! Concrete environments live in the `tokengym-envs` crate.
 //!
@@ -30,15 +36,22 @@ pub mod env;
 pub mod erased;
 pub mod error;
 pub mod info;
+pub mod policy;
 pub mod registry;
 pub mod render;
+pub mod running_stats;
 pub mod seeding;
 pub mod space;
 pub mod wrappers;
 
+pub use checker::check_env;
 pub use env::{ActOf, Env, ObsOf, Step, Transition};
 pub use erased::{AnyEnv, EnvExt, Erased};
 pub use error::{Error, Result};
 pub use info::{EpisodeStats, Info, InfoValue};
+pub use policy::{Agent, Callback, Policy};
+pub use registry::{EnvSpec, Kwargs, MakeOptions, make, make_with, register};
 pub use render::{Frame, RenderMode, RgbFrame};
+pub use running_stats::RunningMeanStd;
 pub use seeding::EnvRng;
+pub use wrappers::WrapperExt;

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod classic_control;
 pub mod state;
 
 pub use state::StateVector;

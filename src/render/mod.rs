@@ -1,5 +1,7 @@
 //! Rendering: modes and frames.
 
+pub mod canvas;
+
 use crate::error::{Error, Result};
 use std::fmt;
 use std::str::FromStr;

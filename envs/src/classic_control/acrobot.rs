@@ -1,0 +1,685 @@
+//! Acrobot: swing the tip of a two-link arm above a bar (Gymnasium's `Acrobot-v1`).
+
+use super::{check_state, uniform};
+use crate::state::StateVector;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use tokengym::env::unsupported_render_mode;
+use tokengym::render::canvas::Canvas;
+use tokengym::seeding::rng_from_seed;
+use tokengym::space::{BoxSpace, Discrete};
+use tokengym::{EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+
+/// Integration time of one step, seconds.
+pub const DT: f64 = 0.2;
+/// Length of the first (upper) link, metres.
+pub const LINK_LENGTH_1: f64 = 1.0;
+/// Length of the second (lower) link, metres.
+pub const LINK_LENGTH_2: f64 = 1.0;
+/// Mass of the first link, kg.
+pub const LINK_MASS_1: f64 = 1.0;
+/// Mass of the second link, kg.
+pub const LINK_MASS_2: f64 = 1.0;
+/// Distance from the fixed joint to the first link's centre of mass, metres.
+pub const LINK_COM_POS_1: f64 = 0.5;
+/// Distance from the middle joint to the second link's centre of mass, metres.
+pub const LINK_COM_POS_2: f64 = 0.5;
+/// Moment of inertia of either link.
+pub const LINK_MOI: f64 = 1.0;
+/// Gravity, m/s².
+pub const GRAVITY: f64 = 9.8;
+/// Bound on the first joint's angular velocity, rad/s (`4π`).
+pub const MAX_VEL_1: f64 = 4.0 * PI;
+/// Bound on the second joint's angular velocity, rad/s (`9π`).
+pub const MAX_VEL_2: f64 = 9.0 * PI;
+/// Torque applied by actions 0, 1 and 2.
+pub const AVAIL_TORQUE: [f64; 3] = [-1.0, 0.0, 1.0];
+/// Width and height of `rgb_array` frames, pixels.
+pub const SCREEN_DIM: usize = 500;
+/// Playback speed of rendered episodes (Gymnasium's `render_fps`).
+pub const RENDER_FPS: u32 = 15;
+/// Gymnasium's `TimeLimit` for `Acrobot-v1` (applied by the registry, not by this type).
+pub const MAX_EPISODE_STEPS: usize = 500;
+/// Outside `WRAP_LOOP_LIMIT` turns of `[-π, π]` an angle is wrapped with one remainder
+/// instead of Gymnasium's subtraction loop (which would take too long or never finish).
+const WRAP_LOOP_LIMIT: f64 = 64.0;
+
+const RENDER_MODES: &[RenderMode] = &[RenderMode::Ansi, RenderMode::RgbArray];
+
+/// Which equations of motion to use (Gymnasium's `book_or_nips`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AcrobotDynamics {
+    /// Sutton & Barto's book (and the Java implementation): the default.
+    #[default]
+    Book,
+    /// The NeurIPS 1995 paper, which lacks the `-m2 l1 lc2 θ̇1² sin θ2` term in `θ̈2`.
+    Nips,
+}
+
+/// Options of [`Acrobot`]. Unknown fields are rejected when deserializing.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AcrobotConfig {
+    /// Equations of motion: `"book"` (default) or `"nips"`.
+    pub book_or_nips: AcrobotDynamics,
+    /// Uniform noise in `[-torque_noise_max, torque_noise_max]` added to every torque (default 0:
+    /// none). Must be finite and non-negative.
+    pub torque_noise_max: f64,
+    /// Lower bound of the uniform initial state (Gymnasium's reset option `low`, default -0.1).
+    pub reset_low: f64,
+    /// Upper bound of the uniform initial state (Gymnasium's reset option `high`, default 0.1).
+    pub reset_high: f64,
+}
+
+impl Default for AcrobotConfig {
+    fn default() -> Self {
+        AcrobotConfig {
+            book_or_nips: AcrobotDynamics::Book,
+            torque_noise_max: 0.0,
+            reset_low: -0.1,
+            reset_high: 0.1,
+        }
+    }
+}
+
+impl AcrobotConfig {
+    /// Checks the options: finite numbers, non-negative noise, `reset_low <= reset_high`.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.torque_noise_max.is_finite() && self.torque_noise_max >= 0.0) {
+            return Err(Error::invalid_argument(format!(
+                "Acrobot torque_noise_max must be finite and >= 0, got {}",
+                self.torque_noise_max
+            )));
+        }
+        if !(self.reset_low.is_finite() && self.reset_high.is_finite())
+            || self.reset_low > self.reset_high
+        {
+            return Err(Error::invalid_argument(format!(
+                "Acrobot reset bounds must be finite with reset_low <= reset_high, got [{}, {}]",
+                self.reset_low, self.reset_high
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The acrobot: two links hanging from a fixed pivot, torque only at the joint between them
+/// (Gymnasium's `Acrobot-v1`, bit-identical to Gymnasium 1.4.0 given the same state and actions).
+///
+/// **Dynamics.** The state is `[θ1, θ2, θ̇1, θ̇2]`: `θ1` is the upper link's angle from straight
+/// down, `θ2` the lower link's angle relative to the upper one. An action picks a torque
+/// `τ ∈ {-1, 0, +1}` (plus optional uniform noise) at the middle joint. The equations of motion
+/// of Sutton & Barto's book (or, optionally, of the NeurIPS paper) are integrated over
+/// [`DT`]` = 0.2 s` with one classic fourth-order Runge–Kutta step on the state augmented by
+/// the torque (whose derivative is zero). Afterwards both angles are wrapped into `[-π, π]` and
+/// the velocities clipped to `±`[`MAX_VEL_1`] and `±`[`MAX_VEL_2`].
+///
+/// **Spaces.** Actions: `Discrete(3)`. Observations: `[cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2]`
+/// as `f32`, in the box `[-1, 1]⁴ × [-4π, 4π] × [-9π, 9π]`.
+///
+/// **Reward.** `-1` per step, `0` on the step that reaches the goal.
+///
+/// **Start.** All four state variables uniform in `[-0.1, 0.1]` (configurable), rounded to
+/// `f32` as Gymnasium does: the arm hangs down almost at rest.
+///
+/// **Episode end.** Terminated when the tip rises more than one link length above the pivot,
+/// `-cos θ1 - cos(θ1 + θ2) > 1`. No truncation here: `Acrobot-v1` gets a 500-step
+/// [`MAX_EPISODE_STEPS`] time limit from the registry. As in Gymnasium, stepping on after
+/// termination simply continues the simulation.
+///
+/// **Numerics.** All physics is `f64` in Gymnasium's order of operations. NumPy's `x**2` on a
+/// `float64` calls libm's `pow`, which for a small fraction of inputs differs from `x * x` in the
+/// last bit, so squares here call `pow` too. Angles far outside `[-π, π]` (only reachable
+/// through [`StateVector::set_state`]) are wrapped with a remainder instead of Gymnasium's
+/// endless loop, and a step whose result is not finite fails with [`Error::NonFinite`].
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym_envs::classic_control::{Acrobot, AcrobotConfig, AcrobotDynamics};
+///
+/// let mut env = Acrobot::with_config(AcrobotConfig {
+///     book_or_nips: AcrobotDynamics::Nips,
+///     ..Default::default()
+/// })?;
+/// let (obs, _) = env.reset(Some(0))?;
+/// assert_eq!(obs.len(), 6);
+/// let step = env.step(&2)?; // torque +1
+/// assert_eq!(step.reward, -1.0);
+/// assert!(env.step(&3).is_err()); // outside Discrete(3)
+/// # Ok::<(), tokengym::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Acrobot {
+    config: AcrobotConfig,
+    state: [f64; 4],
+    has_state: bool,
+    rng: EnvRng,
+    obs_space: BoxSpace<f32, [f32; 6]>,
+    act_space: Discrete,
+}
+
+/// `x**2` as NumPy computes it for `float64` (libm `pow`; `black_box` stops the compiler from
+/// rewriting `pow(x, 2)` into `x * x`, which rounds differently for some inputs).
+fn sq(x: f64) -> f64 {
+    x.powf(black_box(2.0))
+}
+
+/// Gymnasium's `wrap`: shifts `x` by whole turns `M - m` until `m <= x <= M`.
+fn wrap(x: f64, m: f64, big_m: f64) -> f64 {
+    let diff = big_m - m;
+    if !x.is_finite() {
+        return x;
+    }
+    if x > big_m + WRAP_LOOP_LIMIT * diff || x < m - WRAP_LOOP_LIMIT * diff {
+        return (m + (x - m).rem_euclid(diff)).min(big_m);
+    }
+    let mut x = x;
+    while x > big_m {
+        x -= diff;
+    }
+    while x < m {
+        x += diff;
+    }
+    x
+}
+
+/// Gymnasium's `bound`: `min(max(x, m), M)` with Python's NaN behaviour (NaN stays NaN).
+fn bound(x: f64, m: f64, big_m: f64) -> f64 {
+    let x = if m > x { m } else { x };
+    if big_m < x { big_m } else { x }
+}
+
+/// Time derivative of the augmented state `[θ1, θ2, θ̇1, θ̇2, τ]` (Gymnasium's `_dsdt`).
+fn dsdt(s: &[f64; 5], dynamics: AcrobotDynamics) -> [f64; 5] {
+    let (m1, m2) = (LINK_MASS_1, LINK_MASS_2);
+    let (l1, lc1, lc2) = (LINK_LENGTH_1, LINK_COM_POS_1, LINK_COM_POS_2);
+    let (i1, i2, g) = (LINK_MOI, LINK_MOI, GRAVITY);
+    let [theta1, theta2, dtheta1, dtheta2, a] = *s;
+    let d1 = m1 * sq(lc1) + m2 * (sq(l1) + sq(lc2) + 2.0 * l1 * lc2 * theta2.cos()) + i1 + i2;
+    let d2 = m2 * (sq(lc2) + l1 * lc2 * theta2.cos()) + i2;
+    let phi2 = m2 * lc2 * g * (theta1 + theta2 - PI / 2.0).cos();
+    let phi1 = -m2 * l1 * lc2 * sq(dtheta2) * theta2.sin()
+        - 2.0 * m2 * l1 * lc2 * dtheta2 * dtheta1 * theta2.sin()
+        + (m1 * lc1 + m2 * l1) * g * (theta1 - PI / 2.0).cos()
+        + phi2;
+    let denom = m2 * sq(lc2) + i2 - sq(d2) / d1;
+    let ddtheta2 = match dynamics {
+        AcrobotDynamics::Nips => (a + d2 / d1 * phi1 - phi2) / denom,
+        AcrobotDynamics::Book => {
+            (a + d2 / d1 * phi1 - m2 * l1 * lc2 * sq(dtheta1) * theta2.sin() - phi2) / denom
+        }
+    };
+    let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    [dtheta1, dtheta2, ddtheta1, ddtheta2, 0.0]
+}
+
+/// `y + h * k`, element-wise.
+fn axpy(y: &[f64; 5], h: f64, k: &[f64; 5]) -> [f64; 5] {
+    std::array::from_fn(|i| y[i] + h * k[i])
+}
+
+/// One Runge–Kutta step of length [`DT`] from `y0` (Gymnasium's `rk4` over `t = [0, dt]`).
+fn rk4(y0: &[f64; 5], dynamics: AcrobotDynamics) -> [f64; 4] {
+    let dt = DT - 0.0;
+    let dt2 = dt / 2.0;
+    let k1 = dsdt(y0, dynamics);
+    let k2 = dsdt(&axpy(y0, dt2, &k1), dynamics);
+    let k3 = dsdt(&axpy(y0, dt2, &k2), dynamics);
+    let k4 = dsdt(&axpy(y0, dt, &k3), dynamics);
+    let h = dt / 6.0;
+    std::array::from_fn(|i| y0[i] + h * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+}
+
+impl Default for Acrobot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Acrobot {
+    /// An acrobot with the default options (`Acrobot-v1`).
+    pub fn new() -> Self {
+        Self::build(AcrobotConfig::default())
+    }
+
+    /// An acrobot with the given options; fails with [`Error::InvalidArgument`] for invalid ones.
+    pub fn with_config(config: AcrobotConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self::build(config))
+    }
+
+    fn build(config: AcrobotConfig) -> Self {
+        let high = [1.0, 1.0, 1.0, 1.0, MAX_VEL_1 as f32, MAX_VEL_2 as f32];
+        Acrobot {
+            config,
+            state: [0.0; 4],
+            has_state: false,
+            rng: rng_from_seed(None),
+            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![6])
+                .expect("Acrobot's constant observation bounds are valid"),
+            act_space: Discrete::new(3).expect("Discrete(3) is valid"),
+        }
+    }
+
+    /// The options this environment was built with.
+    pub fn config(&self) -> &AcrobotConfig {
+        &self.config
+    }
+
+    /// The observation of the current state (what `reset` and `step` return).
+    pub fn observation(&self) -> [f32; 6] {
+        let [t1, t2, v1, v2] = self.state;
+        [
+            t1.cos() as f32,
+            t1.sin() as f32,
+            t2.cos() as f32,
+            t2.sin() as f32,
+            v1 as f32,
+            v2 as f32,
+        ]
+    }
+
+    fn terminal(&self) -> bool {
+        let [t1, t2, ..] = self.state;
+        -t1.cos() - (t2 + t1).cos() > 1.0
+    }
+
+    /// Pivot, middle joint and tip in metres (`y` up, pivot at the origin).
+    fn joints(&self) -> [(f64, f64); 3] {
+        let [t1, t2, ..] = self.state;
+        let p1 = (LINK_LENGTH_1 * t1.sin(), -LINK_LENGTH_1 * t1.cos());
+        let p2 = (
+            p1.0 + LINK_LENGTH_2 * (t1 + t2).sin(),
+            p1.1 - LINK_LENGTH_2 * (t1 + t2).cos(),
+        );
+        [(0.0, 0.0), p1, p2]
+    }
+
+    fn render_rgb(&self) -> Frame {
+        let dim = SCREEN_DIM as f64;
+        let scale = dim / ((LINK_LENGTH_1 + LINK_LENGTH_2 + 0.2) * 2.0);
+        let offset = dim / 2.0;
+        let px = |(x, y): (f64, f64)| (x * scale + offset, y * scale + offset);
+        let mut canvas = Canvas::new(SCREEN_DIM, SCREEN_DIM, [255, 255, 255]).with_y_up(true);
+        // The goal bar, one link length above the pivot.
+        canvas.line(px((-2.2, 1.0)), px((2.2, 1.0)), 1.0, [0, 0, 0]);
+        let joints = self.joints();
+        let half_width = 0.1 * scale;
+        for w in joints.windows(2) {
+            let (a, b) = (px(w[0]), px(w[1]));
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len = (dx * dx + dy * dy).sqrt().max(f64::MIN_POSITIVE);
+            let (nx, ny) = (-dy / len * half_width, dx / len * half_width);
+            let quad = [
+                (a.0 + nx, a.1 + ny),
+                (b.0 + nx, b.1 + ny),
+                (b.0 - nx, b.1 - ny),
+                (a.0 - nx, a.1 - ny),
+            ];
+            canvas.fill_polygon(&quad, [0, 204, 204]);
+            canvas.fill_circle(a.0, a.1, half_width.trunc(), [204, 204, 0]);
+        }
+        Frame::Rgb(canvas.into_frame())
+    }
+
+    fn render_ansi(&self) -> Frame {
+        const W: usize = 23;
+        const H: usize = 13;
+        let mut grid = [[b' '; W]; H];
+        // 5 columns and 2.5 rows per metre, pivot at the centre; row 0 is the top.
+        let cell = |(x, y): (f64, f64)| {
+            let c = (x * 5.0 + (W / 2) as f64).round();
+            let r = ((H / 2) as f64 - y * 2.5).round();
+            (c >= 0.0 && r >= 0.0 && (c as usize) < W && (r as usize) < H)
+                .then_some((r as usize, c as usize))
+        };
+        if let Some((r, _)) = cell((0.0, 1.0)) {
+            grid[r].fill(b'-');
+        }
+        let joints = self.joints();
+        for (w, ch) in joints.windows(2).zip([b'1', b'2']) {
+            for i in 0..=20 {
+                let f = i as f64 / 20.0;
+                let p = (
+                    w[0].0 + f * (w[1].0 - w[0].0),
+                    w[0].1 + f * (w[1].1 - w[0].1),
+                );
+                if let Some((r, c)) = cell(p) {
+                    grid[r][c] = ch;
+                }
+            }
+        }
+        for (p, ch) in joints.iter().zip([b'O', b'o', b'*']) {
+            if let Some((r, c)) = cell(*p) {
+                grid[r][c] = ch;
+            }
+        }
+        let mut text = String::with_capacity((W + 1) * H + 160);
+        for row in &grid {
+            text.push_str(std::str::from_utf8(row).unwrap_or_default().trim_end());
+            text.push('\n');
+        }
+        let [t1, t2, v1, v2] = self.state;
+        let tip = joints[2].1;
+        let _ = writeln!(
+            text,
+            "theta1={t1:+.4} theta2={t2:+.4} dtheta1={v1:+.4} dtheta2={v2:+.4}\n\
+             tip height={tip:+.4} (goal > +1.0){}",
+            if self.terminal() { " GOAL" } else { "" }
+        );
+        Frame::Ansi(text)
+    }
+}
+
+impl tokengym::Env for Acrobot {
+    type ObsSpace = BoxSpace<f32, [f32; 6]>;
+    type ActSpace = Discrete;
+
+    fn observation_space(&self) -> &Self::ObsSpace {
+        &self.obs_space
+    }
+
+    fn action_space(&self) -> &Self::ActSpace {
+        &self.act_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 6], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let (low, high) = (self.config.reset_low, self.config.reset_high);
+        for s in &mut self.state {
+            // Gymnasium draws float64 values and stores them as float32.
+            *s = uniform(&mut self.rng, low, high) as f32 as f64;
+        }
+        self.has_state = true;
+        Ok((self.observation(), Info::new()))
+    }
+
+    fn step(&mut self, action: &i64) -> Result<Step<[f32; 6]>> {
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        let index = self
+            .act_space
+            .index_of(*action)
+            .ok_or_else(|| Error::InvalidAction {
+                action: action.to_string(),
+                space: self.act_space.to_string(),
+            })?;
+        let mut torque = AVAIL_TORQUE[index];
+        let noise = self.config.torque_noise_max;
+        if noise > 0.0 {
+            torque += uniform(&mut self.rng, -noise, noise);
+        }
+        let [t1, t2, v1, v2] = self.state;
+        let mut ns = rk4(&[t1, t2, v1, v2, torque], self.config.book_or_nips);
+        ns[0] = wrap(ns[0], -PI, PI);
+        ns[1] = wrap(ns[1], -PI, PI);
+        ns[2] = bound(ns[2], -MAX_VEL_1, MAX_VEL_1);
+        ns[3] = bound(ns[3], -MAX_VEL_2, MAX_VEL_2);
+        if !ns.iter().all(|x| x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "Acrobot state".into(),
+                detail: format!("{:?} -> {ns:?}", self.state),
+            });
+        }
+        self.state = ns;
+        let terminated = self.terminal();
+        let reward = if terminated { 0.0 } else { -1.0 };
+        Ok(Step::new(self.observation(), reward, terminated, false))
+    }
+
+    fn render_modes(&self) -> &[RenderMode] {
+        RENDER_MODES
+    }
+
+    fn render(&self, mode: RenderMode) -> Result<Frame> {
+        if !RENDER_MODES.contains(&mode) {
+            return Err(unsupported_render_mode(mode, RENDER_MODES));
+        }
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        Ok(match mode {
+            RenderMode::Ansi => self.render_ansi(),
+            RenderMode::RgbArray => self.render_rgb(),
+        })
+    }
+
+    fn render_fps(&self) -> u32 {
+        RENDER_FPS
+    }
+}
+
+impl StateVector for Acrobot {
+    /// `[θ1, θ2, θ̇1, θ̇2]` (empty before the first reset).
+    fn state(&self) -> Vec<f64> {
+        if self.has_state {
+            self.state.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Sets `[θ1, θ2, θ̇1, θ̇2]`; every value must be finite. Also counts as a reset for
+    /// [`Env::step`](tokengym::Env::step).
+    fn set_state(&mut self, state: &[f64]) -> Result<()> {
+        self.state = check_state::<4>("Acrobot", state)?;
+        self.has_state = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokengym::Env;
+
+    fn ready() -> Acrobot {
+        let mut env = Acrobot::new();
+        env.reset(Some(0)).unwrap();
+        env
+    }
+
+    #[test]
+    fn invalid_actions_are_errors_and_leave_the_state_alone() {
+        let mut env = ready();
+        let before = env.state();
+        for a in [-1, 3, i64::MIN, i64::MAX] {
+            assert!(
+                matches!(env.step(&a), Err(Error::InvalidAction { .. })),
+                "{a}"
+            );
+        }
+        assert_eq!(env.state(), before);
+        for a in 0..3 {
+            assert!(env.step(&a).is_ok());
+        }
+    }
+
+    #[test]
+    fn step_and_render_need_a_state() {
+        let mut env = Acrobot::new();
+        assert!(env.state().is_empty());
+        assert!(matches!(env.step(&1), Err(Error::ResetNeeded)));
+        assert!(matches!(
+            env.render(RenderMode::Ansi),
+            Err(Error::ResetNeeded)
+        ));
+        env.set_state(&[0.0; 4]).unwrap();
+        assert!(env.step(&1).is_ok());
+    }
+
+    #[test]
+    fn set_state_rejects_bad_vectors() {
+        let mut env = ready();
+        let before = env.state();
+        for bad in [
+            vec![0.0; 3],
+            vec![0.0; 5],
+            vec![],
+            vec![0.0, f64::NAN, 0.0, 0.0],
+            vec![0.0, 0.0, f64::INFINITY, 0.0],
+        ] {
+            assert!(
+                matches!(env.set_state(&bad), Err(Error::InvalidState(_))),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(env.state(), before);
+        env.set_state(&[0.5, -0.25, 1.0, -2.0]).unwrap();
+        assert_eq!(env.state(), vec![0.5, -0.25, 1.0, -2.0]);
+    }
+
+    #[test]
+    fn reset_is_seeded_float32_and_bounded() {
+        let mut a = Acrobot::new();
+        let mut b = Acrobot::new();
+        let (oa, _) = a.reset(Some(42)).unwrap();
+        let (ob, _) = b.reset(Some(42)).unwrap();
+        assert_eq!(oa, ob);
+        assert_eq!(a.state(), b.state());
+        let (next, _) = a.reset(None).unwrap();
+        assert_ne!(next, oa, "reset(None) continues the random stream");
+        let (other, _) = b.reset(Some(43)).unwrap();
+        assert_ne!(other, oa);
+        for x in a.state() {
+            assert!((-0.1..=0.1).contains(&x));
+            assert_eq!(x as f32 as f64, x);
+        }
+        // Stepping is deterministic: a copy follows the same trajectory.
+        let mut c = a.clone();
+        for act in [0, 2, 1, 1, 0] {
+            assert_eq!(a.step(&act).unwrap(), c.step(&act).unwrap());
+        }
+    }
+
+    #[test]
+    fn upright_arm_terminates_with_zero_reward_and_can_continue() {
+        let mut env = ready();
+        env.set_state(&[PI, 0.0, 0.0, 0.0]).unwrap();
+        let step = env.step(&1).unwrap();
+        assert!(step.terminated && !step.truncated);
+        assert_eq!(step.reward, 0.0);
+        let step = ready().step(&1).unwrap();
+        assert!(!step.terminated);
+        assert_eq!(step.reward, -1.0);
+        // Like Gymnasium, the simulation goes on after the goal.
+        assert!(env.step(&0).is_ok());
+    }
+
+    #[test]
+    fn angles_wrap_and_velocities_are_bounded() {
+        let mut env = ready();
+        env.set_state(&[3.1, -3.1, 4.0 * PI, -9.0 * PI]).unwrap();
+        for _ in 0..50 {
+            let s = env.step(&2).unwrap();
+            let st = env.state();
+            assert!(st[0].abs() <= PI && st[1].abs() <= PI, "{st:?}");
+            assert!(
+                st[2].abs() <= MAX_VEL_1 && st[3].abs() <= MAX_VEL_2,
+                "{st:?}"
+            );
+            assert!(s.obs.iter().all(|x| x.is_finite()));
+        }
+        assert_eq!(wrap(3.0 * PI, -PI, PI), 3.0 * PI - 2.0 * PI);
+        assert_eq!(wrap(-PI, -PI, PI), -PI);
+        assert!(bound(f64::NAN, -1.0, 1.0).is_nan());
+        assert_eq!(bound(5.0, -1.0, 1.0), 1.0);
+    }
+
+    #[test]
+    fn far_out_states_neither_hang_nor_poison_the_state() {
+        let mut env = ready();
+        env.set_state(&[1e300, -1e300, 0.0, 0.0]).unwrap();
+        env.step(&1).unwrap();
+        let st = env.state();
+        assert!(st[0].abs() <= PI && st[1].abs() <= PI, "{st:?}");
+        let wild = [0.0, 0.0, 1e300, -1e300];
+        env.set_state(&wild).unwrap();
+        assert!(matches!(env.step(&1), Err(Error::NonFinite { .. })));
+        assert_eq!(env.state(), wild);
+    }
+
+    #[test]
+    fn nips_and_noise_change_the_dynamics() {
+        let start = [0.3, -0.2, 1.0, -1.5];
+        let run = |cfg: AcrobotConfig| {
+            let mut env = Acrobot::with_config(cfg).unwrap();
+            env.reset(Some(9)).unwrap();
+            env.set_state(&start).unwrap();
+            env.step(&2).unwrap();
+            env.state()
+        };
+        let book = run(AcrobotConfig::default());
+        let nips = run(AcrobotConfig {
+            book_or_nips: AcrobotDynamics::Nips,
+            ..Default::default()
+        });
+        let noisy = AcrobotConfig {
+            torque_noise_max: 0.5,
+            ..Default::default()
+        };
+        assert_ne!(book, nips);
+        assert_ne!(book, run(noisy));
+        assert_eq!(run(noisy), run(noisy), "noise is seeded");
+    }
+
+    #[test]
+    fn config_is_validated() {
+        let cfg: AcrobotConfig = serde_json::from_str(r#"{"book_or_nips": "nips"}"#).unwrap();
+        assert_eq!(cfg.book_or_nips, AcrobotDynamics::Nips);
+        assert!(serde_json::from_str::<AcrobotConfig>(r#"{"book_or_nips": "paper"}"#).is_err());
+        assert!(serde_json::from_str::<AcrobotConfig>(r#"{"dt": 0.1}"#).is_err());
+        for bad in [
+            AcrobotConfig {
+                torque_noise_max: -0.1,
+                ..Default::default()
+            },
+            AcrobotConfig {
+                torque_noise_max: f64::NAN,
+                ..Default::default()
+            },
+            AcrobotConfig {
+                reset_low: 0.2,
+                reset_high: 0.1,
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(
+                Acrobot::with_config(bad),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn renders_the_arm_and_the_bar() {
+        let mut env = ready();
+        env.set_state(&[0.0; 4]).unwrap();
+        let Frame::Rgb(f) = env.render(RenderMode::RgbArray).unwrap() else {
+            panic!("expected pixels");
+        };
+        assert_eq!((f.width(), f.height()), (SCREEN_DIM, SCREEN_DIM));
+        let scale = SCREEN_DIM as f64 / 4.4;
+        // Hanging straight down: both links below the centre; the bar above it.
+        let below = |m: f64| (250.0 + m * scale) as usize;
+        assert_eq!(f.pixel(250, below(0.5)), Some([0, 204, 204]));
+        assert_eq!(f.pixel(250, below(1.5)), Some([0, 204, 204]));
+        assert_eq!(f.pixel(250, below(1.0)), Some([204, 204, 0]));
+        assert_eq!(f.pixel(250, below(-1.0)), Some([0, 0, 0]));
+        assert_eq!(f.pixel(250, below(-0.5)), Some([255, 255, 255]));
+        assert_eq!(f.pixel(50, below(0.5)), Some([255, 255, 255]));
+        let Frame::Ansi(text) = env.render(RenderMode::Ansi).unwrap() else {
+            panic!("expected text");
+        };
+        assert!(text.contains("theta1=+0.0000") && text.contains("tip height=-2.0000"));
+        assert!(text.contains('O') && text.contains('*') && text.contains("---"));
+        assert!(!text.contains("GOAL"));
+        assert_eq!(env.render_fps(), 15);
+    }
+}

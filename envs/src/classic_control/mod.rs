@@ -1,0 +1,62 @@
+//! The classic-control environments of Gymnasium, reproduced bit for bit.
+//!
+//! Each environment follows Gymnasium 1.4.0's arithmetic operation by operation (same order, same
+//! precision, including NumPy's float32/float64 promotion rules), so a Gymnasium trajectory
+//! replayed from the same state gives identical observations, rewards and flags; the
+//! `gymnasium_replay` tests check this against recorded fixtures. Only the random starting states
+//! differ: our environments draw them from their own [`EnvRng`], not from NumPy's generator.
+//!
+//! | Environment | Gymnasium id | Observation | Action |
+//! |---|---|---|---|
+//! | [`CartPole`] | `CartPole-v1` | `Box(4)` f32 | `Discrete(2)` |
+//! | [`MountainCar`] | `MountainCar-v0` | `Box(2)` f32 | `Discrete(3)` |
+//! | [`ContinuousMountainCar`] | `MountainCarContinuous-v0` | `Box(2)` f32 | `Box(1)` f32 |
+//! | [`Acrobot`] | `Acrobot-v1` | `Box(6)` f32 | `Discrete(3)` |
+//! | [`Pendulum`] | `Pendulum-v1` | `Box(3)` f32 | `Box(1)` f32 |
+//!
+//! Every environment exposes its state in Gymnasium's `env.unwrapped.state` order through
+//! [`StateVector`](crate::StateVector), and renders as text ([`RenderMode::Ansi`]) or as a
+//! picture ([`RenderMode::RgbArray`]; 600x400, or 500x500 for Acrobot and Pendulum, as in
+//! Gymnasium).
+//!
+//! [`RenderMode::Ansi`]: tokengym::RenderMode::Ansi
+//! [`RenderMode::RgbArray`]: tokengym::RenderMode::RgbArray
+
+pub mod acrobot;
+pub mod cartpole;
+pub mod continuous_mountain_car;
+pub mod mountain_car;
+pub mod pendulum;
+
+pub use acrobot::{Acrobot, AcrobotConfig, AcrobotDynamics};
+pub use cartpole::{CartPole, CartPoleConfig};
+pub use continuous_mountain_car::{ContinuousMountainCar, ContinuousMountainCarConfig};
+pub use mountain_car::{MountainCar, MountainCarConfig};
+pub use pendulum::{Pendulum, PendulumConfig};
+
+use rand::RngExt;
+use tokengym::{EnvRng, Error, Result};
+
+/// Checks a state vector for [`StateVector::set_state`](crate::StateVector::set_state): exactly
+/// `N` finite numbers.
+pub(crate) fn check_state<const N: usize>(env: &str, state: &[f64]) -> Result<[f64; N]> {
+    let arr: [f64; N] = state.try_into().map_err(|_| {
+        Error::InvalidState(format!(
+            "{env} state needs {N} numbers, got {}: {state:?}",
+            state.len()
+        ))
+    })?;
+    if let Some(i) = arr.iter().position(|x| !x.is_finite()) {
+        return Err(Error::InvalidState(format!(
+            "{env} state element {i} is {} (must be finite): {state:?}",
+            arr[i]
+        )));
+    }
+    Ok(arr)
+}
+
+/// A uniform draw from `[low, high)`, computed as NumPy's `uniform` does (`low + (high - low) * u`).
+pub(crate) fn uniform(rng: &mut EnvRng, low: f64, high: f64) -> f64 {
+    let u: f64 = rng.random();
+    low + (high - low) * u
+}

@@ -1,0 +1,596 @@
+//! Pendulum: swing a rigid rod up and hold it upright (Gymnasium's `Pendulum-v1`).
+
+use super::{check_state, uniform};
+use crate::state::StateVector;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use tokengym::env::unsupported_render_mode;
+use tokengym::render::canvas::Canvas;
+use tokengym::seeding::rng_from_seed;
+use tokengym::space::{BoxSpace, Space};
+use tokengym::{EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+
+/// Bound on the angular velocity, rad/s.
+pub const MAX_SPEED: f64 = 8.0;
+/// Bound on the torque (the action space is `[-MAX_TORQUE, MAX_TORQUE]`).
+pub const MAX_TORQUE: f32 = 2.0;
+/// Integration time of one step, seconds.
+pub const DT: f64 = 0.05;
+/// Mass of the rod, kg.
+pub const MASS: f64 = 1.0;
+/// Length of the rod, metres.
+pub const LENGTH: f64 = 1.0;
+/// Default gravity, m/s².
+pub const DEFAULT_G: f64 = 10.0;
+/// Default bound of the initial angle, rad (`θ ~ U[-π, π]`).
+pub const DEFAULT_X_INIT: f64 = PI;
+/// Default bound of the initial angular velocity, rad/s (`θ̇ ~ U[-1, 1]`).
+pub const DEFAULT_Y_INIT: f64 = 1.0;
+/// Width and height of `rgb_array` frames, pixels.
+pub const SCREEN_DIM: usize = 500;
+/// Playback speed of rendered episodes (Gymnasium's `render_fps`).
+pub const RENDER_FPS: u32 = 30;
+/// Gymnasium's `TimeLimit` for `Pendulum-v1` (applied by the registry, not by this type).
+pub const MAX_EPISODE_STEPS: usize = 200;
+
+const RENDER_MODES: &[RenderMode] = &[RenderMode::Ansi, RenderMode::RgbArray];
+const ROD_COLOUR: [u8; 3] = [204, 77, 77];
+
+/// Options of [`Pendulum`]. Unknown fields are rejected when deserializing.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PendulumConfig {
+    /// Gravity (default 10). Any finite value: 0 gives a free rotor, a negative value turns the
+    /// pendulum upside down (the goal then becomes the stable equilibrium).
+    pub g: f64,
+    /// Initial angle drawn from `[-x_init, x_init]` (Gymnasium's reset option, default `π`).
+    pub x_init: f64,
+    /// Initial angular velocity drawn from `[-y_init, y_init]` (Gymnasium's reset option,
+    /// default 1).
+    pub y_init: f64,
+}
+
+impl Default for PendulumConfig {
+    fn default() -> Self {
+        PendulumConfig {
+            g: DEFAULT_G,
+            x_init: DEFAULT_X_INIT,
+            y_init: DEFAULT_Y_INIT,
+        }
+    }
+}
+
+impl PendulumConfig {
+    /// Checks the options: finite `g`, finite non-negative `x_init` and `y_init`.
+    pub fn validate(&self) -> Result<()> {
+        if !self.g.is_finite() {
+            return Err(Error::invalid_argument(format!(
+                "Pendulum g must be finite, got {}",
+                self.g
+            )));
+        }
+        for (name, v) in [("x_init", self.x_init), ("y_init", self.y_init)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid_argument(format!(
+                    "Pendulum {name} must be finite and >= 0, got {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The inverted pendulum swing-up (Gymnasium's `Pendulum-v1`, bit-identical to Gymnasium 1.4.0
+/// given the same state and actions).
+///
+/// **Dynamics.** The state is `[θ, θ̇]`, with `θ = 0` pointing straight up and `θ` growing
+/// counter-clockwise. A torque `u` gives, with semi-implicit Euler over [`DT`]` = 0.05 s`,
+/// `θ̇' = clip(θ̇ + (3g/(2l) sin θ + 3/(m l²) u) dt, ±8)` and `θ' = θ + θ̇' dt`. The angle is not
+/// wrapped.
+///
+/// **Spaces.** Actions: `[u]`, an `f32` box `[-2, 2]`; values outside it (or NaN) are an error,
+/// whereas Gymnasium silently clips them. Observations: `[cos θ, sin θ, θ̇]` as `f32`, in
+/// `[-1, 1]² × [-8, 8]`.
+///
+/// **Reward.** `-(θn² + 0.1 θ̇² + 0.001 u²)` with `θn` the angle normalized into `[-π, π)`:
+/// between about `-16.27` and `0` (upright, at rest, no torque).
+///
+/// **Start.** `θ` uniform in `[-π, π]`, `θ̇` uniform in `[-1, 1]` (both bounds configurable).
+///
+/// **Episode end.** Never terminates; `Pendulum-v1` gets a 200-step [`MAX_EPISODE_STEPS`]
+/// time limit from the registry.
+///
+/// **Numerics.** As in Gymnasium under NumPy 2's promotion rules, the torque terms are computed
+/// in `f32` (`u**2`, `0.001 * u**2` and `3.0 * u` are float32 because the action is) and only
+/// then added to the `f64` terms. Squares call libm's `pow` as NumPy does, and the angle is
+/// normalized with NumPy's floored remainder. A step whose reward or state is not finite fails
+/// with [`Error::NonFinite`].
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym_envs::StateVector;
+/// use tokengym_envs::classic_control::{Pendulum, PendulumConfig};
+///
+/// let mut env = Pendulum::with_config(PendulumConfig { g: 9.81, ..Default::default() })?;
+/// env.reset(Some(0))?;
+/// env.set_state(&[0.0, 0.0])?; // upright, at rest
+/// let step = env.step(&[0.0])?;
+/// assert_eq!(step.reward, 0.0);
+/// assert!(env.step(&[2.5]).is_err()); // outside [-2, 2]
+/// # Ok::<(), tokengym::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pendulum {
+    config: PendulumConfig,
+    state: [f64; 2],
+    last_u: Option<f32>,
+    has_state: bool,
+    rng: EnvRng,
+    obs_space: BoxSpace<f32, [f32; 3]>,
+    act_space: BoxSpace<f32, [f32; 1]>,
+}
+
+/// `x**2` for a `float64` as NumPy computes it (libm `pow`, kept from being rewritten to `x*x`).
+fn sq(x: f64) -> f64 {
+    x.powf(black_box(2.0))
+}
+
+/// `x**2` for a `float32` as NumPy computes it (libm `powf`).
+fn sq32(x: f32) -> f32 {
+    x.powf(black_box(2.0))
+}
+
+/// NumPy's `a % b` for `float64`: `fmod` shifted to take the sign of `b`.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 {
+        if (b < 0.0) != (m < 0.0) { m + b } else { m }
+    } else {
+        0.0f64.copysign(b)
+    }
+}
+
+/// Gymnasium's `angle_normalize`: `((x + π) mod 2π) - π`.
+fn angle_normalize(x: f64) -> f64 {
+    py_mod(x + PI, 2.0 * PI) - PI
+}
+
+impl Default for Pendulum {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pendulum {
+    /// A pendulum with the default options (`Pendulum-v1`).
+    pub fn new() -> Self {
+        Self::build(PendulumConfig::default())
+    }
+
+    /// A pendulum with the given options; fails with [`Error::InvalidArgument`] for invalid ones.
+    pub fn with_config(config: PendulumConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self::build(config))
+    }
+
+    fn build(config: PendulumConfig) -> Self {
+        let high = [1.0, 1.0, MAX_SPEED as f32];
+        Pendulum {
+            config,
+            state: [0.0; 2],
+            last_u: None,
+            has_state: false,
+            rng: rng_from_seed(None),
+            obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![3])
+                .expect("Pendulum's constant observation bounds are valid"),
+            act_space: BoxSpace::new(vec![-MAX_TORQUE], vec![MAX_TORQUE], vec![1])
+                .expect("Pendulum's constant torque bounds are valid"),
+        }
+    }
+
+    /// The options this environment was built with.
+    pub fn config(&self) -> &PendulumConfig {
+        &self.config
+    }
+
+    /// The torque of the last step (`None` right after a reset).
+    pub fn last_torque(&self) -> Option<f32> {
+        self.last_u
+    }
+
+    /// The observation of the current state (what `reset` and `step` return).
+    pub fn observation(&self) -> [f32; 3] {
+        let [th, thdot] = self.state;
+        [th.cos() as f32, th.sin() as f32, thdot as f32]
+    }
+
+    fn render_rgb(&self) -> Frame {
+        let dim = SCREEN_DIM as f64;
+        let scale = dim / (2.2 * 2.0);
+        let c = (SCREEN_DIM / 2) as f64;
+        let half_width = (0.2 * scale / 2.0).trunc();
+        let th = self.state[0];
+        // The rod points along θ + π/2 from the +x axis (y up): straight up for θ = 0.
+        let (dir_x, dir_y) = ((th + PI / 2.0).cos(), (th + PI / 2.0).sin());
+        let end = (c + scale * dir_x, c + scale * dir_y);
+        let (nx, ny) = (-dir_y * 0.1 * scale, dir_x * 0.1 * scale);
+        let mut canvas = Canvas::new(SCREEN_DIM, SCREEN_DIM, [255, 255, 255]).with_y_up(true);
+        let rod = [
+            (c + nx, c + ny),
+            (end.0 + nx, end.1 + ny),
+            (end.0 - nx, end.1 - ny),
+            (c - nx, c - ny),
+        ];
+        canvas.fill_polygon(&rod, ROD_COLOUR);
+        canvas.fill_circle(c, c, half_width, ROD_COLOUR);
+        canvas.fill_circle(end.0.trunc(), end.1.trunc(), half_width, ROD_COLOUR);
+        if let Some(u) = self.last_u {
+            // Gymnasium shows a curved arrow sized by |u|: counter-clockwise for u > 0.
+            let radius = scale * f64::from(u.abs()) / 4.0;
+            let sign = if u > 0.0 { 1.0 } else { -1.0 };
+            let arc = |k: usize| {
+                let a = -PI / 2.0 + sign * (k as f64) * PI / 12.0;
+                (c + radius * a.cos(), c + radius * a.sin())
+            };
+            let mut points = [(0.0, 0.0); 17];
+            for (k, p) in points.iter_mut().enumerate() {
+                *p = arc(k);
+            }
+            let thick = (radius / 6.0).max(1.0);
+            canvas.polyline(&points, thick, [0, 0, 0]);
+            let (tip, prev) = (arc(18), arc(16));
+            let (dx, dy) = (tip.0 - prev.0, tip.1 - prev.1);
+            let head = [
+                (tip.0, tip.1),
+                (prev.0 - dy * 0.6, prev.1 + dx * 0.6),
+                (prev.0 + dy * 0.6, prev.1 - dx * 0.6),
+            ];
+            canvas.fill_polygon(&head, [0, 0, 0]);
+        }
+        canvas.fill_circle(c, c, (0.05 * scale).trunc(), [0, 0, 0]);
+        Frame::Rgb(canvas.into_frame())
+    }
+
+    fn render_ansi(&self) -> Frame {
+        const W: usize = 21;
+        const H: usize = 11;
+        let mut grid = [[b' '; W]; H];
+        let [th, thdot] = self.state;
+        let (dx, dy) = (-th.sin(), th.cos());
+        for i in 0..=16 {
+            let f = i as f64 / 16.0;
+            let col = ((W / 2) as f64 + f * dx * 8.0).round() as usize;
+            let row = ((H / 2) as f64 - f * dy * 4.0).round() as usize;
+            grid[row.min(H - 1)][col.min(W - 1)] = if i == 16 { b'@' } else { b'#' };
+        }
+        grid[H / 2][W / 2] = b'O';
+        let mut text = String::with_capacity((W + 1) * H + 120);
+        for row in &grid {
+            text.push_str(std::str::from_utf8(row).unwrap_or_default().trim_end());
+            text.push('\n');
+        }
+        let torque = match self.last_u {
+            Some(u) => format!("{u:+.4}"),
+            None => "none".to_string(),
+        };
+        let _ = writeln!(
+            text,
+            "theta={th:+.4} (normalized {:+.4}) thetadot={thdot:+.4} torque={torque}",
+            angle_normalize(th)
+        );
+        Frame::Ansi(text)
+    }
+}
+
+impl tokengym::Env for Pendulum {
+    type ObsSpace = BoxSpace<f32, [f32; 3]>;
+    type ActSpace = BoxSpace<f32, [f32; 1]>;
+
+    fn observation_space(&self) -> &Self::ObsSpace {
+        &self.obs_space
+    }
+
+    fn action_space(&self) -> &Self::ActSpace {
+        &self.act_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 3], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let high = [self.config.x_init, self.config.y_init];
+        for (s, h) in self.state.iter_mut().zip(high) {
+            *s = uniform(&mut self.rng, -h, h);
+        }
+        self.last_u = None;
+        self.has_state = true;
+        Ok((self.observation(), Info::new()))
+    }
+
+    fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 3]>> {
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        self.act_space.check_action(action)?;
+        let [th, thdot] = self.state;
+        let (g, m, l, dt) = (self.config.g, MASS, LENGTH, DT);
+        let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
+        // float32 under NumPy 2: 0.001 * u**2 and 3.0 / (m l²) * u.
+        let torque_cost = (0.001f64 as f32) * sq32(u);
+        let costs = sq(angle_normalize(th)) + 0.1 * sq(thdot) + f64::from(torque_cost);
+        let torque_acc = ((3.0 / (m * sq(l))) as f32) * u;
+        let newthdot = thdot + (3.0 * g / (2.0 * l) * th.sin() + f64::from(torque_acc)) * dt;
+        let newthdot = newthdot.clamp(-MAX_SPEED, MAX_SPEED);
+        let newth = th + newthdot * dt;
+        let reward = -costs;
+        if !(reward.is_finite() && newth.is_finite() && newthdot.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "Pendulum step".into(),
+                detail: format!("state {:?}, torque {u} -> reward {reward}", self.state),
+            });
+        }
+        self.state = [newth, newthdot];
+        self.last_u = Some(u);
+        Ok(Step::new(self.observation(), reward, false, false))
+    }
+
+    fn render_modes(&self) -> &[RenderMode] {
+        RENDER_MODES
+    }
+
+    fn render(&self, mode: RenderMode) -> Result<Frame> {
+        if !RENDER_MODES.contains(&mode) {
+            return Err(unsupported_render_mode(mode, RENDER_MODES));
+        }
+        if !self.has_state {
+            return Err(Error::ResetNeeded);
+        }
+        Ok(match mode {
+            RenderMode::Ansi => self.render_ansi(),
+            RenderMode::RgbArray => self.render_rgb(),
+        })
+    }
+
+    fn render_fps(&self) -> u32 {
+        RENDER_FPS
+    }
+}
+
+impl StateVector for Pendulum {
+    /// `[θ, θ̇]` (empty before the first reset).
+    fn state(&self) -> Vec<f64> {
+        if self.has_state {
+            self.state.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Sets `[θ, θ̇]`; both must be finite. Also counts as a reset for
+    /// [`Env::step`](tokengym::Env::step).
+    fn set_state(&mut self, state: &[f64]) -> Result<()> {
+        self.state = check_state::<2>("Pendulum", state)?;
+        self.has_state = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokengym::Env;
+
+    fn ready() -> Pendulum {
+        let mut env = Pendulum::new();
+        env.reset(Some(0)).unwrap();
+        env
+    }
+
+    #[test]
+    fn invalid_actions_are_errors_and_leave_the_state_alone() {
+        let mut env = ready();
+        let before = env.state();
+        for a in [2.0001f32, -2.5, f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert!(
+                matches!(env.step(&[a]), Err(Error::InvalidAction { .. })),
+                "{a}"
+            );
+        }
+        assert_eq!(env.state(), before);
+        assert_eq!(env.last_torque(), None);
+        for a in [-2.0f32, 2.0, 0.0, -0.0] {
+            assert!(env.step(&[a]).is_ok());
+            assert_eq!(env.last_torque(), Some(a));
+        }
+    }
+
+    #[test]
+    fn step_and_render_need_a_state() {
+        let mut env = Pendulum::new();
+        assert!(env.state().is_empty());
+        assert!(matches!(env.step(&[0.0]), Err(Error::ResetNeeded)));
+        assert!(matches!(
+            env.render(RenderMode::RgbArray),
+            Err(Error::ResetNeeded)
+        ));
+        env.set_state(&[0.0, 0.0]).unwrap();
+        assert!(env.step(&[0.0]).is_ok());
+    }
+
+    #[test]
+    fn set_state_rejects_bad_vectors() {
+        let mut env = ready();
+        let before = env.state();
+        for bad in [
+            vec![0.0],
+            vec![0.0; 3],
+            vec![f64::NAN, 0.0],
+            vec![0.0, f64::NEG_INFINITY],
+        ] {
+            assert!(
+                matches!(env.set_state(&bad), Err(Error::InvalidState(_))),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(env.state(), before);
+    }
+
+    #[test]
+    fn reset_is_seeded_and_bounded() {
+        let mut a = Pendulum::new();
+        let mut b = Pendulum::new();
+        assert_eq!(a.reset(Some(5)).unwrap().0, b.reset(Some(5)).unwrap().0);
+        assert_eq!(a.state(), b.state());
+        let first = a.state();
+        a.reset(None).unwrap();
+        assert_ne!(a.state(), first, "reset(None) continues the random stream");
+        for seed in 0..50 {
+            a.reset(Some(seed)).unwrap();
+            let [th, thdot] = [a.state()[0], a.state()[1]];
+            assert!(th.abs() <= PI && thdot.abs() <= 1.0);
+        }
+        let cfg = PendulumConfig {
+            x_init: 0.0,
+            y_init: 0.0,
+            ..Default::default()
+        };
+        let mut still = Pendulum::with_config(cfg).unwrap();
+        let (obs, _) = still.reset(Some(1)).unwrap();
+        assert_eq!(obs, [1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn upright_at_rest_costs_nothing_and_stays() {
+        let mut env = ready();
+        env.set_state(&[0.0, 0.0]).unwrap();
+        let s = env.step(&[0.0]).unwrap();
+        assert_eq!(s.reward, 0.0);
+        assert!(!s.terminated && !s.truncated);
+        assert_eq!(s.obs, [1.0, 0.0, 0.0]);
+        // Hanging down at full speed with full torque: the worst cost.
+        env.set_state(&[PI, 8.0]).unwrap();
+        let s = env.step(&[2.0]).unwrap();
+        let worst = -(PI * PI + 0.1 * 64.0 + 0.001 * 4.0);
+        assert!((s.reward - worst).abs() < 1e-6, "{}", s.reward);
+    }
+
+    #[test]
+    fn speed_is_clipped_and_gravity_is_configurable() {
+        let mut env = ready();
+        env.set_state(&[0.0, 7.99]).unwrap();
+        env.step(&[2.0]).unwrap();
+        assert_eq!(env.state()[1], MAX_SPEED);
+        env.set_state(&[0.0, -7.99]).unwrap();
+        env.step(&[-2.0]).unwrap();
+        assert_eq!(env.state()[1], -MAX_SPEED);
+        let fall = |g: f64| {
+            let mut env = Pendulum::with_config(PendulumConfig {
+                g,
+                ..Default::default()
+            })
+            .unwrap();
+            env.set_state(&[0.5, 0.0]).unwrap();
+            env.step(&[0.0]).unwrap();
+            env.state()[1]
+        };
+        assert!(fall(10.0) > 0.0 && fall(-10.0) < 0.0 && fall(0.0) == 0.0);
+        assert!(fall(10.0) > fall(9.81));
+    }
+
+    #[test]
+    fn numpy_arithmetic_helpers() {
+        // libm pow and x*x round these squares differently; NumPy uses pow.
+        let x = -0.10461916518392655_f64;
+        assert_eq!(sq(x), 0.010945169723781711);
+        assert_eq!(x * x, 0.01094516972378171);
+        let u = f32::from_bits(0x3f11_5800); // 0.5677490234375
+        assert_eq!(sq32(u).to_bits(), 0x3ea5_099d); // powf; u * u gives ..9c
+        assert_eq!((u * u).to_bits(), 0x3ea5_099c);
+        assert_eq!(py_mod(-1.0, 2.0 * PI), 2.0 * PI - 1.0);
+        assert_eq!(py_mod(1.0, -2.0), -1.0);
+        assert!(py_mod(-0.0, 2.0 * PI).is_sign_positive());
+        assert!(py_mod(4.0, -2.0).is_sign_negative());
+        assert_eq!(angle_normalize(PI), -PI);
+        assert_eq!(angle_normalize(0.25), 0.25);
+        assert!((angle_normalize(3.0 * PI + 0.5) - (-PI + 0.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn step_errors_on_non_finite_results() {
+        let mut env = ready();
+        let wild = [0.0, 1e200];
+        env.set_state(&wild).unwrap();
+        assert!(matches!(env.step(&[0.0]), Err(Error::NonFinite { .. })));
+        assert_eq!(env.state(), wild);
+    }
+
+    #[test]
+    fn config_is_validated() {
+        let cfg: PendulumConfig = serde_json::from_str(r#"{"g": 9.81}"#).unwrap();
+        assert_eq!(cfg.g, 9.81);
+        assert_eq!(cfg.x_init, PI);
+        assert!(serde_json::from_str::<PendulumConfig>(r#"{"gravity": 9.81}"#).is_err());
+        assert!(
+            Pendulum::with_config(PendulumConfig {
+                g: -3.0,
+                ..Default::default()
+            })
+            .is_ok()
+        );
+        for bad in [
+            PendulumConfig {
+                g: f64::NAN,
+                ..Default::default()
+            },
+            PendulumConfig {
+                x_init: -1.0,
+                ..Default::default()
+            },
+            PendulumConfig {
+                y_init: f64::INFINITY,
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(
+                Pendulum::with_config(bad),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn renders_the_rod_and_the_torque_arrow() {
+        let mut env = ready();
+        env.set_state(&[0.0, 0.0]).unwrap();
+        let rgb = |env: &Pendulum| match env.render(RenderMode::RgbArray).unwrap() {
+            Frame::Rgb(f) => f,
+            Frame::Ansi(_) => panic!("expected pixels"),
+        };
+        let f = rgb(&env);
+        assert_eq!((f.width(), f.height()), (SCREEN_DIM, SCREEN_DIM));
+        let scale = SCREEN_DIM as f64 / 4.4;
+        // Upright: the rod is above the axle (smaller row index), nothing below it.
+        assert_eq!(
+            f.pixel(250, (250.0 - 0.6 * scale) as usize),
+            Some(ROD_COLOUR)
+        );
+        assert_eq!(f.pixel(250, (250.0 + 0.6 * scale) as usize), Some([255; 3]));
+        assert_eq!(f.pixel(250, 250), Some([0, 0, 0]), "axle");
+        let dark = |f: &tokengym::RgbFrame| f.data().chunks(3).filter(|p| p == &[0, 0, 0]).count();
+        let no_arrow = dark(&f);
+        env.step(&[1.5]).unwrap();
+        assert!(dark(&rgb(&env)) > no_arrow + 100, "torque arrow");
+        let Frame::Ansi(text) = env.render(RenderMode::Ansi).unwrap() else {
+            panic!("expected text");
+        };
+        assert!(text.contains("torque=+1.5000") && text.contains('@') && text.contains('O'));
+        env.reset(Some(3)).unwrap();
+        let Frame::Ansi(text) = env.render(RenderMode::Ansi).unwrap() else {
+            panic!("expected text");
+        };
+        assert!(text.contains("torque=none") && text.contains("theta="));
+        assert_eq!(env.render_fps(), 30);
+    }
+}
