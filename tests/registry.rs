@@ -375,3 +375,24 @@ fn listings_group_and_describe() -> Result<()> {
     assert!(spec.entry_point.ends_with("Walk"), "{}", spec.entry_point);
     Ok(())
 }
+
+/// What an environment crate offers: one function that registers its environments anywhere.
+fn register_all(reg: &mut Registry) -> Result<()> {
+    for (id, steps) in [("suite/Short-v0", 5), ("suite/Long-v0", 500)] {
+        if !reg.contains(id) {
+            reg.register(EnvSpec::new(id)?.with_max_episode_steps(steps), walk)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_crates_environments_register_globally_through_update() -> Result<()> {
+    registry::update(register_all)?;
+    registry::update(register_all)?; // idempotent
+    assert_eq!(registry::spec("suite/Short")?.max_episode_steps, Some(5));
+    let mut env = registry::make("suite/Long-v0")?;
+    env.reset(Some(0))?;
+    assert!(registry::pprint_registry().contains("===== suite =====\nsuite/Long-v0"));
+    Ok(())
+}

@@ -87,6 +87,16 @@ pub fn snapshot() -> Registry {
     read().clone()
 }
 
+/// Runs `f` on the global registry with the write lock held, e.g. to register a whole crate's
+/// environments with a function written for any [`Registry`]:
+/// `registry::update(|r| my_envs::register_all(r))`.
+///
+/// `f` must not call the other global registry functions (`make`, `register`, ...): the lock is
+/// not re-entrant and that would deadlock.
+pub fn update<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
+    f(&mut write())
+}
+
 /// Gymnasium's `pprint_registry(disable_print=True)`: the global registry's ids, grouped.
 pub fn pprint_registry() -> String {
     read().pprint()

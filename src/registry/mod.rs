@@ -10,6 +10,12 @@
 //! [`make_with`], [`spec`], [`ids`] and [`pprint_registry`]; a [`Registry`] value can also be
 //! used on its own (in tests, or to keep a private set of environments).
 //!
+//! A crate that provides environments should offer one function that registers them all in any
+//! registry, `fn register_all(registry: &mut Registry) -> Result<()>`, and apply it to the global
+//! registry with [`update`]. Registering the same id twice is an error, so such a function
+//! should skip ids that are already [`Registry::contains`]ed (or run once, behind a
+//! `std::sync::Once`).
+//!
 //! ```
 //! use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions};
 //! use tokengym::space::{BoxSpace, Discrete};
@@ -71,7 +77,7 @@ mod suggest;
 
 pub use global::{
     constructor, ids, is_registered, make, make_with, pprint_registry, register,
-    register_or_replace, snapshot, spec, specs, unregister,
+    register_or_replace, snapshot, spec, specs, unregister, update,
 };
 pub use kwargs::{KwArg, Kwargs};
 pub use spec::{EnvId, EnvSpec};
