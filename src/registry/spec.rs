@@ -61,6 +61,9 @@ impl EnvId {
                     && !digits.is_empty()
                     && digits.bytes().all(|b| b.is_ascii_digit()) =>
             {
+                if digits.len() > 1 && digits.starts_with('0') {
+                    return Err(malformed("version with a leading zero"));
+                }
                 let v = digits
                     .parse::<u64>()
                     .map_err(|_| malformed("version number too large"))?;
@@ -417,6 +420,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn ids_round_trip(
+            ns in proptest::option::of("[A-Za-z0-9_:-]{1,8}"),
+            name in "[A-Za-z0-9_][A-Za-z0-9_.:]{0,10}",
+            version in proptest::option::of(0u64..1000),
+        ) {
+            let id = EnvId::from_parts(ns.as_deref(), &name, version).unwrap();
+            proptest::prop_assert_eq!(id.namespace(), ns.as_deref());
+            proptest::prop_assert_eq!(id.name(), name.as_str());
+            proptest::prop_assert_eq!(id.version(), version);
+            proptest::prop_assert_eq!(EnvId::parse(&id.to_string()).unwrap(), id);
+        }
+
+        #[test]
+        fn parsing_never_panics_and_round_trips(s in "(\\PC{0,12}/)?\\PC{0,12}(-v[0-9]{1,3})?") {
+            if let Ok(id) = EnvId::parse(&s) {
+                proptest::prop_assert_eq!(id.to_string(), s);
+            }
+        }
+    }
+
     #[test]
     fn rejects_malformed_ids() {
         for id in [
@@ -428,6 +453,7 @@ mod tests {
             "Foo!-v1",
             "ns.x/Foo",
             "Foo-v99999999999999999999999",
+            "Foo-v01",
         ] {
             let err = EnvId::parse(id).unwrap_err();
             assert!(
