@@ -252,6 +252,8 @@ impl fmt::Display for CheckError {
 
 impl std::error::Error for CheckError {}
 
+/// For code that returns [`crate::Result`]: the failures become one
+/// [`crate::Error::InvalidArgument`] message.
 impl From<CheckError> for crate::Error {
     fn from(e: CheckError) -> Self {
         crate::Error::InvalidArgument(format!("check_env: {e}"))

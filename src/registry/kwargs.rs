@@ -199,6 +199,20 @@ impl Kwargs {
         }
     }
 
+    /// A non-negative integer that fits in `usize` (a size, a count), or `default` when absent.
+    pub fn get_usize(&self, key: &str, default: usize) -> Result<usize> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(KwArg::Int(i)) => usize::try_from(*i).map_err(|_| {
+                Error::invalid_argument(format!(
+                    "keyword argument `{key}` must be a non-negative integer that fits in usize, \
+                     got {i}"
+                ))
+            }),
+            Some(other) => Err(wrong_kind(key, "a non-negative integer", other)),
+        }
+    }
+
     /// A number (integers are accepted, as in Python), or `default` when absent.
     pub fn get_f64(&self, key: &str, default: f64) -> Result<f64> {
         match self.get(key) {
@@ -340,6 +354,7 @@ mod tests {
         assert!(kw.get_bool("b", false).unwrap());
         assert_eq!(kw.get_i64("i", 0).unwrap(), 3);
         assert_eq!(kw.get_u64("i", 0).unwrap(), 3);
+        assert_eq!(kw.get_usize("i", 0).unwrap(), 3);
         assert_eq!(kw.get_f64("x", 0.0).unwrap(), 2.5);
         assert_eq!(kw.get_f64("i", 0.0).unwrap(), 3.0); // int accepted as a number
         assert_eq!(kw.get_str("s", "").unwrap(), "hi");
@@ -353,6 +368,7 @@ mod tests {
         let err = kw.get_f64("x", 0.0).unwrap_err().to_string();
         assert!(err.contains("`x` must be a number"), "{err}");
         assert!(kw.get_u64("n", 0).is_err());
+        assert!(kw.get_usize("n", 0).is_err());
         assert!(kw.get_bool("n", false).is_err());
     }
 
