@@ -1,0 +1,152 @@
+//! The built-in environment ids and the `make` functions that know them.
+//!
+//! The core crate's registry starts empty (it knows no concrete environment). [`register_envs`]
+//! adds this crate's environments under their Gymnasium ids, with Gymnasium 1.4's
+//! `max_episode_steps` and `reward_threshold`; [`make`] and [`make_with`] call it first, so
+//! `tokengym_envs::make("CartPole-v1")` works with no set-up.
+
+use crate::classic_control::{
+    Acrobot, AcrobotConfig, AcrobotDynamics, CartPole, CartPoleConfig, ContinuousMountainCar,
+    ContinuousMountainCarConfig, MountainCar, MountainCarConfig, Pendulum, PendulumConfig,
+};
+use std::sync::OnceLock;
+use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
+use tokengym::{AnyEnv, Error, Result};
+
+/// Adds every built-in environment to `reg`, skipping ids that are already there.
+///
+/// | id | max_episode_steps | reward_threshold | keyword arguments |
+/// |---|---|---|---|
+/// | `CartPole-v0` | 200 | 195 | `sutton_barto_reward` |
+/// | `CartPole-v1` | 500 | 475 | `sutton_barto_reward` |
+/// | `MountainCar-v0` | 200 | -110 | `goal_velocity` |
+/// | `MountainCarContinuous-v0` | 999 | 90 | `goal_velocity` |
+/// | `Acrobot-v1` | 500 | -100 | `book_or_nips` (`"book"`/`"nips"`), `torque_noise_max` |
+/// | `Pendulum-v1` | 200 | — | `g` |
+pub fn register_all(reg: &mut Registry) -> Result<()> {
+    let cartpole = |kw: &Kwargs| -> Result<CartPole> {
+        Ok(CartPole::with_config(CartPoleConfig {
+            sutton_barto_reward: kw.get_bool("sutton_barto_reward", false)?,
+        }))
+    };
+    add(
+        reg,
+        EnvSpec::new("CartPole-v0")?
+            .with_max_episode_steps(200)
+            .with_reward_threshold(195.0)
+            .with_description("balance a pole on a cart (200-step version)"),
+        cartpole,
+    )?;
+    add(
+        reg,
+        EnvSpec::new("CartPole-v1")?
+            .with_max_episode_steps(500)
+            .with_reward_threshold(475.0)
+            .with_description("balance a pole on a cart"),
+        cartpole,
+    )?;
+    add(
+        reg,
+        EnvSpec::new("MountainCar-v0")?
+            .with_max_episode_steps(200)
+            .with_reward_threshold(-110.0)
+            .with_description("drive an underpowered car up a hill (3 discrete actions)"),
+        |kw: &Kwargs| {
+            MountainCar::with_config(MountainCarConfig {
+                goal_velocity: kw.get_f64("goal_velocity", 0.0)?,
+            })
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("MountainCarContinuous-v0")?
+            .with_max_episode_steps(999)
+            .with_reward_threshold(90.0)
+            .with_description("drive an underpowered car up a hill (continuous force)"),
+        |kw: &Kwargs| {
+            ContinuousMountainCar::with_config(ContinuousMountainCarConfig {
+                goal_velocity: kw.get_f64("goal_velocity", 0.0)?,
+            })
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("Acrobot-v1")?
+            .with_max_episode_steps(500)
+            .with_reward_threshold(-100.0)
+            .with_description("swing a two-link arm above a line"),
+        |kw: &Kwargs| {
+            let defaults = AcrobotConfig::default();
+            let book_or_nips = match kw.get_str("book_or_nips", "book")?.as_str() {
+                "book" => AcrobotDynamics::Book,
+                "nips" => AcrobotDynamics::Nips,
+                other => {
+                    return Err(Error::invalid_argument(format!(
+                        "Acrobot-v1: book_or_nips must be \"book\" or \"nips\", got {other:?}"
+                    )));
+                }
+            };
+            Acrobot::with_config(AcrobotConfig {
+                book_or_nips,
+                torque_noise_max: kw.get_f64("torque_noise_max", defaults.torque_noise_max)?,
+                ..defaults
+            })
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("Pendulum-v1")?
+            .with_max_episode_steps(200)
+            .with_description("swing a pendulum up and hold it (continuous torque)"),
+        |kw: &Kwargs| {
+            Pendulum::with_config(PendulumConfig {
+                g: kw.get_f64("g", PendulumConfig::default().g)?,
+                ..PendulumConfig::default()
+            })
+        },
+    )?;
+    Ok(())
+}
+
+fn add<E, F>(reg: &mut Registry, spec: EnvSpec, constructor: F) -> Result<()>
+where
+    E: tokengym::Env + 'static,
+    F: Fn(&Kwargs) -> Result<E> + Send + Sync + 'static,
+{
+    if reg.contains(&spec.id()) {
+        return Ok(());
+    }
+    reg.register(spec, constructor)
+}
+
+/// Registers the built-in environments in the global registry (once; later calls are free).
+pub fn register_envs() -> Result<()> {
+    static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| registry::update(register_all).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::InvalidArgument)
+}
+
+/// Gymnasium's `make`: the environment registered as `id`, with its spec's wrappers
+/// (`PassiveEnvChecker`, `OrderEnforcing`, `TimeLimit`). Built-in ids need no set-up.
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym::space::Value;
+/// let mut env = tokengym_envs::make("CartPole-v1")?;
+/// let (obs, _info) = env.reset(Some(0))?;
+/// let step = env.step(&Value::Discrete(1))?;
+/// assert_eq!(step.reward, 1.0);
+/// assert!(tokengym_envs::make("CartPole-v9").is_err()); // names the closest ids
+/// # Ok::<(), tokengym::Error>(())
+/// ```
+pub fn make(id: &str) -> Result<AnyEnv> {
+    register_envs()?;
+    registry::make(id)
+}
+
+/// [`make`] with keyword arguments and overrides (Gymnasium's `make(id, **kwargs)`).
+pub fn make_with(id: &str, options: &MakeOptions) -> Result<AnyEnv> {
+    register_envs()?;
+    registry::make_with(id, options)
+}
