@@ -1,0 +1,30 @@
+# tokengym: the two commands a newcomer needs are `make demo` (the main job) and `make test`.
+# Each target builds what it needs the first time.
+
+CARGO ?= cargo
+RUN_DIR ?= runs/demo
+
+.PHONY: demo test lint bench bench-gymnasium
+
+## The main job: a rollout on CartPole-v1 through the registry, with its episode rendered to a GIF.
+demo:
+	$(CARGO) run --release -q -p tokengym-experiments --bin rollout -- \
+		--env CartPole-v1 --policy heuristic --episodes 5 --seed 0 --out $(RUN_DIR)
+
+## Every test of the workspace: unit, integration (incl. the Gymnasium replays) and doc tests.
+test:
+	$(CARGO) test --workspace
+
+## Formatting and lints, as CI checks them.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Throughput of every environment (tokengym only).
+bench:
+	$(CARGO) bench -p tokengym-envs --bench throughput
+
+## Throughput against Gymnasium 1.4 in one run (installs gymnasium into .venv-bench the first time).
+bench-gymnasium:
+	test -x .venv-bench/bin/python || (python3 -m venv .venv-bench && .venv-bench/bin/pip install -q gymnasium==1.4.0)
+	.venv-bench/bin/python benches/compare_gymnasium.py

@@ -1,0 +1,154 @@
+//! `rollout`: run a random or heuristic policy in any registered environment, report the returns
+//! and save the first episode as an animated GIF.
+//!
+//! ```text
+//! rollout --env CartPole-v1 --policy heuristic --episodes 5 --seed 0 --out runs/demo
+//! ```
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+use tokengym::policy::{Policy, RandomPolicy, evaluate};
+use tokengym::space::Value;
+use tokengym::wrappers::RecordVideo;
+use tokengym::{Env, RenderMode};
+use tokengym_experiments::heuristics::heuristic_policy;
+use tokengym_experiments::run_dir::write_json;
+
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum PolicyKind {
+    /// Uniform samples from the action space.
+    Random,
+    /// The hand-written controller for the environment (classic-control ids only).
+    Heuristic,
+}
+
+/// Run a policy in a registered environment and record the first episode as a GIF.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Environment id (see `--list`).
+    #[arg(long, default_value = "CartPole-v1")]
+    env: String,
+    /// Which policy acts.
+    #[arg(long, value_enum, default_value_t = PolicyKind::Heuristic)]
+    policy: PolicyKind,
+    /// Number of episodes; episode i is reset with seed + i.
+    #[arg(long, default_value_t = 5)]
+    episodes: usize,
+    /// Seed of the first episode.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder: summary.json and the GIF of the first episode.
+    #[arg(long, default_value = "runs/rollout")]
+    out: PathBuf,
+    /// Do not record a GIF.
+    #[arg(long)]
+    no_gif: bool,
+    /// List the registered environment ids and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    env: &'a str,
+    policy: PolicyKind,
+    seed: u64,
+    episodes: usize,
+    returns: &'a [f64],
+    lengths: &'a [u64],
+    mean_return: f64,
+    std_return: f64,
+    reward_threshold: Option<f64>,
+    wall_seconds: f64,
+    gif: Option<PathBuf>,
+}
+
+fn main() {
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    tokengym_envs::register_envs()?;
+    if args.list {
+        print!("{}", tokengym::registry::pprint_registry());
+        return Ok(());
+    }
+    if args.episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let spec = tokengym::registry::spec(&args.env)?;
+    let env = tokengym_envs::make(&args.env)?;
+    let mut policy: Box<dyn Policy<Value, Value>> = match args.policy {
+        PolicyKind::Random => Box::new(RandomPolicy::new(env.action_space().clone())),
+        PolicyKind::Heuristic => heuristic_policy(&args.env).with_context(|| {
+            format!("no heuristic policy for {}; use --policy random", args.env)
+        })?,
+    };
+
+    let start = Instant::now();
+    let (eval, gif) = if args.no_gif || !env.render_modes().contains(&RenderMode::RgbArray) {
+        let mut env = env;
+        (
+            evaluate(&mut policy, &mut env, args.episodes, args.seed)?,
+            None,
+        )
+    } else {
+        let prefix = args.env.to_lowercase();
+        let mut env = RecordVideo::new(env, &args.out)?
+            .with_episode_trigger(|episode| episode == 0)
+            .with_name_prefix(prefix)?;
+        let eval = evaluate(&mut policy, &mut env, args.episodes, args.seed)?;
+        env.finish()?;
+        (eval, env.written_paths().first().cloned())
+    };
+    let wall_seconds = start.elapsed().as_secs_f64();
+
+    for (i, (r, l)) in eval.returns.iter().zip(&eval.lengths).enumerate() {
+        println!(
+            "episode {i:3}  seed {:5}  return {r:9.2}  length {l:5}",
+            args.seed + i as u64
+        );
+    }
+    println!(
+        "{} / {:?}: mean return {:.2} ± {:.2} over {} episodes{}",
+        args.env,
+        args.policy,
+        eval.mean_return(),
+        eval.std_return(),
+        args.episodes,
+        spec.reward_threshold
+            .map(|t| format!(" (reward threshold {t})"))
+            .unwrap_or_default()
+    );
+    let summary_path = args.out.join("summary.json");
+    write_json(
+        &summary_path,
+        &Summary {
+            env: &args.env,
+            policy: args.policy,
+            seed: args.seed,
+            episodes: args.episodes,
+            returns: &eval.returns,
+            lengths: &eval.lengths,
+            mean_return: eval.mean_return(),
+            std_return: eval.std_return(),
+            reward_threshold: spec.reward_threshold,
+            wall_seconds,
+            gif: gif.clone(),
+        },
+    )
+    .with_context(|| format!("writing {}", summary_path.display()))?;
+    if let Some(gif) = gif {
+        println!("first episode: {}", gif.display());
+    }
+    println!("summary: {}", summary_path.display());
+    Ok(())
+}

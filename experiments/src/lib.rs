@@ -1,0 +1,19 @@
+//! # tokengym-experiments
+//!
+//! The command-line programs of tokengym and the pieces they share: hand-written baseline
+//! policies ([`heuristics`]) and atomic run-directory output ([`run_dir`]).
+//!
+//! ```
+//! use tokengym::Env;
+//! use tokengym_experiments::heuristics::heuristic_policy;
+//! let mut env = tokengym_envs::make("CartPole-v1")?;
+//! let mut policy = heuristic_policy("CartPole-v1").expect("CartPole has a heuristic");
+//! let eval = tokengym::policy::evaluate(&mut policy, &mut env, 2, 0)?;
+//! assert_eq!(eval.returns, vec![500.0, 500.0]);
+//! # Ok::<(), tokengym::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod heuristics;
+pub mod run_dir;
