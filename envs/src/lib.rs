@@ -28,4 +28,9 @@ pub mod registration;
 pub mod state;
 
 pub use registration::{make, make_with, register_all, register_envs};
+
+/// The Rust examples of README.md, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 pub use state::StateVector;
