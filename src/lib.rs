@@ -32,6 +32,7 @@ pub mod info;
 pub mod render;
 pub mod seeding;
 pub mod space;
+pub mod vector;
 
 pub use env::{ActOf, Env, ObsOf, Step, Transition};
 pub use erased::{AnyEnv, EnvExt, Erased};

@@ -1,0 +1,244 @@
+//! The low-latency handoff between `ParallelVecEnv`'s calling thread and its workers.
+//!
+//! A step of cheap environments takes well under a microsecond, less than one round trip
+//! through a channel or a condition variable. So the calling thread publishes work by bumping
+//! an atomic *epoch* counter, and each side waits for the other in three phases: spin on the
+//! atomic (with `spin_loop` hints) for `spin`, then `yield_now` for another `spin`, then park.
+//! A thread about to park raises its `sleeping` flag and re-checks the counter; the other side
+//! unparks it only when the flag is up. Both sides use sequentially consistent operations on
+//! the flag and the counter, so either the sleeper sees the new value or the waker sees the
+//! flag: a wake-up cannot be lost. Parks by the calling thread also time out every millisecond
+//! so that a worker thread that died is noticed.
+
+use crate::error::{Error, Result};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+/// Keeps a value on its own cache lines (no false sharing between the threads).
+#[repr(align(128))]
+#[derive(Debug, Default)]
+pub(super) struct Padded<T>(pub(super) T);
+
+impl<T> Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Locks `m`, ignoring poisoning (the protected data is only touched under `catch_unwind`, and
+/// a poisoned vector environment refuses further work anyway).
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How long the calling thread checks the exit status of the workers between parks.
+const PARK_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// How many spin iterations run between two reads of the clock.
+const SPINS_PER_CLOCK_READ: u32 = 64;
+
+/// Shared state of the handoff protocol.
+pub(super) struct Handoff {
+    epoch: Padded<AtomicU64>,
+    pending: Padded<AtomicUsize>,
+    shutdown: AtomicBool,
+    main_sleeping: Padded<AtomicBool>,
+    main_thread: Mutex<Option<Thread>>,
+    worker_sleeping: Vec<Padded<AtomicBool>>,
+    spin: Duration,
+}
+
+/// Where a waiting thread is in its spin / yield / park schedule.
+struct Backoff {
+    start: Option<Instant>,
+    spins: u32,
+    spin: Duration,
+}
+
+enum Phase {
+    Spin,
+    Yield,
+    Park,
+}
+
+impl Backoff {
+    fn new(spin: Duration) -> Self {
+        Backoff {
+            start: None,
+            spins: 0,
+            spin,
+        }
+    }
+
+    /// Waits a little; returns the phase reached (the caller parks itself in `Park`).
+    fn pause(&mut self) -> Phase {
+        self.spins = self.spins.wrapping_add(1);
+        if self.spins % SPINS_PER_CLOCK_READ != 0 {
+            std::hint::spin_loop();
+            return Phase::Spin;
+        }
+        let start = *self.start.get_or_insert_with(Instant::now);
+        let waited = start.elapsed();
+        if waited < self.spin {
+            std::hint::spin_loop();
+            Phase::Spin
+        } else if waited < self.spin * 2 {
+            thread::yield_now();
+            Phase::Yield
+        } else {
+            Phase::Park
+        }
+    }
+}
+
+impl Handoff {
+    /// The handoff for `workers` worker threads that spin for `spin` before yielding.
+    pub(super) fn new(workers: usize, spin: Duration) -> Self {
+        Handoff {
+            epoch: Padded(AtomicU64::new(0)),
+            pending: Padded(AtomicUsize::new(0)),
+            shutdown: AtomicBool::new(false),
+            main_sleeping: Padded(AtomicBool::new(false)),
+            main_thread: Mutex::new(None),
+            worker_sleeping: (0..workers)
+                .map(|_| Padded(AtomicBool::new(false)))
+                .collect(),
+            spin,
+        }
+    }
+
+    /// Calling thread: hands the work already written into the workers' slots to every worker.
+    pub(super) fn publish(&self, workers: &[JoinHandle<()>]) {
+        self.pending.store(workers.len(), Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.wake_workers(workers);
+    }
+
+    /// Calling thread: tells every worker to exit (they finish their current command first).
+    pub(super) fn shutdown(&self, workers: &[JoinHandle<()>]) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.wake_workers(workers);
+    }
+
+    fn wake_workers(&self, workers: &[JoinHandle<()>]) {
+        for (flag, handle) in self.worker_sleeping.iter().zip(workers) {
+            if flag.load(Ordering::SeqCst) {
+                handle.thread().unpark();
+            }
+        }
+    }
+
+    /// Calling thread: waits until every worker has finished the published work. Fails if a
+    /// worker thread exited without finishing it.
+    pub(super) fn wait_done(&self, workers: &[JoinHandle<()>]) -> Result<()> {
+        let mut backoff = Backoff::new(self.spin);
+        loop {
+            if self.pending.load(Ordering::Acquire) == 0 {
+                return Ok(());
+            }
+            if let Phase::Park = backoff.pause() {
+                self.register_main_thread();
+                self.main_sleeping.store(true, Ordering::SeqCst);
+                if self.pending.load(Ordering::SeqCst) != 0 {
+                    thread::park_timeout(PARK_TIMEOUT);
+                }
+                self.main_sleeping.store(false, Ordering::SeqCst);
+                if self.pending.load(Ordering::Acquire) != 0
+                    && workers.iter().any(|h| h.is_finished())
+                {
+                    return Err(Error::Worker(
+                        "a worker thread exited while it had work".to_string(),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn register_main_thread(&self) {
+        let me = thread::current();
+        let mut slot = lock(&self.main_thread);
+        if slot.as_ref().map(Thread::id) != Some(me.id()) {
+            *slot = Some(me);
+        }
+    }
+
+    /// Worker `w`: waits for an epoch other than `seen`; `None` means shut down.
+    pub(super) fn wait_for_work(&self, w: usize, seen: u64) -> Option<u64> {
+        let mut backoff = Backoff::new(self.spin);
+        loop {
+            let epoch = self.epoch.load(Ordering::Acquire);
+            if epoch != seen {
+                return (!self.shutdown.load(Ordering::Acquire)).then_some(epoch);
+            }
+            if let Phase::Park = backoff.pause() {
+                let flag = &self.worker_sleeping[w];
+                flag.store(true, Ordering::SeqCst);
+                if self.epoch.load(Ordering::SeqCst) == seen {
+                    thread::park();
+                }
+                flag.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Worker: reports its share of the published work as finished.
+    pub(super) fn finish(&self) {
+        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.main_sleeping.load(Ordering::SeqCst)
+            && let Some(main) = lock(&self.main_thread).as_ref()
+        {
+            main.unpark();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Many rounds with a zero spin budget (every wait parks) and with a large one: every round
+    /// completes, and shutdown ends the worker.
+    #[test]
+    fn rounds_complete_with_and_without_parking() {
+        for spin in [Duration::ZERO, Duration::from_micros(200)] {
+            let h = Arc::new(Handoff::new(1, spin));
+            let counter = Arc::new(AtomicU64::new(0));
+            let (h2, c2) = (h.clone(), counter.clone());
+            let worker = thread::spawn(move || {
+                let mut seen = 0;
+                while let Some(e) = h2.wait_for_work(0, seen) {
+                    seen = e;
+                    c2.fetch_add(1, Ordering::SeqCst);
+                    h2.finish();
+                }
+            });
+            let handles = vec![worker];
+            for round in 1..=2000 {
+                h.publish(&handles);
+                h.wait_done(&handles).unwrap();
+                assert_eq!(counter.load(Ordering::SeqCst), round);
+            }
+            h.shutdown(&handles);
+            for w in handles {
+                w.join().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn dead_worker_is_reported() {
+        let h = Handoff::new(1, Duration::ZERO);
+        let handles = vec![thread::spawn(|| {})];
+        while !handles[0].is_finished() {
+            thread::yield_now();
+        }
+        h.publish(&handles);
+        assert!(matches!(h.wait_done(&handles), Err(Error::Worker(_))));
+    }
+}
