@@ -294,11 +294,16 @@ fn parallel_equals_sync_step_for_step() {
         AutoresetMode::SameStep,
         AutoresetMode::Disabled,
     ] {
-        for threads in [1, 2, 3, 4, 9, 16] {
+        for (threads, cpt) in [(1, 1), (2, 1), (2, 2), (3, 3), (4, 2), (9, 1), (16, 2)] {
             let mut s = sync(n, mode);
-            let mut p = parallel(n, threads, mode);
+            let opts = ParallelOptions::default()
+                .num_threads(threads)
+                .chunks_per_thread(cpt)
+                .autoreset_mode(mode);
+            let mut p = ParallelVecEnv::from_fn(n, Counter::nth, opts).unwrap();
             assert_eq!(p.num_threads(), threads.min(n));
-            let ctx = format!("{mode} with {threads} threads");
+            assert_eq!(p.num_chunks(), (threads * cpt).min(n));
+            let ctx = format!("{mode} with {threads} threads x {cpt} chunks");
             assert_same(s.reset(Some(99)).unwrap(), p.reset(Some(99)).unwrap(), &ctx);
             let mut rng = EnvRng::seed_from_u64(threads as u64);
             for t in 0..300 {

@@ -1,9 +1,15 @@
 //! The low-latency handoff between `ParallelVecEnv`'s calling thread and its workers.
 //!
 //! A step of cheap environments takes well under a microsecond, less than one round trip
-//! through a channel or a condition variable. So the calling thread publishes work by bumping
-//! an atomic *epoch* counter, and each side waits for the other in three phases: spin on the
-//! atomic (with `spin_loop` hints) for `spin`, then `yield_now` for another `spin`, then park.
+//! through a channel or a condition variable. So the calling thread publishes a round of work
+//! (a number of *chunks*) by bumping an atomic *epoch* counter; every thread, the calling one
+//! included, then claims chunks from an atomic `next` counter until none is left, and counts
+//! each finished chunk down on `remaining`. A worker that is slow to wake up (descheduled on a
+//! busy machine) simply finds its chunks already done by the others, so a round never waits
+//! for a thread that has not started.
+//!
+//! Each side waits for the other in three phases: spin on the atomic (with `spin_loop` hints)
+//! for `spin`, then `yield_now` for another `spin`, then park.
 //! A thread about to park raises its `sleeping` flag and re-checks the counter; the other side
 //! unparks it only when the flag is up. Both sides use sequentially consistent operations on
 //! the flag and the counter, so either the sleeper sees the new value or the waker sees the
@@ -44,7 +50,14 @@ const SPINS_PER_CLOCK_READ: u32 = 64;
 /// Shared state of the handoff protocol.
 pub(super) struct Handoff {
     epoch: Padded<AtomicU64>,
-    pending: Padded<AtomicUsize>,
+    /// Chunks of the current round not finished yet.
+    remaining: Padded<AtomicUsize>,
+    /// The next chunk of the current round to claim (`>= chunks` once all are claimed).
+    next: Padded<AtomicUsize>,
+    /// Number of chunks in every round.
+    chunks: usize,
+    /// Worker threads that have started running their loop.
+    started: AtomicUsize,
     shutdown: AtomicBool,
     main_sleeping: Padded<AtomicBool>,
     main_thread: Mutex<Option<Thread>>,
@@ -96,11 +109,15 @@ impl Backoff {
 }
 
 impl Handoff {
-    /// The handoff for `workers` worker threads that spin for `spin` before yielding.
-    pub(super) fn new(workers: usize, spin: Duration) -> Self {
+    /// The handoff for `workers` worker threads sharing rounds of `chunks` chunks, that spin for
+    /// `spin` before yielding.
+    pub(super) fn new(workers: usize, chunks: usize, spin: Duration) -> Self {
         Handoff {
             epoch: Padded(AtomicU64::new(0)),
-            pending: Padded(AtomicUsize::new(0)),
+            remaining: Padded(AtomicUsize::new(0)),
+            next: Padded(AtomicUsize::new(chunks)),
+            chunks,
+            started: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             main_sleeping: Padded(AtomicBool::new(false)),
             main_thread: Mutex::new(None),
@@ -111,11 +128,53 @@ impl Handoff {
         }
     }
 
-    /// Calling thread: hands the work already written into the workers' slots to every worker.
+    /// Calling thread: starts a round (the chunks' inputs are already in place) and wakes the
+    /// workers. Call only when the previous round is finished ([`Handoff::wait_done`]).
     pub(super) fn publish(&self, workers: &[JoinHandle<()>]) {
-        self.pending.store(workers.len(), Ordering::SeqCst);
+        // `remaining` first: a late worker of the previous round may claim a chunk as soon as
+        // `next` is reset, and must find `remaining` already counting this round.
+        self.remaining.store(self.chunks, Ordering::SeqCst);
+        self.next.store(0, Ordering::SeqCst);
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.wake_workers(workers);
+    }
+
+    /// Worker: reports that it has started (its thread is fully set up).
+    pub(super) fn mark_started(&self) {
+        self.started.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Calling thread: waits until every worker has started, so that thread start-up (which
+    /// allocates) is over before the first step. Fails if a worker exited first.
+    pub(super) fn wait_started(&self, workers: &[JoinHandle<()>]) -> Result<()> {
+        while self.started.load(Ordering::SeqCst) < workers.len() {
+            if workers.iter().any(|h| h.is_finished()) {
+                return Err(Error::Worker(
+                    "a worker thread exited at start-up".to_string(),
+                ));
+            }
+            thread::yield_now();
+        }
+        Ok(())
+    }
+
+    /// Any thread: claims the next unclaimed chunk of the current round.
+    pub(super) fn claim(&self) -> Option<usize> {
+        if self.next.load(Ordering::Relaxed) >= self.chunks {
+            return None;
+        }
+        let k = self.next.fetch_add(1, Ordering::SeqCst);
+        (k < self.chunks).then_some(k)
+    }
+
+    /// Any thread: reports a claimed chunk as finished.
+    pub(super) fn finish(&self) {
+        if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.main_sleeping.load(Ordering::SeqCst)
+            && let Some(main) = lock(&self.main_thread).as_ref()
+        {
+            main.unpark();
+        }
     }
 
     /// Calling thread: tells every worker to exit (they finish their current command first).
@@ -133,22 +192,22 @@ impl Handoff {
         }
     }
 
-    /// Calling thread: waits until every worker has finished the published work. Fails if a
-    /// worker thread exited without finishing it.
+    /// Calling thread: waits until every chunk of the round is finished. Fails if a worker
+    /// thread exited without finishing its chunk.
     pub(super) fn wait_done(&self, workers: &[JoinHandle<()>]) -> Result<()> {
         let mut backoff = Backoff::new(self.spin);
         loop {
-            if self.pending.load(Ordering::Acquire) == 0 {
+            if self.remaining.load(Ordering::Acquire) == 0 {
                 return Ok(());
             }
             if let Phase::Park = backoff.pause() {
                 self.register_main_thread();
                 self.main_sleeping.store(true, Ordering::SeqCst);
-                if self.pending.load(Ordering::SeqCst) != 0 {
+                if self.remaining.load(Ordering::SeqCst) != 0 {
                     thread::park_timeout(PARK_TIMEOUT);
                 }
                 self.main_sleeping.store(false, Ordering::SeqCst);
-                if self.pending.load(Ordering::Acquire) != 0
+                if self.remaining.load(Ordering::Acquire) != 0
                     && workers.iter().any(|h| h.is_finished())
                 {
                     return Err(Error::Worker(
@@ -185,16 +244,6 @@ impl Handoff {
             }
         }
     }
-
-    /// Worker: reports its share of the published work as finished.
-    pub(super) fn finish(&self) {
-        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.main_sleeping.load(Ordering::SeqCst)
-            && let Some(main) = lock(&self.main_thread).as_ref()
-        {
-            main.unpark();
-        }
-    }
 }
 
 #[cfg(test)]
@@ -202,27 +251,41 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    /// Many rounds with a zero spin budget (every wait parks) and with a large one: every round
-    /// completes, and shutdown ends the worker.
+    /// Many rounds of 5 chunks shared by the calling thread and two workers, with a zero spin
+    /// budget (every wait parks) and with a large one: every chunk runs exactly once per round,
+    /// and shutdown ends the workers.
     #[test]
-    fn rounds_complete_with_and_without_parking() {
+    fn every_chunk_runs_once_per_round() {
+        const CHUNKS: usize = 5;
         for spin in [Duration::ZERO, Duration::from_micros(200)] {
-            let h = Arc::new(Handoff::new(1, spin));
-            let counter = Arc::new(AtomicU64::new(0));
-            let (h2, c2) = (h.clone(), counter.clone());
-            let worker = thread::spawn(move || {
-                let mut seen = 0;
-                while let Some(e) = h2.wait_for_work(0, seen) {
-                    seen = e;
-                    c2.fetch_add(1, Ordering::SeqCst);
-                    h2.finish();
+            let h = Arc::new(Handoff::new(2, CHUNKS, spin));
+            let runs: Arc<Vec<AtomicU64>> =
+                Arc::new((0..CHUNKS).map(|_| AtomicU64::new(0)).collect());
+            let work = |h: &Handoff, runs: &[AtomicU64]| {
+                while let Some(k) = h.claim() {
+                    runs[k].fetch_add(1, Ordering::SeqCst);
+                    h.finish();
                 }
-            });
-            let handles = vec![worker];
+            };
+            let handles: Vec<_> = (0..2)
+                .map(|w| {
+                    let (h, runs) = (h.clone(), runs.clone());
+                    thread::spawn(move || {
+                        let mut seen = 0;
+                        while let Some(e) = h.wait_for_work(w, seen) {
+                            seen = e;
+                            work(&h, &runs);
+                        }
+                    })
+                })
+                .collect();
             for round in 1..=2000 {
                 h.publish(&handles);
+                work(&h, &runs);
                 h.wait_done(&handles).unwrap();
-                assert_eq!(counter.load(Ordering::SeqCst), round);
+                for r in runs.iter() {
+                    assert_eq!(r.load(Ordering::SeqCst), round);
+                }
             }
             h.shutdown(&handles);
             for w in handles {
@@ -233,12 +296,13 @@ mod tests {
 
     #[test]
     fn dead_worker_is_reported() {
-        let h = Handoff::new(1, Duration::ZERO);
+        let h = Handoff::new(1, 1, Duration::ZERO);
         let handles = vec![thread::spawn(|| {})];
         while !handles[0].is_finished() {
             thread::yield_now();
         }
         h.publish(&handles);
+        assert!(h.claim().is_some()); // claimed but never finished
         assert!(matches!(h.wait_done(&handles), Err(Error::Worker(_))));
     }
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct ParallelOptions {
     num_threads: Option<usize>,
+    chunks_per_thread: usize,
     mode: AutoresetMode,
     spin: Duration,
 }
@@ -32,6 +33,7 @@ impl Default for ParallelOptions {
     fn default() -> Self {
         ParallelOptions {
             num_threads: None,
+            chunks_per_thread: 2,
             mode: AutoresetMode::default(),
             spin: Duration::from_micros(50),
         }
@@ -44,6 +46,14 @@ impl ParallelOptions {
     /// at the number of sub-environments; `1` means no worker threads at all.
     pub fn num_threads(mut self, n: usize) -> Self {
         self.num_threads = Some(n);
+        self
+    }
+
+    /// Into how many chunks per thread the sub-environments are split (default 2, at least 1).
+    /// Threads claim chunks dynamically, so more chunks balance uneven step times and
+    /// late-waking threads better, at the cost of more synchronisation per step.
+    pub fn chunks_per_thread(mut self, k: usize) -> Self {
+        self.chunks_per_thread = k.max(1);
         self
     }
 
@@ -133,38 +143,53 @@ fn panic_error(payload: &(dyn std::any::Any + Send)) -> Error {
 
 struct Shared<E: Env> {
     handoff: Handoff,
+    /// The chunks, in sub-environment order.
     slots: Vec<Padded<Mutex<Slot<E>>>>,
 }
 
+impl<E: Env> Shared<E> {
+    /// Claims and runs chunks of the current round until none is left.
+    fn work(&self) {
+        while let Some(k) = self.handoff.claim() {
+            lock(&self.slots[k]).run();
+            self.handoff.finish();
+        }
+    }
+}
+
 fn worker_loop<E: Env>(shared: Arc<Shared<E>>, w: usize) {
+    shared.handoff.mark_started();
     let mut seen = 0;
     while let Some(epoch) = shared.handoff.wait_for_work(w, seen) {
         seen = epoch;
-        lock(&shared.slots[w]).run();
-        shared.handoff.finish();
+        shared.work();
     }
 }
 
 /// A vector environment whose sub-environments are stepped by persistent worker threads
 /// (the counterpart of Gymnasium's `AsyncVectorEnv`, with threads instead of processes).
 ///
-/// The sub-environments are split into `num_threads` contiguous shares; the calling thread
-/// steps the first share itself while the workers step theirs. Work is handed over through an
-/// atomic counter that waiting threads spin on briefly before parking (see
-/// [`ParallelOptions::spin`]), so a step costs well under a microsecond of synchronisation.
+/// The sub-environments are split into contiguous chunks
+/// ([`ParallelOptions::chunks_per_thread`] per thread). On every call the calling thread and
+/// `num_threads - 1` persistent workers claim chunks from a shared atomic counter until none is
+/// left, so the calling thread does its share of the work and nobody waits for a worker that
+/// has not woken up yet. Work is handed over through atomics that waiting threads spin on
+/// briefly before parking (see [`ParallelOptions::spin`]); a step costs well under a
+/// microsecond of synchronisation and does not allocate. Each chunk writes into its own
+/// buffers, which the calling thread copies into the shared [`VecStep`].
+///
 /// Results, seeding and autoreset behaviour are identical to [`SyncVecEnv`](super::SyncVecEnv)
-/// because both run the same per-sub-environment code.
+/// for the same seeds and actions, because both run the same per-sub-environment code and each
+/// sub-environment's randomness lives in the sub-environment.
 ///
 /// Errors: a sub-environment's error is returned as is (the one of the lowest index if several
 /// fail). A panicking sub-environment is caught: the call returns [`Error::Worker`] and the
 /// vector environment refuses all further work with [`Error::Worker`]. Worker threads are shut
 /// down and joined on drop.
 pub struct ParallelVecEnv<E: Env + 'static> {
-    /// The calling thread's share (sub-environments `0..main_envs.len()`).
-    main_envs: Vec<E>,
     shared: Arc<Shared<E>>,
     workers: Vec<JoinHandle<()>>,
-    /// `(first index, length)` of each worker's share.
+    /// `(first index, length)` of each chunk.
     ranges: Vec<(usize, usize)>,
     obs_space: E::ObsSpace,
     act_space: E::ActSpace,
@@ -196,7 +221,7 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
     ///
     /// Fails if `envs` is empty, the sub-environments' spaces differ, `num_threads` is `0`, or a
     /// thread cannot be spawned.
-    pub fn with_options(mut envs: Vec<E>, options: ParallelOptions) -> Result<Self> {
+    pub fn with_options(envs: Vec<E>, options: ParallelOptions) -> Result<Self> {
         let (obs_space, act_space) = chunk::common_spaces(&envs)?;
         let n = envs.len();
         let threads = match options.num_threads {
@@ -207,24 +232,20 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
             None => std::thread::available_parallelism().map_or(1, |p| p.get()),
         }
         .min(n);
+        let chunks = threads.saturating_mul(options.chunks_per_thread).min(n);
         let dim = obs_space.flatdim();
         let mode = options.mode;
 
-        // Share k gets n / threads sub-environments, plus one for the first n % threads shares.
-        let sizes: Vec<usize> = (0..threads)
-            .map(|k| n / threads + usize::from(k < n % threads))
-            .collect();
-        let mut rest = envs.split_off(sizes[0]);
-        let main_envs = envs;
-        let mut ranges = Vec::with_capacity(threads - 1);
-        let mut slots = Vec::with_capacity(threads - 1);
-        let mut first = sizes[0];
-        for &len in &sizes[1..] {
-            let tail = rest.split_off(len);
-            let share = std::mem::replace(&mut rest, tail);
+        // Chunk k gets n / chunks sub-environments, plus one for the first n % chunks chunks.
+        let mut rest = envs.into_iter();
+        let mut ranges = Vec::with_capacity(chunks);
+        let mut slots = Vec::with_capacity(chunks);
+        let mut first = 0;
+        for k in 0..chunks {
+            let len = n / chunks + usize::from(k < n % chunks);
             ranges.push((first, len));
             slots.push(Padded(Mutex::new(Slot {
-                envs: share,
+                envs: rest.by_ref().take(len).collect(),
                 first,
                 mode,
                 cmd: Command::Idle,
@@ -238,11 +259,10 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
             first += len;
         }
         let shared = Arc::new(Shared {
-            handoff: Handoff::new(slots.len(), options.spin),
+            handoff: Handoff::new(threads - 1, chunks, options.spin),
             slots,
         });
         let mut venv = ParallelVecEnv {
-            main_envs,
             shared,
             workers: Vec::with_capacity(threads - 1),
             ranges,
@@ -262,6 +282,7 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
             // On an error above, dropping `venv` shuts down the workers spawned so far.
             venv.workers.push(handle);
         }
+        venv.shared.handoff.wait_started(&venv.workers)?;
         Ok(venv)
     }
 
@@ -270,13 +291,15 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
         self.workers.len() + 1
     }
 
+    /// Number of chunks the sub-environments are split into.
+    pub fn num_chunks(&self) -> usize {
+        self.ranges.len()
+    }
+
     /// Calls `f(i, env)` on every sub-environment, on the calling thread, and collects the
     /// results (Gymnasium's `call`).
     pub fn call<R>(&mut self, mut f: impl FnMut(usize, &mut E) -> R) -> Vec<R> {
         let mut results = Vec::with_capacity(self.status.len());
-        for (i, env) in self.main_envs.iter_mut().enumerate() {
-            results.push(f(i, env));
-        }
         for slot in &self.shared.slots {
             let mut slot = lock(slot);
             let first = slot.first;
@@ -288,8 +311,8 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
     }
 
     /// Stops the workers and takes the sub-environments back.
-    pub fn into_envs(mut self) -> Vec<E> {
-        let mut envs = std::mem::take(&mut self.main_envs);
+    pub fn into_envs(self) -> Vec<E> {
+        let mut envs = Vec::with_capacity(self.status.len());
         for slot in &self.shared.slots {
             envs.append(&mut lock(slot).envs);
         }
@@ -305,42 +328,37 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
         }
     }
 
-    /// Runs `cmd` on every share (the workers' inputs are already in their slots), collects the
-    /// results into `self.out` and returns the error of the lowest sub-environment index.
+    /// Runs `cmd` on every chunk (with `actions` / `mask` indexed by sub-environment), collects
+    /// the results into `self.out` and returns the error of the lowest sub-environment index.
     fn execute(&mut self, cmd: Command, actions: &[ActOf<E>], mask: Option<&[bool]>) -> Result<()> {
+        for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
+            let mut slot = lock(slot);
+            slot.cmd = cmd;
+            slot.status
+                .copy_from_slice(&self.status[first..first + len]);
+            if let Command::Step = cmd {
+                let src = &actions[first..first + len];
+                if slot.actions.len() == len {
+                    slot.actions.clone_from_slice(src);
+                } else {
+                    slot.actions.clear();
+                    slot.actions.extend_from_slice(src);
+                }
+            }
+            if let Some(m) = mask {
+                slot.mask.copy_from_slice(&m[first..first + len]);
+            }
+        }
+
         self.shared.handoff.publish(&self.workers);
-
-        let main_len = self.main_envs.len();
-        let (envs, status, mode, out) =
-            (&mut self.main_envs, &self.status, self.mode, &mut self.out);
-        let main_outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut view = out.chunk_mut(0, main_len);
-            match cmd {
-                Command::Idle => Ok(()),
-                Command::Step => {
-                    chunk::step_chunk(envs, &status[..main_len], mode, actions, &mut view)
-                }
-                Command::Reset { seed, .. } => {
-                    let main_mask = mask.map(|m| &m[..main_len]);
-                    chunk::reset_chunk(envs, 0, seed, main_mask, &mut view)
-                }
-            }
-        }));
-        let mut first_err = match main_outcome {
-            Ok(r) => r.err(),
-            Err(payload) => {
-                let e = panic_error(payload.as_ref());
-                self.poisoned = Some(e.to_string());
-                Some(e)
-            }
-        };
-
+        self.shared.work();
         if let Err(e) = self.shared.handoff.wait_done(&self.workers) {
             self.poisoned = Some(e.to_string());
             self.status.fill(Status::NeedsReset);
-            return Err(first_err.unwrap_or(e));
+            return Err(e);
         }
 
+        let mut first_err = None;
         for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
             let mut slot = lock(slot);
             let result = std::mem::replace(&mut slot.result, Ok(()));
@@ -376,13 +394,6 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
             seed,
             masked: mask.is_some(),
         };
-        for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
-            let mut slot = lock(slot);
-            slot.cmd = cmd;
-            if let Some(m) = mask {
-                slot.mask.copy_from_slice(&m[first..first + len]);
-            }
-        }
         self.execute(cmd, &[], mask)?;
         chunk::mark_reset(&mut self.status, mask);
         Ok(&self.out)
@@ -433,21 +444,7 @@ impl<E: Env + 'static> VecEnv for ParallelVecEnv<E> {
             ));
         }
         chunk::check_steppable(&self.status, self.mode)?;
-        for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
-            let mut slot = lock(slot);
-            slot.cmd = Command::Step;
-            let src = &actions[first..first + len];
-            if slot.actions.len() == len {
-                slot.actions.clone_from_slice(src);
-            } else {
-                slot.actions.clear();
-                slot.actions.extend_from_slice(src);
-            }
-            slot.status
-                .copy_from_slice(&self.status[first..first + len]);
-        }
-        let main_len = self.main_envs.len();
-        self.execute(Command::Step, &actions[..main_len], None)?;
+        self.execute(Command::Step, actions, None)?;
         chunk::mark_stepped(
             &mut self.status,
             self.mode,
