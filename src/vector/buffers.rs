@@ -169,7 +169,11 @@ impl VecStep {
             self.rewards[i] = src.rewards[j];
             self.terminated[i] = src.terminated[j];
             self.truncated[i] = src.truncated[j];
-            std::mem::swap(&mut self.infos[i], &mut src.infos[j]);
+            // Empty infos (the common case) need no swap: skipping it keeps the source's cache
+            // line unwritten, which matters when `src` belongs to another thread's chunk.
+            if !(self.infos[i].is_empty() && src.infos[j].is_empty()) {
+                std::mem::swap(&mut self.infos[i], &mut src.infos[j]);
+            }
             self.final_mask[i] = src.final_mask[j];
             if has_final && src.final_mask[j] {
                 dst_final[i * dim..(i + 1) * dim]

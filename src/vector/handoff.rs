@@ -3,10 +3,12 @@
 //! A step of cheap environments takes well under a microsecond, less than one round trip
 //! through a channel or a condition variable. So the calling thread publishes a round of work
 //! (a number of *chunks*) by bumping an atomic *epoch* counter; every thread, the calling one
-//! included, then claims chunks from an atomic `next` counter until none is left, and counts
-//! each finished chunk down on `remaining`. A worker that is slow to wake up (descheduled on a
-//! busy machine) simply finds its chunks already done by the others, so a round never waits
-//! for a thread that has not started.
+//! included, then claims chunks through one atomic flag per chunk until none is left, and
+//! counts each finished chunk down on `remaining`. Each thread scans the chunks starting from
+//! its own home range, so in the steady state every chunk stays with the same thread (its
+//! sub-environments stay in that core's cache), while a worker that is slow to wake up
+//! (descheduled on a busy machine) simply finds its chunks already done by the others: a round
+//! never waits for a thread that has not started.
 //!
 //! Each side waits for the other in three phases: spin on the atomic (with `spin_loop` hints)
 //! for `spin`, then `yield_now` for another `spin`, then park.
@@ -52,10 +54,12 @@ pub(super) struct Handoff {
     epoch: Padded<AtomicU64>,
     /// Chunks of the current round not finished yet.
     remaining: Padded<AtomicUsize>,
-    /// The next chunk of the current round to claim (`>= chunks` once all are claimed).
-    next: Padded<AtomicUsize>,
+    /// Whether each chunk of the current round has been claimed.
+    claimed: Vec<Padded<AtomicBool>>,
     /// Number of chunks in every round.
     chunks: usize,
+    /// Number of threads taking part (workers + the calling thread).
+    threads: usize,
     /// Worker threads that have started running their loop.
     started: AtomicUsize,
     shutdown: AtomicBool,
@@ -115,8 +119,9 @@ impl Handoff {
         Handoff {
             epoch: Padded(AtomicU64::new(0)),
             remaining: Padded(AtomicUsize::new(0)),
-            next: Padded(AtomicUsize::new(chunks)),
+            claimed: (0..chunks).map(|_| Padded(AtomicBool::new(true))).collect(),
             chunks,
+            threads: workers + 1,
             started: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             main_sleeping: Padded(AtomicBool::new(false)),
@@ -132,9 +137,11 @@ impl Handoff {
     /// workers. Call only when the previous round is finished ([`Handoff::wait_done`]).
     pub(super) fn publish(&self, workers: &[JoinHandle<()>]) {
         // `remaining` first: a late worker of the previous round may claim a chunk as soon as
-        // `next` is reset, and must find `remaining` already counting this round.
+        // its flag is cleared, and must find `remaining` already counting this round.
         self.remaining.store(self.chunks, Ordering::SeqCst);
-        self.next.store(0, Ordering::SeqCst);
+        for flag in &self.claimed {
+            flag.store(false, Ordering::SeqCst);
+        }
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.wake_workers(workers);
     }
@@ -158,13 +165,18 @@ impl Handoff {
         Ok(())
     }
 
-    /// Any thread: claims the next unclaimed chunk of the current round.
-    pub(super) fn claim(&self) -> Option<usize> {
-        if self.next.load(Ordering::Relaxed) >= self.chunks {
-            return None;
-        }
-        let k = self.next.fetch_add(1, Ordering::SeqCst);
-        (k < self.chunks).then_some(k)
+    /// Thread `t` (`0` = the calling thread, `w + 1` = worker `w`): the chunks in the order
+    /// it tries to claim them, its home range first.
+    pub(super) fn claim_order(&self, t: usize) -> impl Iterator<Item = usize> + use<> {
+        let start = t * self.chunks / self.threads;
+        let chunks = self.chunks;
+        (0..chunks).map(move |i| (start + i) % chunks)
+    }
+
+    /// Any thread: claims chunk `k` of the current round, if nobody has yet.
+    pub(super) fn claim(&self, k: usize) -> bool {
+        let flag = &self.claimed[k];
+        !flag.load(Ordering::Relaxed) && !flag.swap(true, Ordering::SeqCst)
     }
 
     /// Any thread: reports a claimed chunk as finished.
@@ -261,10 +273,12 @@ mod tests {
             let h = Arc::new(Handoff::new(2, CHUNKS, spin));
             let runs: Arc<Vec<AtomicU64>> =
                 Arc::new((0..CHUNKS).map(|_| AtomicU64::new(0)).collect());
-            let work = |h: &Handoff, runs: &[AtomicU64]| {
-                while let Some(k) = h.claim() {
-                    runs[k].fetch_add(1, Ordering::SeqCst);
-                    h.finish();
+            let work = |h: &Handoff, t: usize, runs: &[AtomicU64]| {
+                for k in h.claim_order(t) {
+                    if h.claim(k) {
+                        runs[k].fetch_add(1, Ordering::SeqCst);
+                        h.finish();
+                    }
                 }
             };
             let handles: Vec<_> = (0..2)
@@ -274,14 +288,14 @@ mod tests {
                         let mut seen = 0;
                         while let Some(e) = h.wait_for_work(w, seen) {
                             seen = e;
-                            work(&h, &runs);
+                            work(&h, w + 1, &runs);
                         }
                     })
                 })
                 .collect();
             for round in 1..=2000 {
                 h.publish(&handles);
-                work(&h, &runs);
+                work(&h, 0, &runs);
                 h.wait_done(&handles).unwrap();
                 for r in runs.iter() {
                     assert_eq!(r.load(Ordering::SeqCst), round);
@@ -302,7 +316,9 @@ mod tests {
             thread::yield_now();
         }
         h.publish(&handles);
-        assert!(h.claim().is_some()); // claimed but never finished
+        assert!(h.claim(0)); // claimed but never finished
+        assert!(!h.claim(0));
+        assert_eq!(h.claim_order(1).collect::<Vec<_>>(), vec![0]);
         assert!(matches!(h.wait_done(&handles), Err(Error::Worker(_))));
     }
 }

@@ -33,7 +33,7 @@ impl Default for ParallelOptions {
     fn default() -> Self {
         ParallelOptions {
             num_threads: None,
-            chunks_per_thread: 2,
+            chunks_per_thread: 1,
             mode: AutoresetMode::default(),
             spin: Duration::from_micros(50),
         }
@@ -49,7 +49,7 @@ impl ParallelOptions {
         self
     }
 
-    /// Into how many chunks per thread the sub-environments are split (default 2, at least 1).
+    /// Into how many chunks per thread the sub-environments are split (default 1, at least 1).
     /// Threads claim chunks dynamically, so more chunks balance uneven step times and
     /// late-waking threads better, at the cost of more synchronisation per step.
     pub fn chunks_per_thread(mut self, k: usize) -> Self {
@@ -149,10 +149,14 @@ struct Shared<E: Env> {
 
 impl<E: Env> Shared<E> {
     /// Claims and runs chunks of the current round until none is left.
-    fn work(&self) {
-        while let Some(k) = self.handoff.claim() {
-            lock(&self.slots[k]).run();
-            self.handoff.finish();
+    /// Thread `t` (`0` = the calling thread) claims and runs chunks of the current round until
+    /// none is left.
+    fn work(&self, t: usize) {
+        for k in self.handoff.claim_order(t) {
+            if self.handoff.claim(k) {
+                lock(&self.slots[k]).run();
+                self.handoff.finish();
+            }
         }
     }
 }
@@ -162,7 +166,7 @@ fn worker_loop<E: Env>(shared: Arc<Shared<E>>, w: usize) {
     let mut seen = 0;
     while let Some(epoch) = shared.handoff.wait_for_work(w, seen) {
         seen = epoch;
-        shared.work();
+        shared.work(w + 1);
     }
 }
 
@@ -351,7 +355,7 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
         }
 
         self.shared.handoff.publish(&self.workers);
-        self.shared.work();
+        self.shared.work(0);
         if let Err(e) = self.shared.handoff.wait_done(&self.workers) {
             self.poisoned = Some(e.to_string());
             self.status.fill(Status::NeedsReset);
