@@ -294,16 +294,28 @@ fn parallel_equals_sync_step_for_step() {
         AutoresetMode::SameStep,
         AutoresetMode::Disabled,
     ] {
-        for (threads, cpt) in [(1, 1), (2, 1), (2, 2), (3, 3), (4, 2), (9, 1), (16, 2)] {
+        // (threads, chunks per thread, spin in µs; 0 = every wait parks)
+        let configs = [
+            (1, 1, 50),
+            (2, 1, 50),
+            (2, 1, 0),
+            (2, 2, 50),
+            (3, 3, 0),
+            (4, 2, 50),
+            (9, 1, 50),
+            (16, 2, 0),
+        ];
+        for (threads, cpt, spin) in configs {
             let mut s = sync(n, mode);
             let opts = ParallelOptions::default()
                 .num_threads(threads)
                 .chunks_per_thread(cpt)
+                .spin(std::time::Duration::from_micros(spin))
                 .autoreset_mode(mode);
             let mut p = ParallelVecEnv::from_fn(n, Counter::nth, opts).unwrap();
             assert_eq!(p.num_threads(), threads.min(n));
             assert_eq!(p.num_chunks(), (threads * cpt).min(n));
-            let ctx = format!("{mode} with {threads} threads x {cpt} chunks");
+            let ctx = format!("{mode} with {threads} threads x {cpt} chunks, spin {spin}");
             assert_same(s.reset(Some(99)).unwrap(), p.reset(Some(99)).unwrap(), &ctx);
             let mut rng = EnvRng::seed_from_u64(threads as u64);
             for t in 0..300 {

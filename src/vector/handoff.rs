@@ -103,7 +103,7 @@ impl Backoff {
         if waited < self.spin {
             std::hint::spin_loop();
             Phase::Spin
-        } else if waited < self.spin * 2 {
+        } else if waited < self.spin.saturating_mul(2) {
             thread::yield_now();
             Phase::Yield
         } else {
