@@ -294,28 +294,35 @@ fn parallel_equals_sync_step_for_step() {
         AutoresetMode::SameStep,
         AutoresetMode::Disabled,
     ] {
-        // (threads, chunks per thread, spin in µs; 0 = every wait parks)
+        // (threads, chunks per thread, spin in µs (0 = every wait parks), adaptive)
         let configs = [
-            (1, 1, 50),
-            (2, 1, 50),
-            (2, 1, 0),
-            (2, 2, 50),
-            (3, 3, 0),
-            (4, 2, 50),
-            (9, 1, 50),
-            (16, 2, 0),
+            (1, 1, 50, true),
+            (2, 1, 50, true),
+            (2, 1, 50, false),
+            (2, 1, 0, false),
+            (2, 2, 50, true),
+            (3, 3, 0, true),
+            (4, 2, 50, false),
+            (9, 1, 50, true),
+            (16, 2, 0, false),
         ];
-        for (threads, cpt, spin) in configs {
+        for (threads, cpt, spin, adaptive) in configs {
             let mut s = sync(n, mode);
             let opts = ParallelOptions::default()
                 .num_threads(threads)
                 .chunks_per_thread(cpt)
                 .spin(std::time::Duration::from_micros(spin))
+                .adaptive(adaptive)
                 .autoreset_mode(mode);
             let mut p = ParallelVecEnv::from_fn(n, Counter::nth, opts).unwrap();
             assert_eq!(p.num_threads(), threads.min(n));
             assert_eq!(p.num_chunks(), (threads * cpt).min(n));
-            let ctx = format!("{mode} with {threads} threads x {cpt} chunks, spin {spin}");
+            if !adaptive {
+                assert!(!p.running_inline());
+            }
+            let ctx = format!(
+                "{mode} with {threads} threads x {cpt} chunks, spin {spin}, adaptive {adaptive}"
+            );
             assert_same(s.reset(Some(99)).unwrap(), p.reset(Some(99)).unwrap(), &ctx);
             let mut rng = EnvRng::seed_from_u64(threads as u64);
             for t in 0..300 {
@@ -360,9 +367,15 @@ fn wrong_action_count_and_step_before_reset_are_errors() {
 
 #[test]
 fn sub_env_error_propagates_and_requires_reset() {
-    // Index 0 runs on the calling thread of the parallel env, index 3 on a worker.
-    for bad in [0, 3] {
+    // Index 0 runs on the calling thread of the parallel env, index 3 on a worker. Steps
+    // 128..256 of the adaptive parallel env run inline (its tuner's probe), so after `warm`
+    // = 130 steps the failing step takes the inline path.
+    for (bad, warm) in [(0, 0), (3, 0), (3, 130)] {
         for mut v in both(4, AutoresetMode::NextStep) {
+            v.reset(Some(1)).unwrap();
+            for _ in 0..warm {
+                v.step(&[0; 4]).unwrap();
+            }
             v.reset(Some(1)).unwrap();
             let mut actions = [0; 4];
             actions[bad] = 2;
@@ -383,8 +396,13 @@ fn sub_env_error_propagates_and_requires_reset() {
 
 #[test]
 fn panicking_sub_env_does_not_hang_parallel_env() {
-    for bad in [0, 2, 3] {
+    // With `warm` = 130 the panicking step runs inline (see the error test above).
+    for (bad, warm) in [(0, 0), (2, 0), (3, 0), (2, 130)] {
         let mut v = parallel(4, 3, AutoresetMode::NextStep);
+        v.reset(None).unwrap();
+        for _ in 0..warm {
+            v.step(&[0; 4]).unwrap();
+        }
         v.reset(None).unwrap();
         let mut actions = [0; 4];
         actions[bad] = 3;

@@ -84,6 +84,7 @@ mod parallel;
 mod sync;
 #[cfg(test)]
 mod test_env;
+mod tuner;
 
 pub use buffers::VecStep;
 pub use parallel::{ParallelOptions, ParallelVecEnv};

@@ -1,8 +1,9 @@
 //! `ParallelVecEnv`: sub-environments split across persistent worker threads.
 
-use super::buffers::VecStep;
+use super::buffers::{ChunkMut, VecStep};
 use super::chunk::{self, Status};
 use super::handoff::{Handoff, Padded, lock};
+use super::tuner::Tuner;
 use super::{AutoresetMode, VecEnv};
 use crate::env::{ActOf, Env};
 use crate::error::{Error, Result};
@@ -10,7 +11,7 @@ use crate::space::Space;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Settings of a [`ParallelVecEnv`].
 ///
@@ -27,6 +28,7 @@ pub struct ParallelOptions {
     chunks_per_thread: usize,
     mode: AutoresetMode,
     spin: Duration,
+    adaptive: bool,
 }
 
 impl Default for ParallelOptions {
@@ -36,6 +38,7 @@ impl Default for ParallelOptions {
             chunks_per_thread: 1,
             mode: AutoresetMode::default(),
             spin: Duration::from_micros(50),
+            adaptive: true,
         }
     }
 }
@@ -71,6 +74,14 @@ impl ParallelOptions {
         self
     }
 
+    /// Whether to measure, now and then, if a step runs faster on the calling thread alone
+    /// and run it that way when it does (default `true`). Results never depend on this; see
+    /// [`ParallelVecEnv::running_inline`].
+    pub fn adaptive(mut self, adaptive: bool) -> Self {
+        self.adaptive = adaptive;
+        self
+    }
+
     /// The requested number of threads, if set.
     pub fn get_num_threads(&self) -> Option<usize> {
         self.num_threads
@@ -101,34 +112,49 @@ struct Slot<E: Env> {
 }
 
 impl<E: Env> Slot<E> {
+    /// Runs the pending command on the slot's own inputs and buffers.
     fn run(&mut self) {
         let n = self.envs.len();
-        let Slot {
-            envs,
-            first,
-            mode,
-            cmd,
-            actions,
-            status,
-            mask,
-            out,
-            ..
-        } = self;
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut view = out.chunk_mut(0, n);
-            match *cmd {
-                Command::Idle => Ok(()),
-                Command::Step => chunk::step_chunk(envs, status, *mode, actions, &mut view),
-                Command::Reset { seed, masked } => {
-                    chunk::reset_chunk(envs, *first, seed, masked.then_some(&mask[..]), &mut view)
-                }
-            }
-        }));
-        self.cmd = Command::Idle;
-        (self.result, self.panicked) = match outcome {
-            Ok(r) => (r, false),
-            Err(payload) => (Err(panic_error(payload.as_ref())), true),
+        let mask = match self.cmd {
+            Command::Reset { masked: true, .. } => Some(&self.mask[..]),
+            _ => None,
         };
+        let (result, panicked) = run_command(
+            self.cmd,
+            &mut self.envs,
+            self.first,
+            self.mode,
+            &self.status,
+            &self.actions,
+            mask,
+            &mut self.out.chunk_mut(0, n),
+        );
+        self.cmd = Command::Idle;
+        (self.result, self.panicked) = (result, panicked);
+    }
+}
+
+/// Runs `cmd` on `envs` (sub-environments `first..`), catching panics; returns the result and
+/// whether a panic was caught.
+#[allow(clippy::too_many_arguments)]
+fn run_command<E: Env>(
+    cmd: Command,
+    envs: &mut [E],
+    first: usize,
+    mode: AutoresetMode,
+    status: &[Status],
+    actions: &[ActOf<E>],
+    mask: Option<&[bool]>,
+    view: &mut ChunkMut<'_>,
+) -> (Result<()>, bool) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| match cmd {
+        Command::Idle => Ok(()),
+        Command::Step => chunk::step_chunk(envs, status, mode, actions, view),
+        Command::Reset { seed, .. } => chunk::reset_chunk(envs, first, seed, mask, view),
+    }));
+    match outcome {
+        Ok(r) => (r, false),
+        Err(payload) => (Err(panic_error(payload.as_ref())), true),
     }
 }
 
@@ -201,6 +227,7 @@ pub struct ParallelVecEnv<E: Env + 'static> {
     status: Vec<Status>,
     out: VecStep,
     poisoned: Option<String>,
+    tuner: Tuner,
 }
 
 impl<E: Env + 'static> ParallelVecEnv<E> {
@@ -276,6 +303,7 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
             status: vec![Status::NeedsReset; n],
             out: VecStep::new(n, dim, mode),
             poisoned: None,
+            tuner: Tuner::new(options.adaptive && threads > 1),
         };
         for w in 0..threads - 1 {
             let shared = venv.shared.clone();
@@ -293,6 +321,17 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
     /// Number of threads stepping sub-environments, including the calling thread.
     pub fn num_threads(&self) -> usize {
         self.workers.len() + 1
+    }
+
+    /// Whether steps currently run on the calling thread alone.
+    ///
+    /// With [`ParallelOptions::adaptive`] (the default), the vector environment times a
+    /// few hundred steps both ways every 4096 steps and runs the rest the faster way: when the
+    /// whole batch steps in less time than a handoff to other cores takes (a handful of cheap
+    /// environments), it behaves like a [`SyncVecEnv`](super::SyncVecEnv) and the workers
+    /// sleep.
+    pub fn running_inline(&self) -> bool {
+        self.tuner.inline()
     }
 
     /// Number of chunks the sub-environments are split into.
@@ -334,7 +373,17 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
 
     /// Runs `cmd` on every chunk (with `actions` / `mask` indexed by sub-environment), collects
     /// the results into `self.out` and returns the error of the lowest sub-environment index.
-    fn execute(&mut self, cmd: Command, actions: &[ActOf<E>], mask: Option<&[bool]>) -> Result<()> {
+    /// With `inline`, the calling thread runs every chunk itself.
+    fn execute(
+        &mut self,
+        cmd: Command,
+        actions: &[ActOf<E>],
+        mask: Option<&[bool]>,
+        inline: bool,
+    ) -> Result<()> {
+        if inline {
+            return self.execute_inline(cmd, actions, mask);
+        }
         for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
             let mut slot = lock(slot);
             slot.cmd = cmd;
@@ -392,13 +441,48 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
         }
     }
 
+    /// [`ParallelVecEnv::execute`] on the calling thread alone: every chunk runs straight on
+    /// the inputs and writes straight into `self.out`, like a `SyncVecEnv`.
+    fn execute_inline(
+        &mut self,
+        cmd: Command,
+        actions: &[ActOf<E>],
+        mask: Option<&[bool]>,
+    ) -> Result<()> {
+        for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
+            let mut slot = lock(slot);
+            let chunk_actions = match cmd {
+                Command::Step => &actions[first..first + len],
+                _ => &[],
+            };
+            let (result, panicked) = run_command(
+                cmd,
+                &mut slot.envs,
+                first,
+                self.mode,
+                &self.status[first..first + len],
+                chunk_actions,
+                mask.map(|m| &m[first..first + len]),
+                &mut self.out.chunk_mut(first, len),
+            );
+            if let Err(e) = result {
+                if panicked {
+                    self.poisoned = Some(e.to_string());
+                }
+                self.status.fill(Status::NeedsReset);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     fn reset_impl(&mut self, seed: Option<u64>, mask: Option<&[bool]>) -> Result<&VecStep> {
         self.check_usable()?;
         let cmd = Command::Reset {
             seed,
             masked: mask.is_some(),
         };
-        self.execute(cmd, &[], mask)?;
+        self.execute(cmd, &[], mask, self.tuner.inline())?;
         chunk::mark_reset(&mut self.status, mask);
         Ok(&self.out)
     }
@@ -448,7 +532,11 @@ impl<E: Env + 'static> VecEnv for ParallelVecEnv<E> {
             ));
         }
         chunk::check_steppable(&self.status, self.mode)?;
-        self.execute(Command::Step, actions, None)?;
+        let plan = self.tuner.plan();
+        let start = plan.measure.then(Instant::now);
+        self.execute(Command::Step, actions, None, plan.inline)?;
+        self.tuner
+            .record(plan, start.map_or(Duration::ZERO, |t| t.elapsed()));
         chunk::mark_stepped(
             &mut self.status,
             self.mode,
