@@ -42,6 +42,7 @@ pub mod render;
 pub mod running_stats;
 pub mod seeding;
 pub mod space;
+pub mod vector;
 pub mod wrappers;
 
 pub use checker::check_env;
