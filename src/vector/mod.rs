@@ -10,7 +10,9 @@
 //! Which one: for cheap environments (classic control, ~50 ns a step) and a handful of copies,
 //! [`SyncVecEnv`] is fastest; handing work to another core costs a few hundred nanoseconds per
 //! step, more than stepping 8 such copies. [`ParallelVecEnv`] pays off once a step of the
-//! whole batch takes several microseconds (many copies, or expensive environments).
+//! whole batch takes several microseconds (many copies, or expensive environments); by default
+//! it measures which way is faster and falls back to stepping on the calling thread alone when
+//! that wins ([`ParallelOptions::adaptive`]).
 //!
 //! # Observations, rewards, flags
 //!

@@ -206,7 +206,10 @@ fn worker_loop<E: Env>(shared: Arc<Shared<E>>, w: usize) {
 /// has not woken up yet. Work is handed over through atomics that waiting threads spin on
 /// briefly before parking (see [`ParallelOptions::spin`]); a step costs well under a
 /// microsecond of synchronisation and does not allocate. Each chunk writes into its own
-/// buffers, which the calling thread copies into the shared [`VecStep`].
+/// buffers, which the calling thread copies into the shared [`VecStep`]. When stepping on the
+/// calling thread alone is measured to be faster (see [`ParallelOptions::adaptive`] and
+/// [`ParallelVecEnv::running_inline`]), the chunks run there and write straight into the
+/// [`VecStep`], and the workers sleep.
 ///
 /// Results, seeding and autoreset behaviour are identical to [`SyncVecEnv`](super::SyncVecEnv)
 /// for the same seeds and actions, because both run the same per-sub-environment code and each
