@@ -27,7 +27,7 @@ pub mod classic_control;
 pub mod registration;
 pub mod state;
 
-pub use registration::{make, make_with, register_all, register_envs};
+pub use registration::{make, make_vec, make_vec_parallel, make_with, register_all, register_envs};
 
 /// The Rust examples of README.md, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -11,6 +11,7 @@ use crate::classic_control::{
 };
 use std::sync::OnceLock;
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
+use tokengym::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
 use tokengym::{AnyEnv, Error, Result};
 
 /// Adds every built-in environment to `reg`, skipping ids that are already there.
@@ -149,4 +150,33 @@ pub fn make(id: &str) -> Result<AnyEnv> {
 pub fn make_with(id: &str, options: &MakeOptions) -> Result<AnyEnv> {
     register_envs()?;
     registry::make_with(id, options)
+}
+
+/// Gymnasium's `make_vec(id, num_envs)` (sync mode): `num_envs` copies of the environment,
+/// stepped together; observations come back as one `ndarray::Array2<f32>`.
+///
+/// ```
+/// use tokengym::vector::VecEnv;
+/// use tokengym::space::Value;
+/// let mut envs = tokengym_envs::make_vec("CartPole-v1", 4, &Default::default())?;
+/// let first = envs.reset(Some(0))?;
+/// assert_eq!(first.obs().dim(), (4, 4));
+/// let step = envs.step(&[Value::Discrete(0), Value::Discrete(1), Value::Discrete(0), Value::Discrete(1)])?;
+/// assert_eq!(step.rewards(), [1.0; 4]);
+/// # Ok::<(), tokengym::Error>(())
+/// ```
+pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<SyncVecEnv<AnyEnv>> {
+    register_envs()?;
+    registry::make_vec(id, num_envs, options)
+}
+
+/// [`make_vec`] with the copies stepped on worker threads (see [`ParallelVecEnv`]).
+pub fn make_vec_parallel(
+    id: &str,
+    num_envs: usize,
+    options: &MakeOptions,
+    parallel: ParallelOptions,
+) -> Result<ParallelVecEnv<AnyEnv>> {
+    register_envs()?;
+    registry::make_vec_parallel(id, num_envs, options, parallel)
 }

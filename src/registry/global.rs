@@ -4,6 +4,7 @@ use super::{EnvConstructor, EnvSpec, Kwargs, MakeOptions, Registry};
 use crate::env::Env;
 use crate::erased::AnyEnv;
 use crate::error::Result;
+use crate::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
 use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| RwLock::new(Registry::new()));
@@ -55,6 +56,27 @@ pub fn make(id: &str) -> Result<AnyEnv> {
 pub fn make_with(id: &str, options: &MakeOptions) -> Result<AnyEnv> {
     let ctor = constructor(id)?;
     ctor(options)
+}
+
+/// `num_envs` copies of a registered environment stepped in lock-step on the calling thread
+/// (Gymnasium's `make_vec(id, num_envs, vectorization_mode="sync")`). Each copy is built by
+/// the id's constructor with `options`; seed the batch with `reset(Some(seed))` (copy `i` gets
+/// `seed + i`).
+pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<SyncVecEnv<AnyEnv>> {
+    let ctor = constructor(id)?;
+    SyncVecEnv::from_fn(num_envs, |_| ctor(options))
+}
+
+/// [`make_vec`] with the copies spread over worker threads (Gymnasium's `"async"` mode, with
+/// threads instead of processes); see [`ParallelVecEnv`] for when this pays off.
+pub fn make_vec_parallel(
+    id: &str,
+    num_envs: usize,
+    options: &MakeOptions,
+    parallel: ParallelOptions,
+) -> Result<ParallelVecEnv<AnyEnv>> {
+    let ctor = constructor(id)?;
+    ParallelVecEnv::from_fn(num_envs, |_| ctor(options), parallel)
 }
 
 /// A detached constructor for a registered id (see [`Registry::constructor`]).

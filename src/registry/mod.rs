@@ -76,8 +76,8 @@ mod stack;
 mod suggest;
 
 pub use global::{
-    constructor, ids, is_registered, make, make_with, pprint_registry, register,
-    register_or_replace, snapshot, spec, specs, unregister, update,
+    constructor, ids, is_registered, make, make_vec, make_vec_parallel, make_with, pprint_registry,
+    register, register_or_replace, snapshot, spec, specs, unregister, update,
 };
 pub use kwargs::{KwArg, Kwargs};
 pub use spec::{EnvId, EnvSpec};
