@@ -35,8 +35,8 @@ pub enum InfoValue {
 /// Auxiliary information from `reset`/`step`.
 ///
 /// An empty `Info` does not allocate, so environments that report nothing pay nothing on the
-/// hot path (an empty `BTreeMap` holds no heap memory). Well-known entries have typed fields;
-/// anything else goes into a sorted map.
+/// hot path, and dropping one is a single check. Well-known entries have typed fields; anything
+/// else goes into a sorted map created on the first insert.
 ///
 /// ```
 /// use tokengym::{Info, InfoValue};
@@ -45,11 +45,11 @@ pub enum InfoValue {
 /// info.insert("lives", InfoValue::Int(3));
 /// assert_eq!(info.get("lives"), Some(&InfoValue::Int(3)));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Info {
     /// Set on the last step of an episode by `RecordEpisodeStatistics`.
     pub episode: Option<EpisodeStats>,
-    extra: BTreeMap<String, InfoValue>,
+    extra: Option<BTreeMap<String, InfoValue>>,
 }
 
 impl Info {
@@ -57,18 +57,20 @@ impl Info {
     pub const fn new() -> Self {
         Info {
             episode: None,
-            extra: BTreeMap::new(),
+            extra: None,
         }
     }
 
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.episode.is_none() && self.extra.is_empty()
+        self.episode.is_none() && self.extra.as_ref().is_none_or(BTreeMap::is_empty)
     }
 
     /// Inserts (or replaces) a free-form entry.
     pub fn insert(&mut self, key: impl Into<String>, value: InfoValue) {
-        self.extra.insert(key.into(), value);
+        self.extra
+            .get_or_insert_with(BTreeMap::new)
+            .insert(key.into(), value);
     }
 
     /// Builder form of [`Info::insert`].
@@ -79,22 +81,32 @@ impl Info {
 
     /// A free-form entry.
     pub fn get(&self, key: &str) -> Option<&InfoValue> {
-        self.extra.get(key)
+        self.extra.as_ref()?.get(key)
     }
 
     /// Removes a free-form entry.
     pub fn remove(&mut self, key: &str) -> Option<InfoValue> {
-        self.extra.remove(key)
+        self.extra.as_mut()?.remove(key)
     }
 
     /// The free-form entries, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &InfoValue)> {
-        self.extra.iter().map(|(k, v)| (k.as_str(), v))
+        self.extra
+            .iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
     /// Clears everything.
     pub fn clear(&mut self) {
         self.episode = None;
-        self.extra.clear();
+        self.extra = None;
+    }
+}
+
+impl PartialEq for Info {
+    /// Equal when the episode statistics and the free-form entries are equal (an emptied map
+    /// equals no map).
+    fn eq(&self, other: &Self) -> bool {
+        self.episode == other.episode && self.iter().eq(other.iter())
     }
 }

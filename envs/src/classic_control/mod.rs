@@ -26,6 +26,7 @@ pub mod acrobot;
 pub mod cartpole;
 pub mod continuous_mountain_car;
 pub mod mountain_car;
+mod numpy_square;
 pub mod pendulum;
 
 pub use acrobot::{Acrobot, AcrobotConfig, AcrobotDynamics};

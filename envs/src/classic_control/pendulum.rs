@@ -1,5 +1,6 @@
 //! Pendulum: swing a rigid rod up and hold it upright (Gymnasium's `Pendulum-v1`).
 
+use super::numpy_square::numpy_square;
 use super::{check_state, uniform};
 use crate::state::StateVector;
 use serde::{Deserialize, Serialize};
@@ -130,11 +131,6 @@ pub struct Pendulum {
     rng: EnvRng,
     obs_space: BoxSpace<f32, [f32; 3]>,
     act_space: BoxSpace<f32, [f32; 1]>,
-}
-
-/// `x**2` for a `float64` as NumPy computes it (libm `pow`, kept from being rewritten to `x*x`).
-fn sq(x: f64) -> f64 {
-    x.powf(black_box(2.0))
 }
 
 /// `x**2` for a `float32` as NumPy computes it (libm `powf`).
@@ -319,8 +315,9 @@ impl tokengym::Env for Pendulum {
         let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
         // float32 under NumPy 2: 0.001 * u**2 and 3.0 / (m l²) * u.
         let torque_cost = (0.001f64 as f32) * sq32(u);
-        let costs = sq(angle_normalize(th)) + 0.1 * sq(thdot) + f64::from(torque_cost);
-        let torque_acc = ((3.0 / (m * sq(l))) as f32) * u;
+        let costs =
+            numpy_square(angle_normalize(th)) + 0.1 * numpy_square(thdot) + f64::from(torque_cost);
+        let torque_acc = ((3.0 / (m * numpy_square(l))) as f32) * u;
         let newthdot = thdot + (3.0 * g / (2.0 * l) * th.sin() + f64::from(torque_acc)) * dt;
         let newthdot = newthdot.clamp(-MAX_SPEED, MAX_SPEED);
         let newth = th + newthdot * dt;
@@ -503,7 +500,7 @@ mod tests {
     fn numpy_arithmetic_helpers() {
         // libm pow and x*x round these squares differently; NumPy uses pow.
         let x = -0.10461916518392655_f64;
-        assert_eq!(sq(x), 0.010945169723781711);
+        assert_eq!(numpy_square(x), 0.010945169723781711);
         assert_eq!(x * x, 0.01094516972378171);
         let u = f32::from_bits(0x3f11_5800); // 0.5677490234375
         assert_eq!(sq32(u).to_bits(), 0x3ea5_099d); // powf; u * u gives ..9c
