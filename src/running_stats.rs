@@ -180,7 +180,7 @@ impl RunningMeanStd {
         if len == 0 || batch.is_empty() {
             return Ok(());
         }
-        if batch.len() % len != 0 {
+        if !batch.len().is_multiple_of(len) {
             return Err(Error::shape(
                 "RunningMeanStd batch",
                 format!("a multiple of {len}"),

@@ -68,7 +68,12 @@ impl Env for Drift {
             self.x[1] * 0.5 + action[1],
             self.t as f32,
         ];
-        Ok(Step::new(self.x, action[0] as f64, self.t % 7 == 0, false))
+        Ok(Step::new(
+            self.x,
+            action[0] as f64,
+            self.t.is_multiple_of(7),
+            false,
+        ))
     }
 }
 

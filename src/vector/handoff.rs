@@ -94,7 +94,7 @@ impl Backoff {
     /// Waits a little; returns the phase reached (the caller parks itself in `Park`).
     fn pause(&mut self) -> Phase {
         self.spins = self.spins.wrapping_add(1);
-        if self.spins % SPINS_PER_CLOCK_READ != 0 {
+        if !self.spins.is_multiple_of(SPINS_PER_CLOCK_READ) {
             std::hint::spin_loop();
             return Phase::Spin;
         }
