@@ -34,43 +34,68 @@ pub enum InfoValue {
 
 /// Auxiliary information from `reset`/`step`.
 ///
-/// An empty `Info` does not allocate, so environments that report nothing pay nothing on the
-/// hot path, and dropping one is a single check. Well-known entries have typed fields; anything
-/// else goes into a sorted map created on the first insert.
+/// An empty `Info` is one null pointer: creating, moving and dropping it costs nothing, so
+/// environments that report nothing pay nothing on the hot path (and `Step`/`Transition` stay
+/// small). Its contents live behind one allocation made on the first write: the episode
+/// statistics of `RecordEpisodeStatistics` (once per episode) and a sorted free-form map.
 ///
 /// ```
-/// use tokengym::{Info, InfoValue};
+/// use tokengym::{EpisodeStats, Info, InfoValue};
 /// let mut info = Info::default();
 /// assert!(info.is_empty());
 /// info.insert("lives", InfoValue::Int(3));
 /// assert_eq!(info.get("lives"), Some(&InfoValue::Int(3)));
+/// info.set_episode(Some(EpisodeStats { ret: 10.0, len: 10, time: 0.5 }));
+/// assert_eq!(info.episode().map(|e| e.len), Some(10));
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Info {
-    /// Set on the last step of an episode by `RecordEpisodeStatistics`.
-    pub episode: Option<EpisodeStats>,
-    extra: Option<BTreeMap<String, InfoValue>>,
+    data: Option<Box<InfoData>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct InfoData {
+    episode: Option<EpisodeStats>,
+    extra: BTreeMap<String, InfoValue>,
 }
 
 impl Info {
     /// An empty info (no allocation).
     pub const fn new() -> Self {
-        Info {
-            episode: None,
-            extra: None,
-        }
+        Info { data: None }
     }
 
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.episode.is_none() && self.extra.as_ref().is_none_or(BTreeMap::is_empty)
+        self.data
+            .as_ref()
+            .is_none_or(|d| d.episode.is_none() && d.extra.is_empty())
+    }
+
+    fn data_mut(&mut self) -> &mut InfoData {
+        self.data.get_or_insert_with(Default::default)
+    }
+
+    /// Statistics of the episode that ended with this step (set by `RecordEpisodeStatistics`).
+    pub fn episode(&self) -> Option<&EpisodeStats> {
+        self.data.as_ref()?.episode.as_ref()
+    }
+
+    /// Sets or clears the episode statistics.
+    pub fn set_episode(&mut self, stats: Option<EpisodeStats>) {
+        match stats {
+            Some(s) => self.data_mut().episode = Some(s),
+            None => {
+                if let Some(d) = self.data.as_mut() {
+                    d.episode = None;
+                }
+            }
+        }
     }
 
     /// Inserts (or replaces) a free-form entry.
     pub fn insert(&mut self, key: impl Into<String>, value: InfoValue) {
-        self.extra
-            .get_or_insert_with(BTreeMap::new)
-            .insert(key.into(), value);
+        self.data_mut().extra.insert(key.into(), value);
     }
 
     /// Builder form of [`Info::insert`].
@@ -81,32 +106,31 @@ impl Info {
 
     /// A free-form entry.
     pub fn get(&self, key: &str) -> Option<&InfoValue> {
-        self.extra.as_ref()?.get(key)
+        self.data.as_ref()?.extra.get(key)
     }
 
     /// Removes a free-form entry.
     pub fn remove(&mut self, key: &str) -> Option<InfoValue> {
-        self.extra.as_mut()?.remove(key)
+        self.data.as_mut()?.extra.remove(key)
     }
 
     /// The free-form entries, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &InfoValue)> {
-        self.extra
+        self.data
             .iter()
-            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+            .flat_map(|d| d.extra.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
-    /// Clears everything.
+    /// Clears everything (and frees the allocation).
     pub fn clear(&mut self) {
-        self.episode = None;
-        self.extra = None;
+        self.data = None;
     }
 }
 
 impl PartialEq for Info {
-    /// Equal when the episode statistics and the free-form entries are equal (an emptied map
-    /// equals no map).
+    /// Equal when the episode statistics and the free-form entries are equal (an emptied info
+    /// equals a fresh one).
     fn eq(&self, other: &Self) -> bool {
-        self.episode == other.episode && self.iter().eq(other.iter())
+        self.episode() == other.episode() && self.iter().eq(other.iter())
     }
 }

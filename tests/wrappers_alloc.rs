@@ -115,11 +115,13 @@ fn a_deep_wrapper_stack_does_not_allocate_per_step() {
     let mut episodes = 0;
     for a in actions.iter().cycle().take(1000) {
         let t = env.step_flat(a, &mut obs).unwrap();
-        episodes += t.info.episode.is_some() as u32;
+        episodes += t.info.episode().is_some() as u32;
     }
     env.reset_flat(None, &mut obs).unwrap();
     COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0);
+    // Steps allocate nothing; the one allocation per finished episode is the `Info` that carries
+    // RecordEpisodeStatistics' report.
+    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), episodes as usize);
     assert!(episodes > 100, "{episodes} episodes");
     assert!(obs.iter().all(|x| x.is_finite()));
 }

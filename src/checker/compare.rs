@@ -64,7 +64,7 @@ fn info_values_equal(a: &InfoValue, b: &InfoValue, tol: Tolerance) -> bool {
 
 /// Whether two infos are equal under `tol`. Episode wall-clock times are not compared.
 pub(crate) fn infos_equal(a: &Info, b: &Info, tol: Tolerance) -> bool {
-    let episodes = match (&a.episode, &b.episode) {
+    let episodes = match (a.episode(), b.episode()) {
         (None, None) => true,
         (Some(x), Some(y)) => x.len == y.len && numbers_equal(x.ret, y.ret, tol),
         _ => false,
@@ -99,16 +99,16 @@ mod tests {
 
         let mut x = Info::new().with("k", InfoValue::Float(1.0));
         let mut y = Info::new().with("k", InfoValue::Float(1.0));
-        x.episode = Some(EpisodeStats {
+        x.set_episode(Some(EpisodeStats {
             ret: 1.0,
             len: 3,
             time: 0.1,
-        });
-        y.episode = Some(EpisodeStats {
+        }));
+        y.set_episode(Some(EpisodeStats {
             ret: 1.0,
             len: 3,
             time: 0.2,
-        });
+        }));
         assert!(infos_equal(&x, &y, Tolerance::Exact));
         y.insert("extra", InfoValue::Bool(true));
         assert!(!infos_equal(&x, &y, Tolerance::Close));

@@ -49,7 +49,7 @@
 //! let last = env.step(&[0.5])?;
 //! assert!(last.truncated);
 //! assert_eq!(last.obs, [2.0]);
-//! let stats = last.info.episode.expect("statistics on the last step");
+//! let stats = *last.info.episode().expect("statistics on the last step");
 //! assert_eq!((stats.ret, stats.len), (-4.5, 3));
 //! # Ok::<(), tokengym::Error>(())
 //! ```

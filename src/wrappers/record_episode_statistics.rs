@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 /// Accumulates the undiscounted return and the length of the current episode and, on its last
-/// step (`terminated || truncated`), sets `info.episode = Some(EpisodeStats { ret, len, time })`
+/// step (`terminated || truncated`), sets `info.set_episode(Some(EpisodeStats { ret, len, time }))`
 /// where `time` is the wall-clock seconds since the reset (Gymnasium's
 /// `RecordEpisodeStatistics`, `info["episode"] = {"r", "l", "t"}`).
 ///
@@ -121,7 +121,7 @@ impl<E: Env> RecordEpisodeStatistics<E> {
                 len: self.episode_length,
                 time: self.episode_start.elapsed().as_secs_f64(),
             };
-            info.episode = Some(stats);
+            info.set_episode(Some(stats));
             self.episode_count += 1;
             if self.return_queue.len() == self.buffer_length {
                 self.return_queue.pop_front();
@@ -190,11 +190,11 @@ mod tests {
         let mut env = RecordEpisodeStatistics::new(Counter::new(Some(3)));
         env.reset(None).unwrap();
         let s1 = env.step(&1).unwrap();
-        assert_eq!(s1.info.episode, None);
+        assert_eq!(s1.info.episode(), None);
         assert_eq!(env.current_return(), 1.0);
-        assert_eq!(env.step(&0).unwrap().info.episode, None);
+        assert_eq!(env.step(&0).unwrap().info.episode(), None);
         let s3 = env.step(&1).unwrap();
-        let stats = s3.info.episode.expect("episode stats on the last step");
+        let stats = *s3.info.episode().expect("episode stats on the last step");
         assert_eq!((stats.ret, stats.len), (2.0, 3));
         assert!(stats.time >= 0.0);
         assert_eq!(env.episode_count(), 1);
@@ -215,7 +215,7 @@ mod tests {
             env.reset_flat(None, &mut obs).unwrap();
             env.step_flat(&1, &mut obs).unwrap();
             let t = env.step_flat(&(episode as i64 % 2), &mut obs).unwrap();
-            assert_eq!(t.info.episode.map(|e| e.len), Some(2));
+            assert_eq!(t.info.episode().map(|e| e.len), Some(2));
         }
         // Returns were 1, 2, 1; only the last two are kept.
         assert_eq!(
