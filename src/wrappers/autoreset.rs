@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::Result;
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 
 /// Resets the environment on the `step` call that follows a finished episode (Gymnasium 1.x's
 /// `Autoreset`, "next-step" semantics).
@@ -31,32 +30,14 @@ impl<E: Env> Autoreset<E> {
         self.autoreset
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 }
 
 impl<E: Env> Env for Autoreset<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         self.autoreset = false;
         self.env.reset(seed)
@@ -77,15 +58,7 @@ impl<E: Env> Env for Autoreset<E> {
         self.autoreset = step.done();
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         self.autoreset = false;
         self.env.reset_flat(seed, obs_out)

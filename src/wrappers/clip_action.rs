@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 use crate::space::{BoxElement, BoxSpace, BoxStorage};
 
 /// Clips each action element-wise into the wrapped environment's box before stepping
@@ -41,20 +40,7 @@ where
         })
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     /// Copies `action` into the buffer and clips it.
     fn clip(&mut self, action: &V) -> Result<()> {
@@ -94,15 +80,7 @@ where
         self.clip(action)?;
         self.env.step(&self.buf)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         self.env.reset_flat(seed, obs_out)
     }

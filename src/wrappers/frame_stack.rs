@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 use crate::space::{AnySpace, BoxSpace, Space};
 
 /// What fills the stack before `k` observations have been seen (Gymnasium's `padding_type`).
@@ -98,20 +97,7 @@ impl<E: Env> FrameStack<E> {
         &self.padding
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn fill_after_reset(&mut self) {
         // The reset observation sits in the last row; pad the rows before it.
@@ -213,15 +199,7 @@ impl<E: Env> Env for FrameStack<E> {
             info: t.info,
         })
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         let info = self.do_reset(seed)?;
         self.write_stacked(obs_out)?;

@@ -54,6 +54,55 @@
 //! # Ok::<(), tokengym::Error>(())
 //! ```
 
+/// Inside `impl Env for Wrapper<E>`: forwards `render_modes`, `render` and `render_fps` to the
+/// wrapped environment in the field `env`.
+macro_rules! forward_render {
+    () => {
+        fn render_modes(&self) -> &[$crate::RenderMode] {
+            self.env.render_modes()
+        }
+        fn render(&self, mode: $crate::RenderMode) -> $crate::Result<$crate::Frame> {
+            self.env.render(mode)
+        }
+        fn render_fps(&self) -> u32 {
+            self.env.render_fps()
+        }
+    };
+}
+
+/// Inside `impl Env for Wrapper<E>` whose spaces are the wrapped environment's: forwards
+/// `observation_space` and `action_space`.
+macro_rules! forward_spaces {
+    () => {
+        fn observation_space(&self) -> &Self::ObsSpace {
+            self.env.observation_space()
+        }
+        fn action_space(&self) -> &Self::ActSpace {
+            self.env.action_space()
+        }
+    };
+}
+
+/// Inside a wrapper's inherent `impl`: `inner`, `inner_mut` and `into_inner` over the field `env`.
+macro_rules! inner_accessors {
+    () => {
+        /// The wrapped environment.
+        pub fn inner(&self) -> &E {
+            &self.env
+        }
+
+        /// The wrapped environment, mutably.
+        pub fn inner_mut(&mut self) -> &mut E {
+            &mut self.env
+        }
+
+        /// Unwraps the environment.
+        pub fn into_inner(self) -> E {
+            self.env
+        }
+    };
+}
+
 mod autoreset;
 mod clip_action;
 mod frame_stack;

@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 use crate::running_stats::RunningMeanStd;
 use crate::space::{BoxSpace, BoxStorage};
 
@@ -91,20 +90,7 @@ where
         self.epsilon
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn normalize(&mut self, x: &mut [f32]) -> Result<()> {
         if self.update_running_mean {
@@ -141,15 +127,7 @@ where
         self.normalize(step.obs.as_mut_slice())?;
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         let info = self.env.reset_flat(seed, obs_out)?;
         self.normalize(obs_out)?;

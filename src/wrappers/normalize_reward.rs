@@ -4,7 +4,6 @@ use super::normalize_observation::NORMALIZE_EPSILON;
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 use crate::running_stats::RunningMeanStd;
 
 /// Divides each reward by `sqrt(var + epsilon)`, where `var` is the running variance of a
@@ -96,20 +95,7 @@ impl<E: Env> NormalizeReward<E> {
         self.update_running_mean = update;
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn scale(&mut self, reward: f64, terminated: bool) -> Result<f64> {
         let keep = if terminated { 0.0 } else { self.gamma };
@@ -125,12 +111,7 @@ impl<E: Env> Env for NormalizeReward<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         self.env.reset(seed)
     }
@@ -139,15 +120,7 @@ impl<E: Env> Env for NormalizeReward<E> {
         step.reward = self.scale(step.reward, step.terminated)?;
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         self.env.reset_flat(seed, obs_out)
     }

@@ -37,20 +37,7 @@ impl<E: Env> OrderEnforcing<E> {
         self.has_reset
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn check_reset(&self) -> Result<()> {
         if self.has_reset {
@@ -65,12 +52,7 @@ impl<E: Env> Env for OrderEnforcing<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         let out = self.env.reset(seed)?;
         self.has_reset = true;

@@ -46,20 +46,7 @@ impl<E: Env> PassiveEnvChecker<E> {
         self.checked_reset && self.checked_step
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn check_obs(&self, obs: &ObsOf<E>, origin: &str) -> Result<()> {
         let space = self.env.observation_space();
@@ -126,12 +113,7 @@ impl<E: Env> Env for PassiveEnvChecker<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         let (obs, info) = self.env.reset(seed)?;
         if !self.checked_reset {

@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::{EpisodeStats, Info};
-use crate::render::{Frame, RenderMode};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -91,20 +90,7 @@ impl<E: Env> RecordEpisodeStatistics<E> {
         self.episode_length
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn start_episode(&mut self) {
         self.episode_return = 0.0;
@@ -141,12 +127,7 @@ impl<E: Env> Env for RecordEpisodeStatistics<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         let out = self.env.reset(seed)?;
         self.start_episode();
@@ -158,15 +139,7 @@ impl<E: Env> Env for RecordEpisodeStatistics<E> {
         self.record(step.reward, done, &mut step.info);
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         let info = self.env.reset_flat(seed, obs_out)?;
         self.start_episode();

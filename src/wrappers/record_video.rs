@@ -252,12 +252,7 @@ impl<E: Env> Env for RecordVideo<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         let out = self.env.reset(seed)?;
         self.on_reset()?;
@@ -268,15 +263,7 @@ impl<E: Env> Env for RecordVideo<E> {
         self.on_step(step.done())?;
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         let info = self.env.reset_flat(seed, obs_out)?;
         self.on_reset()?;

@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::{Error, Result};
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 
 /// Sets `truncated = true` on the step that brings the episode to `max_episode_steps` steps
 /// (Gymnasium's `TimeLimit`).
@@ -52,20 +51,7 @@ impl<E: Env> TimeLimit<E> {
         self.elapsed_steps
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 
     fn tick(&mut self) -> bool {
         self.elapsed_steps = self.elapsed_steps.saturating_add(1);
@@ -77,12 +63,7 @@ impl<E: Env> Env for TimeLimit<E> {
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         self.elapsed_steps = 0;
         self.env.reset(seed)
@@ -94,15 +75,7 @@ impl<E: Env> Env for TimeLimit<E> {
         }
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         self.elapsed_steps = 0;
         self.env.reset_flat(seed, obs_out)
@@ -120,6 +93,7 @@ impl<E: Env> Env for TimeLimit<E> {
 mod tests {
     use super::*;
     use crate::wrappers::test_envs::Counter;
+    use crate::{Frame, RenderMode};
 
     #[test]
     fn zero_limit_is_rejected() {

@@ -3,7 +3,6 @@
 use crate::env::{ActOf, Env, ObsOf, Step, Transition};
 use crate::error::Result;
 use crate::info::Info;
-use crate::render::{Frame, RenderMode};
 use crate::space::Space;
 
 /// Applies `f` to every observation from `reset` and `step`; the caller states the new
@@ -39,20 +38,7 @@ where
         TransformObservation { env, f, obs_space }
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 }
 
 impl<E, F, S> Env for TransformObservation<E, F, S>
@@ -78,15 +64,7 @@ where
         let step = self.env.step(action)?;
         Ok(step.map_obs(&mut self.f))
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
 }
 
 /// Applies `f` to every reward (Gymnasium's `TransformReward`). Observations are untouched and
@@ -106,20 +84,7 @@ where
         TransformReward { env, f }
     }
 
-    /// The wrapped environment.
-    pub fn inner(&self) -> &E {
-        &self.env
-    }
-
-    /// The wrapped environment, mutably.
-    pub fn inner_mut(&mut self) -> &mut E {
-        &mut self.env
-    }
-
-    /// Unwraps the environment.
-    pub fn into_inner(self) -> E {
-        self.env
-    }
+    inner_accessors!();
 }
 
 impl<E, F> Env for TransformReward<E, F>
@@ -130,12 +95,7 @@ where
     type ObsSpace = E::ObsSpace;
     type ActSpace = E::ActSpace;
 
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        self.env.action_space()
-    }
+    forward_spaces!();
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         self.env.reset(seed)
     }
@@ -144,15 +104,7 @@ where
         step.reward = (self.f)(step.reward);
         Ok(step)
     }
-    fn render_modes(&self) -> &[RenderMode] {
-        self.env.render_modes()
-    }
-    fn render(&self, mode: RenderMode) -> Result<Frame> {
-        self.env.render(mode)
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
+    forward_render!();
     fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
         self.env.reset_flat(seed, obs_out)
     }
