@@ -1,0 +1,6 @@
+//! # tokengym-agents
+//!
+//! Everything that learns: bandit agents, tabular reinforcement learning and dynamic
+//! programming for the course toys (and, later, neural agents on `tch`).
+
+#![warn(missing_docs)]

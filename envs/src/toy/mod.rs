@@ -1,0 +1,1 @@
+//! Course toys: the environments a first reinforcement-learning course starts with.
