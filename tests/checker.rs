@@ -400,3 +400,37 @@ fn box_spaces_get_gymnasiums_warnings_and_nan_actions_are_tried() {
         Some(Outcome::Skipped(_))
     ));
 }
+
+/// An observation space whose own arithmetic could overflow on the value the environment returns:
+/// the checker reports the bad observation instead of panicking.
+#[test]
+fn extreme_space_values_are_reported_not_panicked() {
+    use tokengym::space::MultiDiscrete;
+    struct Extreme {
+        obs: MultiDiscrete,
+        act: tokengym::space::Discrete,
+    }
+    impl Env for Extreme {
+        type ObsSpace = MultiDiscrete;
+        type ActSpace = tokengym::space::Discrete;
+        fn observation_space(&self) -> &MultiDiscrete {
+            &self.obs
+        }
+        fn action_space(&self) -> &Self::ActSpace {
+            &self.act
+        }
+        fn reset(&mut self, _seed: Option<u64>) -> tokengym::Result<(Vec<i64>, Info)> {
+            Ok((vec![i64::MAX], Info::new()))
+        }
+        fn step(&mut self, _a: &i64) -> tokengym::Result<tokengym::Step<Vec<i64>>> {
+            Ok(tokengym::Step::new(vec![i64::MAX], 0.0, true, false))
+        }
+    }
+    let mut env = Extreme {
+        obs: MultiDiscrete::with_start(vec![1], vec![i64::MIN]).unwrap(),
+        act: tokengym::space::Discrete::new(1).unwrap(),
+    };
+    let report = check_env(&mut env, &CheckOptions::default());
+    assert!(!report.is_ok());
+    assert!(report.failed(CheckKind::ResetObservation), "{report}");
+}

@@ -242,3 +242,27 @@ fn box_sampling_is_within_half_bounded_and_unbounded_bounds() {
     assert!((sums[1] / n as f64 + 1.0).abs() < 0.1);
     assert!((sums[2] / n as f64).abs() < 0.1);
 }
+
+#[test]
+fn sizes_that_overflow_are_errors_not_panics() {
+    let huge = 1usize << 63;
+    assert!(BoxSpace::<f32>::uniform(0.0, 1.0, vec![huge, 2]).is_err());
+    assert!(BoxSpace::<f32>::new(vec![], vec![], vec![huge, 2]).is_err());
+    assert!(MultiBinary::with_shape(vec![huge, 2]).is_err());
+    assert!(MultiDiscrete::new(vec![1 << 63, 1 << 63]).is_err());
+    let json = r#"{"low":[],"high":[],"shape":[9223372036854775808,2],"dtype":"float32"}"#;
+    assert!(serde_json::from_str::<BoxSpace<f32>>(json).is_err());
+    // Membership arithmetic near the ends of i64 does not overflow.
+    let md = MultiDiscrete::with_start(vec![1], vec![i64::MIN]).unwrap();
+    assert!(!md.contains(&vec![i64::MAX]));
+    assert!(md.contains(&vec![i64::MIN]));
+}
+
+#[test]
+fn boxes_with_the_widest_finite_bounds_sample_inside_and_spread() {
+    let space = BoxSpace::<f64>::uniform(-f64::MAX, f64::MAX, vec![1]).unwrap();
+    let mut rng = EnvRng::seed_from_u64(0);
+    let samples: Vec<f64> = (0..100).map(|_| space.sample(&mut rng)[0]).collect();
+    assert!(samples.iter().all(|x| x.is_finite()));
+    assert!(samples.iter().any(|&x| x < 0.0) && samples.iter().any(|&x| x > 0.0));
+}

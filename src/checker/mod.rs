@@ -107,10 +107,38 @@ pub fn check_env<E: Env + ?Sized>(env: &mut E, options: &CheckOptions) -> CheckR
     };
     report.push(CheckKind::ObservationSpace, outcome);
 
-    let (outcome, resets_work) = checks::reset_observation(env, options);
+    let (outcome, resets_work) =
+        catch_unwind(AssertUnwindSafe(|| checks::reset_observation(env, options))).unwrap_or_else(
+            |p| {
+                let msg = format!("the check panicked: {}", panic_message(&*p));
+                (Outcome::Failed(msg), false)
+            },
+        );
     report.push(CheckKind::ResetObservation, outcome);
     if resets_work {
-        run_env_checks(env, options, &mut report);
+        // Environment calls are guarded one by one; this also catches a panic anywhere else
+        // (e.g. in a space's own methods fed a value the environment produced), so that the
+        // checker reports it instead of unwinding into the caller.
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            run_env_checks(env, options, &mut report)
+        }));
+        if let Err(p) = run {
+            let msg = panic_message(&*p);
+            let unfinished: Vec<CheckKind> = CheckKind::ALL
+                .into_iter()
+                .skip_while(|k| *k != CheckKind::ResetObservation)
+                .skip(1)
+                .filter(|k| report.outcome(*k).is_none())
+                .collect();
+            for (i, kind) in unfinished.into_iter().enumerate() {
+                let outcome = if i == 0 {
+                    Outcome::Failed(format!("the check panicked: {msg}"))
+                } else {
+                    Outcome::Skipped("an earlier check panicked".into())
+                };
+                report.push(kind, outcome);
+            }
+        }
     } else {
         let why = "reset() fails (see reset_observation)";
         let later = CheckKind::ALL

@@ -78,12 +78,14 @@ impl RgbFrame {
 
     /// Wraps raw RGB bytes; `data.len()` must be `width * height * 3`.
     pub fn from_raw(width: usize, height: usize, data: Vec<u8>) -> Result<Self> {
-        if data.len() != width * height * 3 {
-            return Err(Error::shape(
-                "RGB frame bytes",
-                width * height * 3,
-                data.len(),
-            ));
+        let expected = width
+            .checked_mul(height)
+            .and_then(|p| p.checked_mul(3))
+            .ok_or_else(|| {
+                Error::invalid_argument(format!("a {width}x{height} frame is too large"))
+            })?;
+        if data.len() != expected {
+            return Err(Error::shape("RGB frame bytes", expected, data.len()));
         }
         Ok(RgbFrame {
             width,

@@ -1,6 +1,6 @@
 //! `BoxSpace`: a (possibly unbounded) box in R^n of `f32` or `f64`, with a shape.
 
-use super::{AnySpace, Space, Value, check_flat_len, mismatch};
+use super::{AnySpace, Space, Value, check_flat_len, checked_len, mismatch};
 use crate::error::{Error, Result};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, StandardNormal};
@@ -186,7 +186,7 @@ impl<T: BoxElement, V: BoxStorage<T>> PartialEq for BoxSpace<T, V> {
 impl<T: BoxElement, V: BoxStorage<T>> BoxSpace<T, V> {
     /// A box with per-element bounds (row-major, `low.len() == high.len() == shape.product()`).
     pub fn new(low: Vec<T>, high: Vec<T>, shape: Vec<usize>) -> Result<Self> {
-        let len: usize = shape.iter().product();
+        let len = checked_len("Box", &shape)?;
         if low.len() != len || high.len() != len {
             return Err(Error::invalid_space(format!(
                 "Box of shape {shape:?} needs {len} bounds, got low {} and high {}",
@@ -232,7 +232,7 @@ impl<T: BoxElement, V: BoxStorage<T>> BoxSpace<T, V> {
 
     /// A box with the same bounds on every element.
     pub fn uniform(low: T, high: T, shape: Vec<usize>) -> Result<Self> {
-        let len = shape.iter().product();
+        let len = checked_len("Box", &shape)?;
         Self::new(vec![low; len], vec![high; len], shape)
     }
 
@@ -298,7 +298,9 @@ impl<T: BoxElement, V: BoxStorage<T>> BoxSpace<T, V> {
                 } else {
                     // Sample in [0, 1) and scale; clamp guards against rounding past `h`.
                     let u: f64 = rng.random();
-                    (l + u * (h - l)).min(h)
+                    // Interpolating this way cannot overflow, even for bounds near the
+                    // largest finite numbers.
+                    (l * (1.0 - u) + h * u).clamp(l, h)
                 }
             }
             (true, false) => {

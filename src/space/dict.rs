@@ -1,6 +1,6 @@
 //! `DictSpace`: named spaces.
 
-use super::{AnySpace, Space, Value, check_flat_len, mismatch};
+use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,7 @@ impl DictSpace {
         if spaces.is_empty() {
             return Err(Error::invalid_space("Dict needs at least one space"));
         }
+        checked_sum("Dict", spaces.values().map(Space::flatdim))?;
         Ok(DictSpace { spaces })
     }
 

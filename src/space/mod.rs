@@ -86,6 +86,22 @@ pub trait Space: Clone + Debug + Send + Sync + 'static {
     }
 }
 
+/// The number of elements of `shape`, or an error if it overflows `usize`.
+pub(crate) fn checked_len(what: &str, shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::invalid_space(format!("{what} of shape {shape:?} is too large")))
+}
+
+/// The sum of `parts`, or an error if it overflows `usize`.
+pub(crate) fn checked_sum(what: &str, parts: impl IntoIterator<Item = usize>) -> Result<usize> {
+    parts
+        .into_iter()
+        .try_fold(0usize, |acc, d| acc.checked_add(d))
+        .ok_or_else(|| Error::invalid_space(format!("{what} has too many elements")))
+}
+
 /// Checks that a flat output buffer has the right length.
 pub(crate) fn check_flat_len(space: &impl Space, out: &[f32]) -> Result<()> {
     if out.len() == space.flatdim() {

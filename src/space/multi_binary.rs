@@ -1,6 +1,6 @@
 //! `MultiBinary`: an array of bits.
 
-use super::{AnySpace, Space, Value, check_flat_len, mismatch};
+use super::{AnySpace, Space, Value, check_flat_len, checked_len, mismatch};
 use crate::error::{Error, Result};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,7 @@ impl MultiBinary {
                 "MultiBinary needs a non-empty shape of positive sizes, got {shape:?}"
             )));
         }
+        checked_len("MultiBinary", &shape)?;
         Ok(MultiBinary { shape })
     }
 

@@ -1,6 +1,6 @@
 //! `MultiDiscrete`: a vector of independent discrete values.
 
-use super::{AnySpace, Space, Value, check_flat_len, mismatch};
+use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -78,6 +78,7 @@ impl MultiDiscrete {
                 )));
             }
         }
+        checked_sum("MultiDiscrete", nvec.iter().map(|&n| n as usize))?;
         Ok(MultiDiscrete { nvec, start })
     }
 
@@ -108,7 +109,7 @@ impl Space for MultiDiscrete {
             && value
                 .iter()
                 .zip(self.nvec.iter().zip(&self.start))
-                .all(|(&v, (&n, &s))| v >= s && ((v - s) as u64) < n)
+                .all(|(&v, (&n, &s))| v >= s && (v.wrapping_sub(s) as u64) < n)
     }
 
     fn flatdim(&self) -> usize {
@@ -123,7 +124,7 @@ impl Space for MultiDiscrete {
         out.fill(0.0);
         let mut offset = 0;
         for ((&v, &n), &s) in value.iter().zip(&self.nvec).zip(&self.start) {
-            out[offset + (v - s) as usize] = 1.0;
+            out[offset + v.wrapping_sub(s) as usize] = 1.0;
             offset += n as usize;
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! `TupleSpace`: a fixed sequence of spaces.
 
-use super::{AnySpace, Space, Value, check_flat_len, mismatch};
+use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,7 @@ impl TupleSpace {
         if spaces.is_empty() {
             return Err(Error::invalid_space("Tuple needs at least one space"));
         }
+        checked_sum("Tuple", spaces.iter().map(Space::flatdim))?;
         Ok(TupleSpace { spaces })
     }
 

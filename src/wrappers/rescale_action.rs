@@ -74,7 +74,15 @@ where
         for (o, ((a, (min, max)), (low, high))) in out.iter_mut().zip(parts) {
             let (a, min, max) = (a.to_f64(), min.to_f64(), max.to_f64());
             let (low, high) = (low.to_f64(), high.to_f64());
-            let y = low + (high - low) * ((a - min) / (max - min));
+            let t = (a - min) / (max - min);
+            // Gymnasium's formula; for bounds so wide that `high - low` overflows, the
+            // equivalent interpolation that cannot.
+            let span = high - low;
+            let y = if span.is_finite() {
+                low + span * t
+            } else {
+                low * (1.0 - t) + high * t
+            };
             *o = T::from_f64(y.clamp(low, high));
         }
         // Narrowing to f32 may round just past a bound.
