@@ -437,3 +437,71 @@ fn construction_errors() {
     assert_eq!(capped.single_action_space().n(), 4);
     assert_eq!(capped.autoreset_mode(), AutoresetMode::NextStep);
 }
+
+/// After a sub-environment fails, every execution path has stepped every other sub-environment,
+/// so an unseeded reset continues identical random streams in sync and parallel envs.
+#[test]
+fn after_an_error_sync_and_parallel_states_agree() {
+    use rand::{RngExt, SeedableRng};
+    use tokengym::EnvRng;
+    use tokengym::space::{BoxSpace, Discrete};
+    use tokengym::vector::ParallelOptions;
+    use tokengym::{Env, Info, Step};
+
+    /// Emits random numbers; sub-env 0 fails on action 1.
+    struct Noisy {
+        rng: EnvRng,
+        fail: bool,
+        obs: BoxSpace<f32, [f32; 1]>,
+        act: Discrete,
+    }
+    impl Env for Noisy {
+        type ObsSpace = BoxSpace<f32, [f32; 1]>;
+        type ActSpace = Discrete;
+        fn observation_space(&self) -> &Self::ObsSpace {
+            &self.obs
+        }
+        fn action_space(&self) -> &Discrete {
+            &self.act
+        }
+        fn reset(&mut self, seed: Option<u64>) -> tokengym::Result<([f32; 1], Info)> {
+            if let Some(s) = seed {
+                self.rng = EnvRng::seed_from_u64(s);
+            }
+            Ok(([self.rng.random()], Info::new()))
+        }
+        fn step(&mut self, a: &i64) -> tokengym::Result<Step<[f32; 1]>> {
+            if self.fail && *a == 1 {
+                return Err(tokengym::Error::invalid_argument(
+                    "sub-env 0 refuses action 1",
+                ));
+            }
+            Ok(Step::new([self.rng.random()], 0.0, false, false))
+        }
+    }
+    let envs = || -> Vec<Noisy> {
+        (0..4)
+            .map(|i| Noisy {
+                rng: EnvRng::seed_from_u64(0),
+                fail: i == 0,
+                obs: BoxSpace::new(vec![0.0], vec![1.0], vec![1]).unwrap(),
+                act: Discrete::new(2).unwrap(),
+            })
+            .collect()
+    };
+    for (threads, adaptive) in [(1, false), (2, false), (2, true), (3, false)] {
+        let mut sync = SyncVecEnv::new(envs()).unwrap();
+        let opts = ParallelOptions::default()
+            .num_threads(threads)
+            .adaptive(adaptive);
+        let mut par = ParallelVecEnv::with_options(envs(), opts).unwrap();
+        sync.reset(Some(0)).unwrap();
+        par.reset(Some(0)).unwrap();
+        let e1 = sync.step(&[1, 0, 0, 0]).unwrap_err().to_string();
+        let e2 = par.step(&[1, 0, 0, 0]).unwrap_err().to_string();
+        assert_eq!(e1, e2);
+        let a = sync.reset(None).unwrap().obs().clone();
+        let b = par.reset(None).unwrap().obs().clone();
+        assert_eq!(a, b, "threads {threads}, adaptive {adaptive}");
+    }
+}

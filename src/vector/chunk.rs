@@ -84,6 +84,10 @@ pub(super) fn common_spaces<E: Env>(envs: &[E]) -> Result<(E::ObsSpace, E::ActSp
 }
 
 /// Steps `envs` (whose statuses are `status`) with `actions`, writing into `out`.
+///
+/// Every sub-environment is stepped even when an earlier one fails, so that every execution
+/// path (inline, threaded, any chunking) leaves the same states behind; the error of the
+/// lowest-index failing sub-environment is returned.
 pub(super) fn step_chunk<E: Env>(
     envs: &mut [E],
     status: &[Status],
@@ -91,29 +95,45 @@ pub(super) fn step_chunk<E: Env>(
     actions: &[ActOf<E>],
     out: &mut ChunkMut<'_>,
 ) -> Result<()> {
-    let dim = out.dim;
+    let mut first_error = None;
     for (j, ((env, status), action)) in envs.iter_mut().zip(status).zip(actions).enumerate() {
-        out.final_mask[j] = false;
-        if mode == AutoresetMode::NextStep && *status == Status::Ended {
-            out.infos[j] = env.reset_flat(None, out.obs_row(j))?;
-            out.rewards[j] = 0.0;
-            out.terminated[j] = false;
-            out.truncated[j] = false;
-            continue;
+        if let Err(e) = step_one(env, *status, mode, action, j, out) {
+            first_error.get_or_insert(e);
         }
-        let t = env.step_flat(action, out.obs_row(j))?;
-        out.rewards[j] = t.reward;
-        out.terminated[j] = t.terminated;
-        out.truncated[j] = t.truncated;
-        if mode == AutoresetMode::SameStep && t.done() {
-            let row = j * dim..(j + 1) * dim;
-            out.final_obs[row.clone()].copy_from_slice(&out.obs[row]);
-            out.final_infos[j] = t.info;
-            out.final_mask[j] = true;
-            out.infos[j] = env.reset_flat(None, out.obs_row(j))?;
-        } else {
-            out.infos[j] = t.info;
-        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Steps sub-environment `j` of a chunk.
+fn step_one<E: Env>(
+    env: &mut E,
+    status: Status,
+    mode: AutoresetMode,
+    action: &ActOf<E>,
+    j: usize,
+    out: &mut ChunkMut<'_>,
+) -> Result<()> {
+    let dim = out.dim;
+    out.final_mask[j] = false;
+    if mode == AutoresetMode::NextStep && status == Status::Ended {
+        out.infos[j] = env.reset_flat(None, out.obs_row(j))?;
+        out.rewards[j] = 0.0;
+        out.terminated[j] = false;
+        out.truncated[j] = false;
+        return Ok(());
+    }
+    let t = env.step_flat(action, out.obs_row(j))?;
+    out.rewards[j] = t.reward;
+    out.terminated[j] = t.terminated;
+    out.truncated[j] = t.truncated;
+    if mode == AutoresetMode::SameStep && t.done() {
+        let row = j * dim..(j + 1) * dim;
+        out.final_obs[row.clone()].copy_from_slice(&out.obs[row]);
+        out.final_infos[j] = t.info;
+        out.final_mask[j] = true;
+        out.infos[j] = env.reset_flat(None, out.obs_row(j))?;
+    } else {
+        out.infos[j] = t.info;
     }
     Ok(())
 }
@@ -127,18 +147,26 @@ pub(super) fn reset_chunk<E: Env>(
     mask: Option<&[bool]>,
     out: &mut ChunkMut<'_>,
 ) -> Result<()> {
+    let mut first_error = None;
     for (j, env) in envs.iter_mut().enumerate() {
         if mask.is_some_and(|m| !m[j]) {
             continue;
         }
         let env_seed = seed.map(|s| sub_seed(s, first + j));
-        out.infos[j] = env.reset_flat(env_seed, out.obs_row(j))?;
+        match env.reset_flat(env_seed, out.obs_row(j)) {
+            Ok(info) => out.infos[j] = info,
+            Err(e) => {
+                // Keep resetting the others (see `step_chunk`); report the first failure.
+                first_error.get_or_insert(e);
+                continue;
+            }
+        }
         out.rewards[j] = 0.0;
         out.terminated[j] = false;
         out.truncated[j] = false;
         out.final_mask[j] = false;
     }
-    Ok(())
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Updates statuses after a successful reset (`mask` indexed like `status`).

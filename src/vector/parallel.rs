@@ -452,6 +452,9 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
         actions: &[ActOf<E>],
         mask: Option<&[bool]>,
     ) -> Result<()> {
+        // Every chunk runs even after one fails, as on the threaded path, so that both leave
+        // the same states behind; the lowest-index error wins.
+        let mut first_err = None;
         for (slot, &(first, len)) in self.shared.slots.iter().zip(&self.ranges) {
             let mut slot = lock(slot);
             let chunk_actions = match cmd {
@@ -469,14 +472,19 @@ impl<E: Env + 'static> ParallelVecEnv<E> {
                 &mut self.out.chunk_mut(first, len),
             );
             if let Err(e) = result {
-                if panicked {
+                if panicked && self.poisoned.is_none() {
                     self.poisoned = Some(e.to_string());
                 }
-                self.status.fill(Status::NeedsReset);
-                return Err(e);
+                first_err.get_or_insert(e);
             }
         }
-        Ok(())
+        match first_err {
+            Some(e) => {
+                self.status.fill(Status::NeedsReset);
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     fn reset_impl(&mut self, seed: Option<u64>, mask: Option<&[bool]>) -> Result<&VecStep> {

@@ -22,7 +22,7 @@ pub enum FramePadding {
 /// newest last (Gymnasium's `FrameStackObservation`).
 ///
 /// `...` is the inner box's shape, or `[flatdim]` for other spaces. After a reset, the first
-/// `k - 1` rows hold the padding (see [`FramePadding`]; [`FrameStack::new`] pads with zeros).
+/// `k - 1` rows hold the padding (see [`FramePadding`]; [`FrameStack::new`] repeats the reset observation, Gymnasium's default).
 /// The rows live in a ring buffer filled through the inner environment's
 /// [`Env::step_flat`], so [`Env::step_flat`] on this wrapper does not allocate; `step` allocates
 /// only the returned `Vec`.
@@ -40,9 +40,10 @@ pub struct FrameStack<E> {
 }
 
 impl<E: Env> FrameStack<E> {
-    /// Wraps `env`, stacking `stack_size` observations, padding with zeros.
+    /// Wraps `env`, stacking `stack_size` observations, padding with the reset observation
+    /// (Gymnasium's default `padding_type="reset"`).
     pub fn new(env: E, stack_size: usize) -> Result<Self> {
-        Self::with_padding(env, stack_size, FramePadding::Zero)
+        Self::with_padding(env, stack_size, FramePadding::Reset)
     }
 
     /// Wraps `env` with the given padding; `stack_size` must be positive and a
@@ -230,7 +231,7 @@ mod tests {
 
     #[test]
     fn zero_padding_then_sliding_window() {
-        let mut env = FrameStack::new(Counter::new(None), 3).unwrap();
+        let mut env = FrameStack::with_padding(Counter::new(None), 3, FramePadding::Zero).unwrap();
         assert_eq!(env.observation_space().shape(), &[3, 1]);
         assert_eq!(env.observation_space().high(), &[1e6, 1e6, 1e6]);
         let (o, _) = env.reset(None).unwrap();
@@ -285,6 +286,9 @@ mod tests {
             FrameStack::with_padding(Counter::new(None), 2, FramePadding::Value(vec![])).is_err()
         );
         assert!(FrameStack::new(Counter::new(None), 0).is_err());
+        // Gymnasium's default padding.
+        let default_padded = FrameStack::new(Counter::new(None), 2).unwrap();
+        assert_eq!(default_padded.padding(), &FramePadding::Reset);
         let mut wrong = [0.0; 3];
         assert!(env.reset_flat(None, &mut wrong).is_err());
     }
@@ -295,7 +299,7 @@ mod tests {
         let space = BoxSpace::<f32, [f32; 1]>::new(vec![1.0], vec![3.0], vec![1]).unwrap();
         let inner =
             TransformObservation::new(Counter::new(None), |o: [f32; 1]| [o[0] + 1.0], space);
-        let mut env = FrameStack::new(inner, 2).unwrap();
+        let mut env = FrameStack::with_padding(inner, 2, FramePadding::Zero).unwrap();
         assert_eq!(env.reset(None).unwrap().0, vec![1.0, 1.0]);
         assert_eq!(env.step(&0).unwrap().obs, vec![1.0, 2.0]);
     }

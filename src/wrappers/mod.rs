@@ -209,7 +209,7 @@ pub trait WrapperExt: Env + Sized {
         TransformReward::new(self, f)
     }
 
-    /// Wraps in [`FrameStack`] of `stack_size` observations with zero padding.
+    /// Wraps in [`FrameStack`] of `stack_size` observations, padded with the reset observation.
     fn frame_stack(self, stack_size: usize) -> Result<FrameStack<Self>> {
         FrameStack::new(self, stack_size)
     }
