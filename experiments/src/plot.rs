@@ -83,11 +83,12 @@ pub enum PlotError {
     #[error("drawing failed: {0}")]
     Draw(String),
     /// Writing the file failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Io {
         /// The file being written.
         path: PathBuf,
-        /// The underlying error.
+        /// The underlying error (also `Error::source`).
+        #[source]
         source: std::io::Error,
     },
 }
@@ -297,6 +298,7 @@ impl LineChart {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FAMILY, 26))
             .margin(12)
+            .margin_right(28)
             .x_label_area_size(48)
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
@@ -307,9 +309,15 @@ impl LineChart {
             .y_desc(&self.y_label)
             .axis_desc_style((FAMILY, 18))
             .label_style((FAMILY, 15))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(draw_err)?;
+        // Data units per pixel, for the line-thickening shift below.
+        let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
+        let dx = (x1 - x0) / f64::from(w_px.max(1));
+        let dy = (y1 - y0) / f64::from(h_px.max(1));
         for (i, s) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             if let Some(band) = &s.band {
@@ -327,10 +335,19 @@ impl LineChart {
                     )))
                     .map_err(draw_err)?;
             }
+            // Two 1-pixel lines, the second shifted one pixel right and down, look like a 2-pixel
+            // line. (plotters fills wider lines as polygons, which smears steep segments
+            // across the whole image.)
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|&(x, y)| (x + dx, y - dy)),
+                    color.stroke_width(1),
+                ))
+                .map_err(draw_err)?;
             chart
                 .draw_series(LineSeries::new(
                     s.points.iter().copied(),
-                    color.stroke_width(2),
+                    color.stroke_width(1),
                 ))
                 .map_err(draw_err)?
                 .label(&s.name)
@@ -349,6 +366,17 @@ impl LineChart {
                 .map_err(draw_err)?;
         }
         Ok(())
+    }
+}
+
+/// A tick label: at most 3 decimals, without trailing zeros (`100`, `0.25`, `-1.5`).
+fn tick(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
     }
 }
 
@@ -481,6 +509,15 @@ mod tests {
             .count();
         assert_eq!(leftovers, 0);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tick_labels_drop_trailing_zeros() {
+        assert_eq!(tick(100.0), "100");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(-1.5), "-1.5");
+        assert_eq!(tick(-0.0001), "0");
+        assert_eq!(tick(1.0 / 3.0), "0.333");
     }
 
     #[test]
