@@ -15,6 +15,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 use tokengym_agents::bandit::BanditAgentConfig;
@@ -152,23 +153,32 @@ fn run(args: Args) -> Result<()> {
     };
     write_json(&args.out.join("summary.json"), &summary)?;
 
-    println!(
-        "{} runs x {} steps, {} agents, {:.2} s",
+    let mut report = format!(
+        "{} runs x {} steps, {} agents, {:.2} s\n{:<32} {:>14} {:>12}\n",
         testbed.runs,
         testbed.steps,
         result.agents.len(),
-        wall_seconds
+        wall_seconds,
+        "agent",
+        "final reward",
+        "% optimal"
     );
-    println!("{:<32} {:>14} {:>12}", "agent", "final reward", "% optimal");
     for a in &summary.agents {
-        println!(
+        let _ = writeln!(
+            report,
             "{:<32} {:>14.3} {:>11.1}%",
             a.label,
             a.final_average_reward,
             100.0 * a.final_optimal_fraction
         );
     }
-    println!("(last {FINAL_WINDOW} steps) -> {}", args.out.display());
+    let _ = writeln!(
+        report,
+        "(last {FINAL_WINDOW} steps) -> {}",
+        args.out.display()
+    );
+    // A closed stdout (`bandit | head`) is not an error: the files are written.
+    let _ = std::io::stdout().write_all(report.as_bytes());
     Ok(())
 }
 
