@@ -27,9 +27,10 @@ use tokengym_experiments::run_dir::{write_atomic, write_json};
 /// Steps averaged for the "final" numbers of the summary.
 const FINAL_WINDOW: usize = 100;
 
-/// The k-armed bandit testbed: average reward and % optimal action of several agents.
+/// The k-armed bandit testbed (Sutton & Barto, Figure 2.2): average reward and % optimal action
+/// of several agents over many independent runs.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Independent bandit problems (runs); run r uses seed + r.
     #[arg(long, default_value_t = 2000)]
@@ -43,7 +44,7 @@ struct Args {
     /// Output folder.
     #[arg(long, default_value = "runs/bandit")]
     out: PathBuf,
-    /// Comma-separated agents: greedy, eps:E, eps-const:E:A, optimistic:Q1[:E], ucb:C,
+    /// Comma-separated agents: greedy, eps:E, eps-const:E:A, optimistic:Q1, optimistic:Q1:E, ucb:C,
     /// gradient:A, gradient-nobaseline:A.
     #[arg(
         long,
