@@ -58,6 +58,9 @@ struct Args {
     /// Mean of the true values q*(a) (the book's gradient-bandit figure uses 4).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     value_mean: f64,
+    /// Standard deviation of the true values q*(a) (0: all arms start equal, as in Exercise 2.5).
+    #[arg(long, default_value_t = 1.0)]
+    value_std: f64,
     /// Standard deviation of the rewards around q*(a) (0: deterministic rewards).
     #[arg(long, default_value_t = 1.0)]
     reward_std: f64,
@@ -123,10 +126,10 @@ fn run(args: Args) -> Result<()> {
         bandit: BanditConfig {
             k: args.k,
             value_mean: args.value_mean,
+            value_std: args.value_std,
             reward_std: args.reward_std,
             stationary: !args.nonstationary,
             walk_std: args.walk_std,
-            ..BanditConfig::default()
         },
         threads: args.threads,
     };
