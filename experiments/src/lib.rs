@@ -16,4 +16,5 @@
 #![warn(missing_docs)]
 
 pub mod heuristics;
+pub mod plot;
 pub mod run_dir;
