@@ -1,1 +1,7 @@
 //! Course toys: the environments a first reinforcement-learning course starts with.
+
+pub mod gridworld;
+pub mod mdp;
+
+pub use gridworld::{GridWorld, GridWorldConfig, TerminalReward};
+pub use mdp::{Mdp, Outcome};
