@@ -4,3 +4,5 @@
 //! programming for the course toys (and, later, neural agents on `tch`).
 
 #![warn(missing_docs)]
+
+pub mod planning;
