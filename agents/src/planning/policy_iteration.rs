@@ -24,11 +24,11 @@ pub fn policy_iteration(mdp: &impl Mdp, config: &PlanningConfig) -> Result<Plan>
         let evaluated = evaluate_policy(mdp, &policy, &mut values, config);
         improvements += 1;
         let mut stable = true;
-        for s in 0..n {
-            let current = q_value(mdp, &values, config.gamma, s, policy[s]);
+        for (s, action) in policy.iter_mut().enumerate() {
+            let current = q_value(mdp, &values, config.gamma, s, *action);
             let (best, q) = greedy_action(mdp, &values, config.gamma, s);
             if q > current + 1e-12 {
-                policy[s] = best;
+                *action = best;
                 stable = false;
             }
         }
