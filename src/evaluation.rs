@@ -127,6 +127,10 @@ pub struct ReturnStats {
     pub iqm_ci_high: f64,
     /// Coverage of that interval (e.g. 0.95).
     pub confidence: f64,
+    /// First quartile (25th percentile, linear interpolation) of the returns.
+    pub q25: f64,
+    /// Third quartile (75th percentile) of the returns.
+    pub q75: f64,
     /// Smallest return.
     pub min: f64,
     /// Largest return.
@@ -173,6 +177,8 @@ impl ReturnStats {
             iqm_ci_low,
             iqm_ci_high,
             confidence: bootstrap.confidence,
+            q25: quantile_sorted(&all, 0.25).unwrap_or(f64::NAN),
+            q75: quantile_sorted(&all, 0.75).unwrap_or(f64::NAN),
             min: all[0],
             max: all[all.len() - 1],
             total: pooled.iter().sum(),

@@ -52,6 +52,9 @@ fn bootstrap_interval_contains_the_iqm_and_repeats_for_a_seed() {
     );
     assert_eq!(s.total, runs.iter().flatten().sum::<f64>());
     assert_eq!((s.min, s.max), (-113.0, -13.0));
+    // Sorted: -113 -25 -21 -19 -17 -17 -17 -15 -15 -13 -13 -13; position 0.25 * 11 = 2.75.
+    assert!((s.q25 - (-21.0 + 0.75 * 2.0)).abs() < 1e-12);
+    assert!((s.q75 - (-15.0 + 0.25 * 2.0)).abs() < 1e-12); // position 8.25: -15 .. -13
     // A constant sample has a zero-width interval.
     let c = ReturnStats::from_returns(&[2.0; 5], &b).unwrap();
     assert_eq!(

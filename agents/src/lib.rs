@@ -5,5 +5,6 @@
 
 #![warn(missing_docs)]
 
+pub mod bandit;
 pub mod planning;
 pub mod tabular;

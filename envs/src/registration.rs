@@ -10,6 +10,7 @@ use crate::classic_control::{
     ContinuousMountainCarConfig, MountainCar, MountainCarConfig, Pendulum, PendulumConfig,
 };
 use crate::toy::GridWorld;
+use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
 use std::sync::OnceLock;
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
 use tokengym::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
@@ -25,6 +26,7 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `MountainCarContinuous-v0` | 999 | 90 | `goal_velocity` |
 /// | `Acrobot-v1` | 500 | -100 | `book_or_nips` (`"book"`/`"nips"`), `torque_noise_max` |
 /// | `Pendulum-v1` | 200 | — | `g` |
+/// | `Bandit-v0` | 1000 | — | `k`, `value_mean`, `value_std`, `reward_std`, `stationary`, `walk_std` |
 /// | `GridWorld4x3-v0` | — | — | `slip` (0.2), `step_reward` (-0.04) |
 /// | `CliffWalking-v0` | — | — | — |
 pub fn register_all(reg: &mut Registry) -> Result<()> {
@@ -106,6 +108,25 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
             Pendulum::with_config(PendulumConfig {
                 g: kw.get_f64("g", PendulumConfig::default().g)?,
                 ..PendulumConfig::default()
+            })
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("Bandit-v0")?
+            .with_max_episode_steps(DEFAULT_RUN_STEPS)
+            .with_description(
+                "k-armed bandit (Sutton & Barto ch. 2); true values redrawn each reset",
+            ),
+        |kw: &Kwargs| {
+            let d = BanditConfig::default();
+            KArmedBandit::with_config(BanditConfig {
+                k: kw.get_usize("k", d.k)?,
+                value_mean: kw.get_f64("value_mean", d.value_mean)?,
+                value_std: kw.get_f64("value_std", d.value_std)?,
+                reward_std: kw.get_f64("reward_std", d.reward_std)?,
+                stationary: kw.get_bool("stationary", d.stationary)?,
+                walk_std: kw.get_f64("walk_std", d.walk_std)?,
             })
         },
     )?;

@@ -16,4 +16,6 @@
 #![warn(missing_docs)]
 
 pub mod heuristics;
+pub mod plot;
+pub mod report;
 pub mod run_dir;
