@@ -2,12 +2,14 @@
 //! (`report.png`) with two panels drawn by [`crate::plot`]:
 //!
 //! - **returns per policy**: for every policy a box from the first to the third quartile of its
-//!   episode returns with a line at the median (random baseline included);
+//!   episode returns with a line at the median;
 //! - **IQM with confidence interval**: a box spanning the bootstrap confidence interval of the
-//!   interquartile mean with a line at the IQM, for every policy but the random baseline, and
-//!   the optimum as a horizontal line when known.
+//!   interquartile mean with a line at the IQM.
 //!
-//! Policy `i` sits at `x = i` in both panels, in the colour of its legend entry.
+//! Both panels draw the optimum as a horizontal line when it is known, put policy `i` at
+//! `x = i` in the colour of its legend entry, and zoom on the policies other than the random
+//! baseline (which is usually far below and is drawn clipped at the bottom edge; the first
+//! panel's title gives its median).
 //!
 //! ```
 //! use tokengym::evaluation::{Bootstrap, Comparison, ReturnStats};
@@ -29,7 +31,7 @@ use crate::plot::{LineChart, PlotError, Series, save_png_grid};
 use crate::run_dir::write_atomic;
 use anyhow::Context;
 use std::path::Path;
-use tokengym::evaluation::{Comparison, ReturnStats};
+use tokengym::evaluation::Comparison;
 
 /// Half the width of a policy's box, in x units.
 const HALF_WIDTH: f64 = 0.3;
@@ -42,40 +44,54 @@ fn policy_box(name: &str, x: f64, centre: f64, lo: f64, hi: f64) -> Result<Serie
 /// The two panels of the report (see the module documentation).
 pub fn comparison_charts(title: &str, cmp: &Comparison) -> Result<Vec<LineChart>, PlotError> {
     let n = cmp.entries.len() as f64;
-    let x_range = (-0.5, (n - 0.5).max(0.5));
-    let mut returns = LineChart::new(format!("{title}: returns (box = quartiles, line = median)"))
-        .x_label("policy (legend order)")
+    // Room on the right for the legend, which plot.rs draws in the lower right corner.
+    let x_range = (-0.5, (n - 0.5).max(0.5) + 0.6 * n.max(1.0));
+    let is_random = |name: &str| cmp.random.as_deref() == Some(name);
+    let baseline = cmp
+        .entries
+        .iter()
+        .find(|(name, _)| is_random(name))
+        .map(|(name, s)| format!("; {name} (median {:.0}) clipped at the bottom", s.median))
+        .unwrap_or_default();
+    let x_label = format!("policy (legend order){baseline}");
+    let mut returns = LineChart::new(format!("{title}: returns (quartile box, median line)"))
+        .x_label(&x_label)
         .y_label("episode return")
         .x_range(x_range.0, x_range.1);
     let mut iqm = LineChart::new(format!("{title}: IQM and its bootstrap CI"))
-        .x_label("policy (legend order)")
+        .x_label(&x_label)
         .y_label("interquartile mean of returns")
         .x_range(x_range.0, x_range.1);
+    if let Some(opt) = cmp.optimum {
+        // First, so the boxes are drawn over it.
+        for chart in [&mut returns, &mut iqm] {
+            chart.push(Series::new("optimum", [(x_range.0, opt), (x_range.1, opt)]));
+        }
+    }
+    // Each panel zooms on the learned policies (and the optimum): a random baseline is usually
+    // far below and is drawn clipped at the bottom edge.
+    let start = cmp
+        .optimum
+        .map_or((f64::INFINITY, f64::NEG_INFINITY), |o| (o, o));
+    let (mut span_r, mut span_i) = (start, start);
     for (i, (name, s)) in cmp.entries.iter().enumerate() {
         let x = i as f64;
         returns.push(policy_box(name, x, s.median, s.q25, s.q75)?);
-        if cmp.random.as_deref() == Some(name.as_str()) {
-            // Keep the colours aligned with the first panel: an empty placeholder would be
-            // rejected, so the baseline is drawn as a point-sized box at its IQM.
-            iqm.push(policy_box(name, x, s.iqm, s.iqm, s.iqm)?);
-            continue;
-        }
         iqm.push(policy_box(name, x, s.iqm, s.iqm_ci_low, s.iqm_ci_high)?);
+        if !is_random(name) {
+            span_r = (span_r.0.min(s.q25), span_r.1.max(s.q75));
+            span_i = (span_i.0.min(s.iqm_ci_low), span_i.1.max(s.iqm_ci_high));
+        }
     }
-    if let Some(opt) = cmp.optimum {
-        iqm.push(Series::new("optimum", [(x_range.0, opt), (x_range.1, opt)]));
-        let learned: Vec<&ReturnStats> = cmp
-            .entries
-            .iter()
-            .filter(|(name, _)| cmp.random.as_deref() != Some(name.as_str()))
-            .map(|(_, s)| s)
-            .collect();
-        // Zoom on the learned policies and the optimum; the random baseline is in panel one.
-        let lo = learned.iter().map(|s| s.iqm_ci_low).fold(opt, f64::min);
-        let hi = learned.iter().map(|s| s.iqm_ci_high).fold(opt, f64::max);
-        let pad = ((hi - lo) * 0.15).max(0.5);
-        iqm = iqm.y_range(lo - pad, hi + pad);
-    }
+    let zoom = |chart: LineChart, (lo, hi): (f64, f64)| {
+        if lo.is_finite() && hi.is_finite() {
+            let pad = ((hi - lo) * 0.1).max(0.5);
+            chart.y_range(lo - pad, hi + pad)
+        } else {
+            chart
+        }
+    };
+    let (returns, iqm) = (zoom(returns, span_r), zoom(iqm, span_i));
     Ok(vec![returns, iqm])
 }
 
@@ -102,7 +118,7 @@ pub fn write_report(dir: &Path, title: &str, cmp: &Comparison, notes: &str) -> a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokengym::evaluation::Bootstrap;
+    use tokengym::evaluation::{Bootstrap, ReturnStats};
 
     fn cmp() -> Comparison {
         let b = Bootstrap {
