@@ -136,10 +136,7 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
             "Russell & Norvig's 4x3 world: 0.8/0.1/0.1 moves, -0.04 per step, +1/-1 exits",
         ),
         |kw: &Kwargs| {
-            let mut config = GridWorld::four_by_three_stochastic().config().clone();
-            config.slip = kw.get_f64("slip", config.slip)?;
-            config.step_reward = kw.get_f64("step_reward", config.step_reward)?;
-            GridWorld::new(config)
+            GridWorld::four_by_three(kw.get_f64("slip", 0.2)?, kw.get_f64("step_reward", -0.04)?)
         },
     )?;
     // Gymnasium registers CliffWalking-v1 without a time limit; so do we.

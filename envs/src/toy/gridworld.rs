@@ -197,37 +197,29 @@ impl GridWorld {
     /// succeed, the terminals pay +1 (top right) and -1 (below it), the wall is at (2,2) in
     /// their 1-based (column, row) coordinates with (1,1) the bottom-left start.
     pub fn four_by_three_deterministic() -> Self {
-        Self::four_by_three(0.0, 0.0)
+        Self::from_valid(Self::four_by_three_config(0.0, 0.0))
     }
 
     /// Russell & Norvig's 4x3 world (AIMA Fig. 17.1): the intended move with probability 0.8,
     /// each perpendicular one with 0.1, step reward -0.04, terminals +1 and -1.
     pub fn four_by_three_stochastic() -> Self {
-        Self::four_by_three(0.2, -0.04)
+        Self::from_valid(Self::four_by_three_config(0.2, -0.04))
     }
 
-    /// The 4x3 world with any slip probability and step reward (`slip` must be in `[0, 1]`,
-    /// `step_reward` finite; other values are clamped to the nearest valid one).
-    pub fn four_by_three(slip: f64, step_reward: f64) -> Self {
-        let slip = if slip.is_nan() {
-            0.0
-        } else {
-            slip.clamp(0.0, 1.0)
-        };
-        let step_reward = if step_reward.is_finite() {
-            step_reward
-        } else {
-            0.0
-        };
-        let config = GridWorldConfig {
+    /// The 4x3 world with any slip probability (in `[0, 1]`) and finite step reward.
+    pub fn four_by_three(slip: f64, step_reward: f64) -> Result<Self> {
+        Self::new(Self::four_by_three_config(slip, step_reward))
+    }
+
+    fn four_by_three_config(slip: f64, step_reward: f64) -> GridWorldConfig {
+        GridWorldConfig {
             map: "...+\n.#.-\nS...".to_string(),
             terminal_rewards: BTreeMap::from([('+', 1.0), ('-', -1.0)]),
             step_reward,
             cliff_reward: 0.0,
             slip,
             terminal_reward: TerminalReward::OnExit,
-        };
-        Self::from_valid(config)
+        }
     }
 
     /// Sutton & Barto's cliff walking (Example 6.6): a 4x12 grid, start bottom-left, goal

@@ -113,6 +113,11 @@ fn stochastic_steps_follow_the_model_and_seeds_repeat() {
     assert!((a[9] as f64 / 4000.0 - 0.1).abs() < 0.02, "{a:?}");
 }
 
+fn base_ref() -> &'static GridWorldConfig {
+    static BASE: std::sync::OnceLock<GridWorldConfig> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| GridWorld::four_by_three_stochastic().config().clone())
+}
+
 #[test]
 fn bad_configs_are_rejected() {
     let base = GridWorld::four_by_three_stochastic().config().clone();
@@ -130,6 +135,12 @@ fn bad_configs_are_rejected() {
     assert!(with(&|c| c.map = "...X\n.#.-\nS...".into()).is_err());
     assert!(with(&|c| c.map = String::new()).is_err());
     assert!(with(&|_| ()).is_ok());
+    assert!(GridWorld::four_by_three(-0.1, 0.0).is_err());
+    assert!(GridWorld::four_by_three(0.1, f64::NAN).is_err());
+    assert_eq!(
+        GridWorld::four_by_three(0.2, -0.04).unwrap().config(),
+        base_ref()
+    );
 }
 
 #[test]
