@@ -35,6 +35,7 @@ pub mod checker;
 pub mod env;
 pub mod erased;
 pub mod error;
+pub mod evaluation;
 pub mod info;
 pub mod policy;
 pub mod registry;

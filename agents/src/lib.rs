@@ -6,3 +6,5 @@
 #![warn(missing_docs)]
 
 pub mod bandit;
+pub mod planning;
+pub mod tabular;

@@ -9,6 +9,7 @@ use crate::classic_control::{
     Acrobot, AcrobotConfig, AcrobotDynamics, CartPole, CartPoleConfig, ContinuousMountainCar,
     ContinuousMountainCarConfig, MountainCar, MountainCarConfig, Pendulum, PendulumConfig,
 };
+use crate::toy::GridWorld;
 use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
 use std::sync::OnceLock;
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
@@ -26,6 +27,8 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `Acrobot-v1` | 500 | -100 | `book_or_nips` (`"book"`/`"nips"`), `torque_noise_max` |
 /// | `Pendulum-v1` | 200 | — | `g` |
 /// | `Bandit-v0` | 1000 | — | `k`, `value_mean`, `value_std`, `reward_std`, `stationary`, `walk_std` |
+/// | `GridWorld4x3-v0` | — | — | `slip` (0.2), `step_reward` (-0.04) |
+/// | `CliffWalking-v0` | — | — | — |
 pub fn register_all(reg: &mut Registry) -> Result<()> {
     let cartpole = |kw: &Kwargs| -> Result<CartPole> {
         Ok(CartPole::with_config(CartPoleConfig {
@@ -126,6 +129,23 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
                 walk_std: kw.get_f64("walk_std", d.walk_std)?,
             })
         },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("GridWorld4x3-v0")?.with_description(
+            "Russell & Norvig's 4x3 world: 0.8/0.1/0.1 moves, -0.04 per step, +1/-1 exits",
+        ),
+        |kw: &Kwargs| {
+            GridWorld::four_by_three(kw.get_f64("slip", 0.2)?, kw.get_f64("step_reward", -0.04)?)
+        },
+    )?;
+    // Gymnasium registers CliffWalking-v1 without a time limit; so do we.
+    add(
+        reg,
+        EnvSpec::new("CliffWalking-v0")?.with_description(
+            "Sutton & Barto's cliff walking: 4x12, -1 per step, -100 for the cliff",
+        ),
+        |_kw: &Kwargs| Ok(GridWorld::cliff_walking()),
     )?;
     Ok(())
 }

@@ -17,4 +17,5 @@
 
 pub mod heuristics;
 pub mod plot;
+pub mod report;
 pub mod run_dir;
