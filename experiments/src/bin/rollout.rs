@@ -1,8 +1,10 @@
 //! `rollout`: run a random or heuristic policy in any registered environment, report the returns
-//! and save the first episode as an animated GIF.
+//! and save the first episode as an animated GIF; with `--seeds N`, also an evaluation report
+//! (mean, median, IQM with a bootstrap interval; against a random policy) as markdown and PNG.
 //!
 //! ```text
 //! rollout --env CartPole-v1 --policy heuristic --episodes 5 --seed 0 --out runs/demo
+//! rollout --env Acrobot-v1 --policy heuristic --episodes 10 --seeds 5 --out runs/acrobot
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -10,11 +12,13 @@ use clap::{Parser, ValueEnum};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
+use tokengym::evaluation::{Bootstrap, Comparison, ReturnStats};
 use tokengym::policy::{Policy, RandomPolicy, evaluate};
 use tokengym::space::Value;
 use tokengym::wrappers::RecordVideo;
 use tokengym::{Env, RenderMode};
 use tokengym_experiments::heuristics::heuristic_policy;
+use tokengym_experiments::report::write_report;
 use tokengym_experiments::run_dir::write_json;
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
@@ -48,6 +52,10 @@ struct Args {
     /// Do not record a GIF.
     #[arg(long)]
     no_gif: bool,
+    /// With N > 1: also evaluate the policy and a random policy over N seeds of `--episodes`
+    /// episodes each and write report.md / report.png.
+    #[arg(long, default_value_t = 1)]
+    seeds: usize,
     /// List the registered environment ids and exit.
     #[arg(long)]
     list: bool,
@@ -150,5 +158,38 @@ fn run(args: Args) -> Result<()> {
         println!("first episode: {}", gif.display());
     }
     println!("summary: {}", summary_path.display());
+    if args.seeds > 1 {
+        let report = write_evaluation_report(&args, &mut policy)?;
+        println!("report: {}", report.display());
+    }
     Ok(())
+}
+
+/// Evaluates `policy` and a random policy over `args.seeds` blocks of `args.episodes` episodes
+/// (block `r` uses seeds `seed + r * episodes + i`) and writes report.md / report.png.
+fn write_evaluation_report(
+    args: &Args,
+    policy: &mut Box<dyn Policy<Value, Value>>,
+) -> Result<PathBuf> {
+    let mut env = tokengym_envs::make(&args.env)?;
+    let mut random = RandomPolicy::new(env.action_space().clone());
+    let mut ours = Vec::with_capacity(args.seeds);
+    let mut theirs = Vec::with_capacity(args.seeds);
+    for r in 0..args.seeds {
+        let seed = args.seed + (r * args.episodes) as u64;
+        ours.push(evaluate(policy, &mut env, args.episodes, seed)?.returns);
+        theirs.push(evaluate(&mut random, &mut env, args.episodes, seed)?.returns);
+    }
+    let boot = Bootstrap::default();
+    let name = format!("{:?}", args.policy).to_lowercase();
+    let comparison = Comparison::new()
+        .with(name, ReturnStats::from_runs(&ours, &boot)?)
+        .with("random", ReturnStats::from_runs(&theirs, &boot)?)
+        .random_baseline("random");
+    let notes = format!(
+        "{} seeds x {} episodes per policy; episode i of seed block r is reset with seed {} + r * {} + i.",
+        args.seeds, args.episodes, args.seed, args.episodes
+    );
+    write_report(&args.out, &args.env, &comparison, &notes)?;
+    Ok(args.out.join("report.md"))
 }
