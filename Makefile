@@ -1,24 +1,29 @@
 # tokengym: the two commands a newcomer needs are `make demo` (the main job) and `make test`.
-# Each target builds what it needs the first time.
+# Each target builds what it needs the first time, libtorch included (see `libtorch` below).
 
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test lint bench bench-gymnasium
+.PHONY: demo test lint bench bench-gymnasium libtorch
 
 ## The main job: a rollout on CartPole-v1 through the registry, with its episode rendered to a GIF.
-demo:
+demo: libtorch
 	$(CARGO) run --release -q -p tokengym-experiments --bin rollout -- \
 		--env CartPole-v1 --policy heuristic --episodes 5 --seed 0 --out $(RUN_DIR)
 
 ## Every test of the workspace: unit, integration (incl. the Gymnasium replays) and doc tests.
-test:
+test: libtorch
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.
-lint:
+lint: libtorch
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## libtorch for tch: installed into .libtorch/ the first time (PyPI's torch==2.13.0, ~4.7 GB, about a
+## minute); a no-op afterwards. An existing LIBTORCH in the environment is used instead.
+libtorch:
+	@bash scripts/setup-libtorch.sh
 
 ## Throughput of every environment (tokengym only).
 bench:

@@ -1,0 +1,3 @@
+//! Reusable pieces of the policy-gradient algorithms.
+
+pub mod gae;

@@ -1,0 +1,27 @@
+//! The agents crate's error type for the neural-network parts (tch).
+//!
+//! The bandit, planning and tabular agents report errors through `tokengym::Error`; everything
+//! built on `tch` reports them through [`Error`], which also wraps libtorch's own errors.
+
+/// Errors of the neural-network agents.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A libtorch operation failed (shape mismatch, bad dtype, out of memory, ...).
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// An argument was out of its valid range or malformed.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Tensor shapes did not agree with what the operation needs.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// CUDA was asked for but is not usable in this process.
+    #[error("CUDA requested but not available: {0}")]
+    CudaUnavailable(String),
+    /// An error from the core crate (environments, spaces).
+    #[error(transparent)]
+    Core(#[from] tokengym::Error),
+}
+
+/// Shorthand for results of the neural-network agents.
+pub type Result<T> = std::result::Result<T, Error>;
