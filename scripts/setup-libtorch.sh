@@ -48,7 +48,8 @@ fi
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
     || fail "cannot locate the venv's site-packages"
 [ -d "$SITE/torch" ] || fail "torch was installed but $SITE/torch is missing"
-ln -sfn "$SITE/torch" "$LINK"
+# A relative link, so the folder keeps working if the project is moved.
+ln -sfn "${SITE#"$ROOT"/}/torch" "$LINK"
 check "$LINK" "installed libtorch"
 touch "$ROOT/.done-$TORCH_VERSION"
 echo "setup-libtorch: done: $LINK" >&2
