@@ -9,7 +9,9 @@ use std::sync::{Mutex, PoisonError};
 /// One keyword-argument value.
 ///
 /// Serializes untagged, so a JSON config reads naturally: `{"g": 9.81, "sparse": true}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// JSON has no infinity or NaN: such floats are written as the strings `"inf"`, `"-inf"` and
+/// `"nan"`, which [`Kwargs::get_f64`] reads back as numbers.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum KwArg {
     /// A flag.
@@ -20,6 +22,21 @@ pub enum KwArg {
     Float(f64),
     /// Text.
     Str(String),
+}
+
+impl Serialize for KwArg {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            KwArg::Bool(b) => s.serialize_bool(*b),
+            KwArg::Int(i) => s.serialize_i64(*i),
+            KwArg::Float(x) if x.is_nan() => s.serialize_str("nan"),
+            KwArg::Float(x) if x.is_infinite() => {
+                s.serialize_str(if *x > 0.0 { "inf" } else { "-inf" })
+            }
+            KwArg::Float(x) => s.serialize_f64(*x),
+            KwArg::Str(t) => s.serialize_str(t),
+        }
+    }
 }
 
 impl KwArg {
@@ -219,6 +236,10 @@ impl Kwargs {
             None => Ok(default),
             Some(KwArg::Float(x)) => Ok(*x),
             Some(KwArg::Int(i)) => Ok(*i as f64),
+            // How non-finite floats travel through JSON (see `KwArg`).
+            Some(KwArg::Str(t)) if t == "inf" => Ok(f64::INFINITY),
+            Some(KwArg::Str(t)) if t == "-inf" => Ok(f64::NEG_INFINITY),
+            Some(KwArg::Str(t)) if t == "nan" => Ok(f64::NAN),
             Some(other) => Err(wrong_kind(key, "a number", other)),
         }
     }
@@ -400,5 +421,21 @@ mod tests {
         assert_eq!(back.get("f"), Some(&KwArg::Float(1.5)));
         assert_eq!(back.get("a"), Some(&KwArg::Int(1)));
         assert_eq!(merged.to_string(), "a=1, b=true, c=\"x\"");
+    }
+
+    #[test]
+    fn non_finite_floats_survive_json() {
+        let kw = Kwargs::new()
+            .with("hi", f64::INFINITY)
+            .with("lo", f64::NEG_INFINITY)
+            .with("x", f64::NAN);
+        let json = serde_json::to_string(&kw).unwrap();
+        assert_eq!(json, r#"{"hi":"inf","lo":"-inf","x":"nan"}"#);
+        let back: Kwargs = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.get_f64("hi", 0.0).unwrap(), f64::INFINITY);
+        assert_eq!(back.get_f64("lo", 0.0).unwrap(), f64::NEG_INFINITY);
+        assert!(back.get_f64("x", 0.0).unwrap().is_nan());
+        let text: Kwargs = serde_json::from_str(r#"{"s":"infinite"}"#).unwrap();
+        assert!(text.get_f64("s", 0.0).is_err());
     }
 }
