@@ -4,7 +4,7 @@
 //! learned policies: each uses only the observation, as a learned policy would.
 
 use tokengym::EnvRng;
-use tokengym::policy::{FnPolicy, Policy};
+use tokengym::policy::Policy;
 use tokengym::space::Value;
 
 /// A heuristic controller for `env_id`, or `None` where there is none.
@@ -42,15 +42,22 @@ pub fn heuristic_policy(env_id: &str) -> Option<Box<dyn Policy<Value, Value>>> {
         },
         _ => return None,
     };
-    Some(Box::new(FnPolicy::new(
-        move |obs: &Value, _rng: &mut EnvRng| {
-            match obs {
-                Value::BoxF32(o) => f(o),
-                // Every classic-control id observes an f32 box; anything else gets a no-op.
-                _ => Value::Discrete(0),
-            }
-        },
-    )))
+    Some(Box::new(Heuristic(f)))
+}
+
+/// A controller over flat `f32` observations.
+struct Heuristic(fn(&[f32]) -> Value);
+
+impl Policy<Value, Value> for Heuristic {
+    fn act(&mut self, obs: &Value, _rng: &mut EnvRng) -> tokengym::Result<Value> {
+        match obs {
+            Value::BoxF32(o) => Ok((self.0)(o)),
+            other => Err(tokengym::Error::invalid_argument(format!(
+                "the heuristic controllers read f32 box observations, got a {} value",
+                other.kind()
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +82,8 @@ mod tests {
             assert!(eval.mean_return() >= bar, "{id}: {}", eval.mean_return());
         }
         assert!(heuristic_policy("Taxi-v3").is_none());
+        let mut policy = heuristic_policy("CartPole-v1").unwrap();
+        let mut rng = tokengym::seeding::rng_from_seed(Some(0));
+        assert!(policy.act(&Value::Discrete(0), &mut rng).is_err());
     }
 }

@@ -8,11 +8,26 @@ fn out_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Runs `rollout` with `args` and `--out out`, requiring success.
+fn rollout_ok(args: &[&str], out: &std::path::Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_rollout"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
 #[test]
 fn writes_summary_and_report() {
     let out = out_dir("report");
-    let status = Command::new(env!("CARGO_BIN_EXE_rollout"))
-        .args([
+    rollout_ok(
+        &[
             "--env",
             "CartPole-v1",
             "--episodes",
@@ -20,15 +35,8 @@ fn writes_summary_and_report() {
             "--seeds",
             "2",
             "--no-gif",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+        ],
+        &out,
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -47,23 +55,16 @@ fn writes_summary_and_report() {
 #[test]
 fn records_the_first_episode_as_a_gif() {
     let out = out_dir("gif");
-    let status = Command::new(env!("CARGO_BIN_EXE_rollout"))
-        .args([
+    rollout_ok(
+        &[
             "--env",
             "CartPole-v1",
             "--policy",
             "random",
             "--episodes",
             "1",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+        ],
+        &out,
     );
     let gif = std::fs::read(out.join("cartpole-v1-episode-0.gif")).unwrap();
     assert!(gif.starts_with(b"GIF89a"));
