@@ -115,11 +115,6 @@ pub trait EnvExt: Env + Sized + 'static {
     fn boxed(self) -> AnyEnv {
         Box::new(Erased::new(self))
     }
-
-    /// Samples an action from the action space with `rng`.
-    fn sample_action<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> ActOf<Self> {
-        self.action_space().sample(rng)
-    }
 }
 
 impl<E: Env + Sized + 'static> EnvExt for E {}

@@ -146,6 +146,9 @@ impl<T: Copy + Debug + PartialEq + Send + Sync + 'static, const N: usize> BoxSto
 /// assert!(space.contains(&[0.5, 4.0]));
 /// assert!(!space.contains(&[f32::NAN, 4.0]));
 /// assert!(BoxSpace::<f32>::new(vec![1.0], vec![0.0], vec![1]).is_err()); // low > high
+/// let dynamic: BoxSpace<f32> = space.with_storage()?; // the same box, stored as Vec<f32>
+/// assert!(dynamic.contains(&vec![0.5, 4.0]));
+/// assert!(space.with_storage::<[f32; 3]>().is_err()); // 2 elements do not fit 3
 /// # Ok::<(), tokengym::Error>(())
 /// ```
 pub struct BoxSpace<T: BoxElement = f32, V: BoxStorage<T> = Vec<T>> {
