@@ -1,3 +1,8 @@
-//! Reusable pieces of the policy-gradient algorithms.
+//! Policy-gradient algorithms and their pieces: GAE, schedules, network settings, PPO and
+//! REINFORCE configurations.
 
 pub mod gae;
+pub mod net_config;
+pub mod ppo;
+pub mod reinforce;
+pub mod schedule;

@@ -1,9 +1,12 @@
-//! Neural-network building blocks on `tch`: device choice, MLPs, action distributions.
+//! Neural-network building blocks: the [`PolicyValueNet`] interface, device choice, tch MLPs and
+//! action distributions.
 
 pub mod device;
 pub mod distributions;
 pub mod mlp;
+pub mod net;
 
 pub use device::{DeviceChoice, cuda_linked};
 pub use distributions::{Categorical, DiagGaussian};
 pub use mlp::{Activation, ActorCritic, Linear, Mlp, Trunk};
+pub use net::{ActionHead, AdamConfig, NamedTensor, NetSpec, PolicyValueNet};

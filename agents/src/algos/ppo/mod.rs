@@ -1,0 +1,5 @@
+//! Proximal policy optimisation.
+
+pub mod config;
+
+pub use config::PpoConfig;
