@@ -9,6 +9,7 @@
 pub mod algos;
 pub mod bandit;
 pub mod error;
+pub mod lm;
 pub mod nn;
 pub mod planning;
 pub mod tabular;
