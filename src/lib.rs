@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic_write;
 pub mod checker;
 pub mod env;
 pub mod erased;
