@@ -202,6 +202,35 @@ impl RunningMeanStd {
         self.merge(&other)
     }
 
+    /// Adds a batch of `f32` samples (`n` rows of [`len`](RunningMeanStd::len) values,
+    /// row-major), as [`update_batch`](RunningMeanStd::update_batch) does, without allocating:
+    /// what vectorised agents call on every step.
+    pub fn update_batch_f32(&mut self, batch: &[f32]) -> Result<()> {
+        let len = self.len();
+        if len == 0 || batch.is_empty() {
+            return Ok(());
+        }
+        if !batch.len().is_multiple_of(len) {
+            return Err(Error::shape(
+                "RunningMeanStd batch",
+                format!("a multiple of {len}"),
+                batch.len(),
+            ));
+        }
+        let n = (batch.len() / len) as f64;
+        let (na, tot) = (self.count, self.count + n);
+        for j in 0..len {
+            let col = || batch.iter().skip(j).step_by(len).map(|&x| x as f64);
+            let mb = col().sum::<f64>() / n;
+            let vb = col().map(|x| (x - mb) * (x - mb)).sum::<f64>() / n;
+            let delta = mb - self.mean[j];
+            self.mean[j] += delta * n / tot;
+            self.var[j] = (self.var[j] * na + vb * n + delta * delta * na * n / tot) / tot;
+        }
+        self.count = tot;
+        Ok(())
+    }
+
     /// Combines with statistics gathered elsewhere (Gymnasium's `update_from_moments`): the
     /// result describes the union of both streams. Fails when the lengths differ.
     pub fn merge(&mut self, other: &RunningMeanStd) -> Result<()> {
@@ -252,6 +281,23 @@ mod tests {
             var[j] = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
         }
         (mean, var)
+    }
+
+    #[test]
+    fn f32_batch_update_equals_f64_batch_update() {
+        let rows: Vec<f32> = vec![1.0, -2.0, 3.0, 0.5, 10.0, 4.0];
+        let mut a = RunningMeanStd::new(2);
+        let mut b = RunningMeanStd::new(2);
+        a.update_batch(&rows.iter().map(|&x| x as f64).collect::<Vec<_>>())
+            .unwrap();
+        b.update_batch_f32(&rows).unwrap();
+        b.update_batch_f32(&[]).unwrap();
+        for j in 0..2 {
+            assert!((a.mean()[j] - b.mean()[j]).abs() < 1e-12);
+            assert!((a.var()[j] - b.var()[j]).abs() < 1e-12);
+        }
+        assert_eq!(a.count(), b.count());
+        assert!(b.update_batch_f32(&[1.0, 2.0, 3.0]).is_err());
     }
 
     #[test]
