@@ -21,6 +21,27 @@ pub enum Error {
     /// An error from the core crate (environments, spaces).
     #[error(transparent)]
     Core(#[from] tokengym::Error),
+    /// A value that must be finite was NaN or infinite (an observation, a loss, an action).
+    #[error("non-finite value: {0}")]
+    NonFinite(String),
+    /// A checkpoint could not be written or read, or it is corrupted or of another model.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint file or folder.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// A checkpoint error for `path`.
+    pub fn checkpoint(path: &std::path::Path, reason: impl std::fmt::Display) -> Self {
+        Self::Checkpoint {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// Shorthand for results of the neural-network agents.
