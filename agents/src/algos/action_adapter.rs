@@ -141,8 +141,9 @@ mod tests {
 
     #[test]
     fn discrete_round_trip_with_start() {
-        let a = ActionAdapter::from_space(&AnySpace::Discrete(Discrete::with_start(3, -1).unwrap()))
-            .unwrap();
+        let a =
+            ActionAdapter::from_space(&AnySpace::Discrete(Discrete::with_start(3, -1).unwrap()))
+                .unwrap();
         assert_eq!(a.head(), ActionHead::Categorical { n: 3 });
         let mut v = a.blank();
         a.write(&[2.0], &mut v).unwrap();

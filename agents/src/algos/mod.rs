@@ -2,6 +2,7 @@
 //! REINFORCE configurations.
 
 pub mod action_adapter;
+pub mod checkpoint;
 pub mod gae;
 pub mod net_config;
 pub mod normalization;

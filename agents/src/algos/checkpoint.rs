@@ -1,0 +1,267 @@
+//! Checkpoints of policy-gradient agents: one `model.safetensors` file holding the network's
+//! parameters, Adam's state and, in the safetensors metadata, everything else needed to resume
+//! or evaluate (algorithm, environment id, network shape, normalisation statistics, counters,
+//! configuration) plus a checksum of the tensor bytes.
+//!
+//! One file, written atomically (temporary file + rename), so a crash leaves the previous
+//! checkpoint intact, and a truncated or bit-flipped file is detected when loading. The tensors
+//! are plain `f32` safetensors readable by PyTorch (`safetensors.torch.load_file`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::algos::normalization::{ObsNormalizer, RewardNormalizer};
+use crate::error::{Error, Result};
+use crate::nn::net::{NamedTensor, NetSpec};
+
+/// The file name of a checkpoint inside its folder.
+pub const CHECKPOINT_FILE: &str = "model.safetensors";
+/// The metadata key that holds [`CheckpointMeta`] as JSON.
+const META_KEY: &str = "tokengym";
+/// The metadata key of the tensor checksum.
+const CHECKSUM_KEY: &str = "tokengym.fnv1a64";
+/// Version of the checkpoint layout.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything in a checkpoint besides the tensors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointMeta {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// `"ppo"` or `"reinforce"`.
+    pub algo: String,
+    /// The registry id the agent was trained on.
+    pub env_id: String,
+    /// The network's shape.
+    pub net: NetSpec,
+    /// Observation statistics, when observations are normalised.
+    pub obs_norm: Option<ObsNormalizer>,
+    /// Return statistics, when rewards are normalised.
+    pub reward_norm: Option<RewardNormalizer>,
+    /// Environment steps trained so far.
+    pub steps: u64,
+    /// Episodes finished so far.
+    pub episodes: u64,
+    /// Parameter updates so far.
+    pub updates: u64,
+    /// The run's seed.
+    pub seed: u64,
+    /// Total step budget of the run (for learning-rate schedules when resuming).
+    pub total_steps: u64,
+    /// The algorithm's configuration as JSON (`PpoConfig` or `ReinforceConfig`).
+    pub config: serde_json::Value,
+}
+
+/// The checkpoint file for `path`: `path` itself if it names a file, else `path/model.safetensors`.
+pub fn checkpoint_file(path: &Path) -> PathBuf {
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        path.to_path_buf()
+    } else {
+        path.join(CHECKPOINT_FILE)
+    }
+}
+
+fn fnv1a64(chunks: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for chunk in chunks {
+        for &b in *chunk {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Writes `tensors` and `meta` to `path` (a folder, or a `.safetensors` file) atomically.
+pub fn save(path: &Path, meta: &CheckpointMeta, tensors: &[NamedTensor]) -> Result<()> {
+    let file = checkpoint_file(path);
+    let mut sorted: Vec<&NamedTensor> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let bytes: Vec<Vec<u8>> = sorted
+        .iter()
+        .map(|t| t.data.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let mut views = Vec::with_capacity(sorted.len());
+    for (t, b) in sorted.iter().zip(&bytes) {
+        let view = TensorView::new(Dtype::F32, t.shape.clone(), b)
+            .map_err(|e| Error::checkpoint(&file, format!("tensor {}: {e:?}", t.name)))?;
+        views.push((t.name.clone(), view));
+    }
+    let chunks: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+    let meta_json = serde_json::to_string(meta).map_err(|e| Error::checkpoint(&file, e))?;
+    let info: HashMap<String, String> = HashMap::from([
+        (META_KEY.to_owned(), meta_json),
+        (
+            CHECKSUM_KEY.to_owned(),
+            format!("{:016x}", fnv1a64(&chunks)),
+        ),
+    ]);
+    let buffer = safetensors::tensor::serialize(views, &Some(info))
+        .map_err(|e| Error::checkpoint(&file, format!("{e:?}")))?;
+    tokengym::atomic_write::write_atomic(&file, &buffer).map_err(|e| Error::checkpoint(&file, e))
+}
+
+/// Reads a checkpoint written by [`save`]; a missing, truncated, corrupted or foreign file is a
+/// [`Error::Checkpoint`] naming the problem.
+pub fn load(path: &Path) -> Result<(CheckpointMeta, Vec<NamedTensor>)> {
+    let file = checkpoint_file(path);
+    let buffer = std::fs::read(&file).map_err(|e| Error::checkpoint(&file, e))?;
+    let (_, header) = SafeTensors::read_metadata(&buffer).map_err(|e| {
+        Error::checkpoint(
+            &file,
+            format!("not a safetensors file, or truncated ({e:?})"),
+        )
+    })?;
+    let info = header.metadata().clone().unwrap_or_default();
+    let meta_json = info.get(META_KEY).ok_or_else(|| {
+        Error::checkpoint(
+            &file,
+            "no tokengym metadata: not written by a tokengym agent",
+        )
+    })?;
+    let meta: CheckpointMeta = serde_json::from_str(meta_json)
+        .map_err(|e| Error::checkpoint(&file, format!("metadata: {e}")))?;
+    if meta.format_version != FORMAT_VERSION {
+        return Err(Error::checkpoint(
+            &file,
+            format!(
+                "format version {} (this build reads {FORMAT_VERSION})",
+                meta.format_version
+            ),
+        ));
+    }
+    let st = SafeTensors::deserialize(&buffer)
+        .map_err(|e| Error::checkpoint(&file, format!("corrupted ({e:?})")))?;
+    let mut names: Vec<String> = st.names().into_iter().cloned().collect();
+    names.sort();
+    let mut tensors = Vec::with_capacity(names.len());
+    let mut chunks = Vec::with_capacity(names.len());
+    for name in names {
+        let view = st
+            .tensor(&name)
+            .map_err(|e| Error::checkpoint(&file, format!("tensor {name}: {e:?}")))?;
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::checkpoint(
+                &file,
+                format!("tensor {name} has dtype {:?}, expected F32", view.dtype()),
+            ));
+        }
+        let data = view.data();
+        chunks.push(data);
+        tensors.push(NamedTensor {
+            name,
+            shape: view.shape().to_vec(),
+            data: data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        });
+    }
+    let expected = info.get(CHECKSUM_KEY).map(String::as_str);
+    let actual = format!("{:016x}", fnv1a64(&chunks));
+    if expected != Some(actual.as_str()) {
+        return Err(Error::checkpoint(
+            &file,
+            "checksum mismatch: the tensor data is corrupted",
+        ));
+    }
+    Ok((meta, tensors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::mlp::{Activation, Trunk};
+    use crate::nn::net::{ActionHead, AdamConfig};
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            algo: "ppo".to_owned(),
+            env_id: "CartPole-v1".to_owned(),
+            net: NetSpec {
+                obs_dim: 4,
+                head: ActionHead::Categorical { n: 2 },
+                hidden: vec![8],
+                activation: Activation::Tanh,
+                trunk: Trunk::Separate,
+                log_std_init: 0.0,
+                adam: AdamConfig::default(),
+            },
+            obs_norm: Some(ObsNormalizer::new(4, 10.0)),
+            reward_norm: None,
+            steps: 1000,
+            episodes: 12,
+            updates: 3,
+            seed: 7,
+            total_steps: 5000,
+            config: serde_json::json!({"n_steps": 32}),
+        }
+    }
+
+    fn tensors() -> Vec<NamedTensor> {
+        vec![
+            NamedTensor {
+                name: "critic.0.bias".to_owned(),
+                shape: vec![2],
+                data: vec![1.5, -2.0],
+            },
+            NamedTensor {
+                name: "actor.0.weight".to_owned(),
+                shape: vec![2, 3],
+                data: vec![0.0, 1.0, 2.0, 3.0, 4.0, f32::MIN_POSITIVE],
+            },
+        ]
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("tokengym-ckpt-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let dir = tmp("rt");
+        save(&dir, &meta(), &tensors()).unwrap();
+        let (m, t) = load(&dir).unwrap();
+        assert_eq!(m, meta());
+        let mut want = tensors();
+        want.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(t, want);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn corruption_truncation_and_foreign_files_are_clear_errors() {
+        let dir = tmp("bad");
+        save(&dir, &meta(), &tensors()).unwrap();
+        let file = checkpoint_file(&dir);
+        let good = std::fs::read(&file).unwrap();
+
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x40;
+        std::fs::write(&file, &flipped).unwrap();
+        assert!(load(&dir).unwrap_err().to_string().contains("checksum"));
+
+        std::fs::write(&file, &good[..good.len() - 3]).unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("truncated") || e.contains("corrupted"), "{e}");
+
+        std::fs::write(&file, b"hello").unwrap();
+        assert!(
+            load(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("not a safetensors")
+        );
+
+        std::fs::remove_file(&file).unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("model.safetensors"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
