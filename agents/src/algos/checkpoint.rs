@@ -36,6 +36,12 @@ pub struct CheckpointMeta {
     pub algo: String,
     /// The registry id the agent was trained on.
     pub env_id: String,
+    /// Keyword arguments the environment was made with.
+    #[serde(default)]
+    pub env_kwargs: tokengym::Kwargs,
+    /// The step limit the environment was made with, when it replaced the spec's.
+    #[serde(default)]
+    pub max_episode_steps: Option<u64>,
     /// The network's shape.
     pub net: NetSpec,
     /// Observation statistics, when observations are normalised.
@@ -183,6 +189,8 @@ mod tests {
             format_version: FORMAT_VERSION,
             algo: "ppo".to_owned(),
             env_id: "CartPole-v1".to_owned(),
+            env_kwargs: tokengym::Kwargs::new().with("sutton_barto_reward", true),
+            max_episode_steps: Some(200),
             net: NetSpec {
                 obs_dim: 4,
                 head: ActionHead::Categorical { n: 2 },

@@ -1,0 +1,349 @@
+//! The PPO agent: builds its network for an environment id, collects rollouts from a vector
+//! environment, updates, saves and resumes.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use tokengym::evaluation::Evaluation;
+use tokengym::seeding::rng_from_seed;
+use tokengym::vector::AutoresetMode;
+use tokengym::{Callback, EnvRng, MakeOptions};
+
+use crate::algos::actor::{Actor, build_actor, evaluate_actor};
+use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::algos::gae::{Steps, gae_into};
+use crate::algos::normalization::RewardNormalizer;
+use crate::algos::ppo::PpoConfig;
+use crate::algos::ppo::update::{MinibatchScratch, Scheduled, UpdateStats, ppo_update};
+use crate::algos::rollout::{RolloutBuffer, VecRunner};
+use crate::error::{Error, Result};
+use crate::nn::device::DeviceChoice;
+
+/// What a call to [`Ppo::learn`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnSummary {
+    /// Environment steps trained in total (earlier calls and resumed runs included).
+    pub steps: u64,
+    /// Updates in total.
+    pub updates: u64,
+    /// Episodes finished in this call.
+    pub episodes: u64,
+    /// Whether a callback stopped training before the budget.
+    pub stopped_by_callback: bool,
+    /// Seconds this call took.
+    pub wall_seconds: f64,
+}
+
+/// Proximal policy optimisation (clipped surrogate, GAE, value function, entropy bonus) on a
+/// registered environment, with optional observation/reward normalisation.
+///
+/// ```
+/// use tokengym_agents::algos::ppo::{Ppo, PpoConfig};
+/// use tokengym_agents::nn::DeviceChoice;
+///
+/// let config = PpoConfig { num_envs: 2, n_steps: 16, batch_size: 16, n_epochs: 1, ..PpoConfig::default() };
+/// let mut ppo = Ppo::new("CartPole-v1", &Default::default(), config, 0, DeviceChoice::Cpu)?;
+/// let summary = ppo.learn(64, &mut ())?;
+/// assert_eq!(summary.steps, 64);
+/// let eval = ppo.evaluate(2, 100)?;
+/// assert_eq!(eval.returns.len(), 2);
+/// # Ok::<(), tokengym_agents::error::Error>(())
+/// ```
+pub struct Ppo {
+    config: PpoConfig,
+    env_id: String,
+    make: MakeOptions,
+    actor: Actor,
+    runner: Option<VecRunner>,
+    reward_norm: Option<RewardNormalizer>,
+    buf: RolloutBuffer,
+    scratch: MinibatchScratch,
+    rng: EnvRng,
+    seed: u64,
+    steps: u64,
+    updates: u64,
+    episodes: u64,
+    total_steps: u64,
+}
+
+impl std::fmt::Debug for Ppo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ppo")
+            .field("env_id", &self.env_id)
+            .field("steps", &self.steps)
+            .field("updates", &self.updates)
+            .finish()
+    }
+}
+
+/// The sampling generator after `updates` updates of a run with `seed` (so a resumed run
+/// continues with a generator of its own rather than replaying the first one's draws).
+fn agent_rng(seed: u64, updates: u64) -> EnvRng {
+    rng_from_seed(Some(
+        seed ^ 0x5851_f42d_4c95_7f2d ^ updates.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    ))
+}
+
+impl Ppo {
+    /// A fresh agent for the registered environment `env_id` made with `make`; the network is
+    /// initialised from `seed` on `device` (the backend comes from `config.net.backend`).
+    pub fn new(
+        env_id: &str,
+        make: &MakeOptions,
+        config: PpoConfig,
+        seed: u64,
+        device: DeviceChoice,
+    ) -> Result<Self> {
+        config.validate()?;
+        let actor = build_actor(
+            env_id,
+            make,
+            &config.net,
+            config.normalize_obs.then_some(config.clip_obs),
+            seed,
+            device,
+        )?;
+        let reward_norm = config
+            .normalize_reward
+            .then(|| RewardNormalizer::new(config.num_envs, config.gamma, config.clip_reward));
+        Ok(Self {
+            buf: RolloutBuffer::new(
+                config.num_envs,
+                config.n_steps,
+                actor.obs_dim(),
+                actor.adapter.head().action_dim(),
+            ),
+            config,
+            env_id: env_id.to_owned(),
+            make: make.clone(),
+            actor,
+            runner: None,
+            reward_norm,
+            scratch: MinibatchScratch::default(),
+            rng: agent_rng(seed, 0),
+            seed,
+            steps: 0,
+            updates: 0,
+            episodes: 0,
+            total_steps: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PpoConfig {
+        &self.config
+    }
+
+    /// The environment id.
+    pub fn env_id(&self) -> &str {
+        &self.env_id
+    }
+
+    /// Environment steps trained so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Updates so far.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    /// The acting part (network, distribution, normalisation).
+    pub fn actor(&mut self) -> &mut Actor {
+        &mut self.actor
+    }
+
+    fn runner(&mut self) -> Result<&mut VecRunner> {
+        if self.runner.is_none() {
+            let envs = tokengym_envs::make_vec(&self.env_id, self.config.num_envs, &self.make)?
+                .with_autoreset_mode(AutoresetMode::SameStep);
+            // A resumed run starts its environments from seeds of their own.
+            let seed = self.seed.wrapping_add(self.steps);
+            let runner = VecRunner::new(
+                envs,
+                &mut self.actor,
+                self.reward_norm.take(),
+                Some(seed),
+                true,
+            )?;
+            self.runner = Some(runner);
+        }
+        self.runner
+            .as_mut()
+            .ok_or_else(|| Error::InvalidArgument("no environments".to_owned()))
+    }
+
+    /// Trains until `total_steps` environment steps have been taken in total (counting earlier
+    /// calls and the steps of a loaded checkpoint), or a callback stops it. Learning-rate and
+    /// clip-range schedules run over `total_steps`. Steps come in whole rollouts, so training
+    /// may end up to one rollout past the budget (as in Stable-Baselines3).
+    pub fn learn(&mut self, total_steps: u64, callback: &mut dyn Callback) -> Result<LearnSummary> {
+        let start = Instant::now();
+        let episodes_before = self.episodes;
+        self.total_steps = total_steps;
+        let mut stopped = false;
+        while self.steps < total_steps {
+            let progress = self.steps as f64 / total_steps as f64;
+            let now = Scheduled {
+                lr: self
+                    .config
+                    .lr_schedule
+                    .value(self.config.learning_rate, progress),
+                clip_range: self
+                    .config
+                    .clip_schedule
+                    .value(self.config.clip_range, progress)
+                    .max(f32::MIN_POSITIVE),
+            };
+            let t0 = Instant::now();
+            self.runner()?;
+            let runner = self.runner.as_mut().ok_or_else(|| {
+                Error::InvalidArgument("the environments could not be created".to_owned())
+            })?;
+            let (steps0, episodes0) = (runner.steps, runner.episodes.finished);
+            let flow = runner.collect(&mut self.actor, &mut self.buf, &mut self.rng, callback)?;
+            self.steps += runner.steps - steps0;
+            self.episodes += runner.episodes.finished - episodes0;
+            if flow.is_break() {
+                stopped = true;
+                break;
+            }
+            let buf = &mut self.buf;
+            gae_into(
+                &Steps {
+                    num_envs: buf.num_envs,
+                    rewards: &buf.rewards,
+                    terminated: &buf.terminated,
+                    truncated: &buf.truncated,
+                    final_values: Some(&buf.final_values),
+                    last_values: Some(&buf.last_values),
+                },
+                &buf.values,
+                self.config.gamma,
+                self.config.gae_lambda,
+                &mut buf.advantages,
+                &mut buf.returns,
+            )?;
+            let stats = ppo_update(
+                self.actor.net.as_mut(),
+                &self.actor.dist,
+                &self.buf,
+                &self.config,
+                now,
+                &mut self.rng,
+                &mut self.scratch,
+            )?;
+            self.updates += 1;
+            let sps = self.buf.len() as f64 / t0.elapsed().as_secs_f64().max(1e-9);
+            if report(callback, &stats, now, sps, self.steps).is_break() {
+                stopped = true;
+                break;
+            }
+        }
+        Ok(LearnSummary {
+            steps: self.steps,
+            updates: self.updates,
+            episodes: self.episodes - episodes_before,
+            stopped_by_callback: stopped,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Deterministic evaluation: `episodes` episodes of a fresh environment (seeds `seed`,
+    /// `seed + 1`, ...), observations normalised with the frozen training statistics.
+    pub fn evaluate(&mut self, episodes: usize, seed: u64) -> Result<Evaluation> {
+        evaluate_actor(&mut self.actor, &self.env_id, &self.make, episodes, seed)
+    }
+
+    fn meta(&self) -> Result<CheckpointMeta> {
+        Ok(CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            algo: "ppo".to_owned(),
+            env_id: self.env_id.clone(),
+            env_kwargs: self.make.kwargs.clone(),
+            max_episode_steps: self.make.max_episode_steps,
+            net: self.actor.net.spec().clone(),
+            obs_norm: self.actor.obs_norm.clone(),
+            reward_norm: match &self.runner {
+                Some(r) => r.reward_norm.clone(),
+                None => self.reward_norm.clone(),
+            },
+            steps: self.steps,
+            episodes: self.episodes,
+            updates: self.updates,
+            seed: self.seed,
+            total_steps: self.total_steps,
+            config: serde_json::to_value(&self.config)
+                .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
+        })
+    }
+
+    /// Writes a checkpoint (parameters, Adam state, normalisation statistics, counters and
+    /// configuration) to `path` (a folder or a `.safetensors` file), atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut tensors = self.actor.net.parameters()?;
+        tensors.extend(self.actor.net.optimizer_state()?);
+        checkpoint::save(path, &self.meta()?, &tensors)
+    }
+
+    /// Restores an agent saved by [`save`](Self::save), ready to evaluate or to continue
+    /// training with [`learn`](Self::learn).
+    pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
+        let (meta, tensors) = checkpoint::load(path)?;
+        if meta.algo != "ppo" {
+            return Err(Error::checkpoint(
+                path,
+                format!("holds a {} agent, not a PPO agent", meta.algo),
+            ));
+        }
+        let config: PpoConfig = serde_json::from_value(meta.config.clone())
+            .map_err(|e| Error::checkpoint(path, format!("PPO configuration: {e}")))?;
+        let make = MakeOptions {
+            kwargs: meta.env_kwargs.clone(),
+            max_episode_steps: meta.max_episode_steps,
+            ..MakeOptions::default()
+        };
+        let mut ppo = Self::new(&meta.env_id, &make, config, meta.seed, device)?;
+        if ppo.actor.net.spec() != &meta.net {
+            return Err(Error::checkpoint(
+                path,
+                "the network shape in the checkpoint does not match its configuration",
+            ));
+        }
+        ppo.actor.net.load(&tensors)?;
+        ppo.actor.obs_norm = meta.obs_norm;
+        ppo.reward_norm = meta.reward_norm;
+        ppo.steps = meta.steps;
+        ppo.updates = meta.updates;
+        ppo.episodes = meta.episodes;
+        ppo.total_steps = meta.total_steps;
+        ppo.rng = agent_rng(meta.seed, meta.updates);
+        Ok(ppo)
+    }
+}
+
+/// Passes an update's statistics to the callback.
+fn report(
+    callback: &mut dyn Callback,
+    s: &UpdateStats,
+    now: Scheduled,
+    steps_per_second: f64,
+    steps: u64,
+) -> ControlFlow<()> {
+    callback.on_update(&[
+        ("step", steps as f64),
+        ("policy_loss", s.policy_loss as f64),
+        ("value_loss", s.value_loss as f64),
+        ("entropy", s.entropy as f64),
+        ("approx_kl", s.approx_kl as f64),
+        ("clip_fraction", s.clip_fraction as f64),
+        ("explained_variance", s.explained_variance as f64),
+        ("learning_rate", now.lr as f64),
+        ("clip_range", now.clip_range as f64),
+        ("grad_norm", s.grad_norm as f64),
+        ("steps_per_second", steps_per_second),
+        ("epochs", s.epochs as f64),
+    ])
+}

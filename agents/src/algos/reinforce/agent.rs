@@ -1,0 +1,446 @@
+//! The REINFORCE agent: batches of complete episodes, Monte-Carlo reward-to-go, an optional
+//! baseline, one gradient step per batch.
+
+use std::path::Path;
+use std::time::Instant;
+
+use tokengym::evaluation::Evaluation;
+use tokengym::policy::StepEvent;
+use tokengym::seeding::rng_from_seed;
+use tokengym::{AnyEnv, Callback, EnvRng, MakeOptions};
+
+use crate::algos::actor::{Actor, build_actor, evaluate_actor};
+use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::algos::gae::{Steps, discounted_returns_into};
+use crate::algos::ppo_loss::OutputGrads;
+use crate::algos::reinforce::{Baseline, ReinforceConfig};
+use crate::algos::reinforce_loss::{ReinforceBatch, ReinforceLoss, ValueTargets, baseline_weights};
+use crate::algos::rollout::EpisodeTracker;
+use crate::error::{Error, Result};
+use crate::nn::device::DeviceChoice;
+
+/// When [`Reinforce::learn`] stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// After this many environment steps in total (whole batches: it may overshoot by less
+    /// than one batch).
+    Steps(u64),
+    /// After this many episodes in total.
+    Episodes(u64),
+}
+
+/// What a call to [`Reinforce::learn`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReinforceSummary {
+    /// Environment steps in total.
+    pub steps: u64,
+    /// Episodes in total.
+    pub episodes: u64,
+    /// Updates in total.
+    pub updates: u64,
+    /// Whether a callback stopped training before the budget.
+    pub stopped_by_callback: bool,
+    /// Seconds this call took.
+    pub wall_seconds: f64,
+}
+
+#[derive(Debug, Default)]
+struct Batch {
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    final_obs: Vec<f32>,
+    final_rows: Vec<usize>,
+    final_values: Vec<f32>,
+    returns: Vec<f32>,
+    weights: Vec<f32>,
+    policy_out: Vec<f32>,
+    values: Vec<f32>,
+    d_policy: Vec<f32>,
+    d_values: Vec<f32>,
+    d_log_std: Vec<f32>,
+    log_std: Vec<f32>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.obs.clear();
+        self.actions.clear();
+        self.rewards.clear();
+        self.terminated.clear();
+        self.truncated.clear();
+        self.final_obs.clear();
+        self.final_rows.clear();
+    }
+}
+
+/// REINFORCE (Williams 1992): `∇J ≈ mean_t (G_t − b_t) ∇log π(a_t|s_t)` over batches of
+/// complete episodes, with no baseline, the batch-mean baseline or a learned value baseline,
+/// and optional standardisation of the weights. A truncated episode's reward-to-go is
+/// bootstrapped from the critic's value of its final observation when a value baseline is
+/// learned (a terminated one never is).
+///
+/// ```
+/// use tokengym_agents::algos::reinforce::{Budget, Reinforce, ReinforceConfig};
+/// use tokengym_agents::nn::DeviceChoice;
+///
+/// let mut agent = Reinforce::new("CartPole-v1", &Default::default(), ReinforceConfig::default(), 0, DeviceChoice::Cpu)?;
+/// let summary = agent.learn(Budget::Episodes(8), &mut ())?;
+/// assert_eq!((summary.episodes, summary.updates), (8, 2));
+/// # Ok::<(), tokengym_agents::error::Error>(())
+/// ```
+pub struct Reinforce {
+    config: ReinforceConfig,
+    env_id: String,
+    make: MakeOptions,
+    actor: Actor,
+    env: Option<AnyEnv>,
+    batch: Batch,
+    rng: EnvRng,
+    seed: u64,
+    steps: u64,
+    episodes: u64,
+    updates: u64,
+}
+
+impl std::fmt::Debug for Reinforce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reinforce")
+            .field("env_id", &self.env_id)
+            .field("episodes", &self.episodes)
+            .finish()
+    }
+}
+
+fn agent_rng(seed: u64, updates: u64) -> EnvRng {
+    rng_from_seed(Some(
+        seed ^ 0x2545_f491_4f6c_dd1d ^ updates.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    ))
+}
+
+impl Reinforce {
+    /// A fresh agent for the registered environment `env_id`.
+    pub fn new(
+        env_id: &str,
+        make: &MakeOptions,
+        config: ReinforceConfig,
+        seed: u64,
+        device: DeviceChoice,
+    ) -> Result<Self> {
+        config.validate()?;
+        let actor = build_actor(
+            env_id,
+            make,
+            &config.net,
+            config.normalize_obs.then_some(config.clip_obs),
+            seed,
+            device,
+        )?;
+        Ok(Self {
+            config,
+            env_id: env_id.to_owned(),
+            make: make.clone(),
+            actor,
+            env: None,
+            batch: Batch::default(),
+            rng: agent_rng(seed, 0),
+            seed,
+            steps: 0,
+            episodes: 0,
+            updates: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ReinforceConfig {
+        &self.config
+    }
+
+    /// The acting part.
+    pub fn actor(&mut self) -> &mut Actor {
+        &mut self.actor
+    }
+
+    /// Environment steps so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Episodes so far.
+    pub fn episodes(&self) -> u64 {
+        self.episodes
+    }
+
+    fn budget_left(&self, budget: Budget) -> bool {
+        match budget {
+            Budget::Steps(n) => self.steps < n,
+            Budget::Episodes(n) => self.episodes < n,
+        }
+    }
+
+    /// Trains until the budget is reached (counting earlier calls and a loaded checkpoint) or
+    /// a callback stops it. The learning-rate schedule runs over the budget.
+    pub fn learn(&mut self, budget: Budget, callback: &mut dyn Callback) -> Result<ReinforceSummary> {
+        let start = Instant::now();
+        let mut stopped = false;
+        if self.env.is_none() {
+            self.env = Some(tokengym_envs::make_with(&self.env_id, &self.make)?);
+        }
+        let mut tracker = EpisodeTracker::new(1);
+        while self.budget_left(budget) && !stopped {
+            let progress = match budget {
+                Budget::Steps(n) => self.steps as f64 / n as f64,
+                Budget::Episodes(n) => self.episodes as f64 / n as f64,
+            };
+            let lr = self
+                .config
+                .lr_schedule
+                .value(self.config.learning_rate, progress);
+            let mut episodes = self.config.episodes_per_batch;
+            if let Budget::Episodes(n) = budget {
+                episodes = episodes.min((n - self.episodes) as usize);
+            }
+            stopped = self.collect(episodes, &mut tracker, callback)?;
+            if stopped {
+                break;
+            }
+            let metrics = self.update(lr)?;
+            self.updates += 1;
+            let report = [
+                ("step", self.steps as f64),
+                ("policy_loss", metrics.0 as f64),
+                ("value_loss", metrics.1 as f64),
+                ("entropy", metrics.2 as f64),
+                ("learning_rate", lr as f64),
+                ("grad_norm", metrics.3 as f64),
+            ];
+            if callback.on_update(&report).is_break() {
+                stopped = true;
+            }
+        }
+        Ok(ReinforceSummary {
+            steps: self.steps,
+            episodes: self.episodes,
+            updates: self.updates,
+            stopped_by_callback: stopped,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Runs `episodes` complete episodes into the batch; returns whether a callback stopped.
+    fn collect(
+        &mut self,
+        episodes: usize,
+        tracker: &mut EpisodeTracker,
+        callback: &mut dyn Callback,
+    ) -> Result<bool> {
+        let env = self
+            .env
+            .as_mut()
+            .ok_or_else(|| Error::InvalidArgument("no environment".to_owned()))?;
+        let od = self.actor.obs_dim();
+        let ad = self.actor.adapter.head().action_dim();
+        let learned = self.config.baseline == Baseline::Value;
+        let mut raw = vec![0.0f32; od];
+        let mut value = self.actor.adapter.blank();
+        self.batch.clear();
+        for _ in 0..episodes {
+            // Episode k of the run is seeded with seed + k, as vector environments seed theirs.
+            env.reset_flat(Some(self.seed.wrapping_add(self.episodes)), &mut raw)?;
+            loop {
+                if let Some(norm) = &mut self.actor.obs_norm {
+                    norm.update(&raw)?;
+                }
+                let out = self.actor.act_batch(&raw, false, &mut self.rng)?;
+                self.batch.obs.extend_from_slice(out.obs);
+                self.batch.actions.extend_from_slice(out.actions);
+                let a = &self.batch.actions[self.batch.actions.len() - ad..];
+                self.actor.adapter.write(a, &mut value)?;
+                let tr = env.step_flat(&value, &mut raw)?;
+                if !tr.reward.is_finite() {
+                    return Err(Error::NonFinite(format!(
+                        "the environment returned reward {}",
+                        tr.reward
+                    )));
+                }
+                if let Some(i) = raw.iter().position(|x| !x.is_finite()) {
+                    return Err(Error::NonFinite(format!(
+                        "the environment returned an observation with {} at index {i}",
+                        raw[i]
+                    )));
+                }
+                self.steps += 1;
+                self.batch.rewards.push(tr.reward as f32);
+                self.batch.terminated.push(tr.terminated);
+                let truncated = tr.truncated && !tr.terminated;
+                self.batch.truncated.push(truncated);
+                if truncated && learned {
+                    self.batch.final_rows.push(self.batch.rewards.len() - 1);
+                    self.batch.final_obs.extend_from_slice(&raw);
+                }
+                let done = tr.done();
+                let event = StepEvent {
+                    total_steps: self.steps,
+                    reward: tr.reward,
+                    done,
+                };
+                let mut stop = callback.on_step(&event).is_break();
+                if let Some(stats) = tracker.step(0, tr.reward, done) {
+                    self.episodes += 1;
+                    stop |= callback.on_episode_end(&stats).is_break();
+                }
+                if stop {
+                    return Ok(true);
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// One gradient step on the batch; returns (policy loss, value loss, entropy, grad norm).
+    fn update(&mut self, lr: f32) -> Result<(f32, f32, f32, f32)> {
+        let b = &mut self.batch;
+        let n = b.rewards.len();
+        let spec = self.actor.net.spec().clone();
+        let pd = spec.head.policy_dim();
+        b.final_values.clear();
+        b.final_values.resize(n, 0.0);
+        if !b.final_rows.is_empty() {
+            let v = self.actor.values(&b.final_obs)?;
+            for (&k, &v) in b.final_rows.iter().zip(v) {
+                b.final_values[k] = v;
+            }
+        }
+        b.returns.resize(n, 0.0);
+        discounted_returns_into(
+            &Steps {
+                num_envs: 1,
+                rewards: &b.rewards,
+                terminated: &b.terminated,
+                truncated: &b.truncated,
+                final_values: Some(&b.final_values),
+                last_values: None,
+            },
+            self.config.gamma,
+            &mut b.returns,
+        )?;
+        b.policy_out.resize(n * pd, 0.0);
+        b.values.resize(n, 0.0);
+        self.actor
+            .net
+            .forward(&b.obs, &mut b.policy_out, &mut b.values)?;
+        b.weights.resize(n, 0.0);
+        baseline_weights(
+            self.config.baseline,
+            &b.returns,
+            Some(&b.values),
+            &mut b.weights,
+        )?;
+        b.log_std.clear();
+        b.log_std.extend(self.actor.net.log_std());
+        b.d_policy.resize(n * pd, 0.0);
+        b.d_values.resize(n, 0.0);
+        b.d_log_std.resize(spec.head.log_std_dim(), 0.0);
+        let learned = self.config.baseline == Baseline::Value;
+        let stats = ReinforceLoss::from_config(&self.config).compute(
+            &self.actor.dist,
+            &ReinforceBatch {
+                policy_out: &b.policy_out,
+                log_std: &b.log_std,
+                actions: &b.actions,
+                weights: &b.weights,
+                critic: learned.then_some(ValueTargets {
+                    values: &b.values,
+                    returns: &b.returns,
+                }),
+            },
+            OutputGrads {
+                d_policy: &mut b.d_policy,
+                d_values: &mut b.d_values,
+                d_log_std: &mut b.d_log_std,
+            },
+        )?;
+        if !stats.total.is_finite() {
+            return Err(Error::NonFinite(format!(
+                "REINFORCE loss became {}: training diverged",
+                stats.total
+            )));
+        }
+        self.actor
+            .net
+            .backward(&b.d_policy, &b.d_values, &b.d_log_std)?;
+        let grad_norm = self.actor.net.step(lr, self.config.max_grad_norm)?;
+        Ok((
+            stats.policy_loss,
+            stats.value_loss,
+            -stats.entropy_loss,
+            grad_norm,
+        ))
+    }
+
+    /// Deterministic evaluation on a fresh environment (seeds `seed`, `seed + 1`, ...).
+    pub fn evaluate(&mut self, episodes: usize, seed: u64) -> Result<Evaluation> {
+        evaluate_actor(&mut self.actor, &self.env_id, &self.make, episodes, seed)
+    }
+
+    /// Writes a checkpoint to `path` (folder or `.safetensors` file), atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let meta = CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            algo: "reinforce".to_owned(),
+            env_id: self.env_id.clone(),
+            env_kwargs: self.make.kwargs.clone(),
+            max_episode_steps: self.make.max_episode_steps,
+            net: self.actor.net.spec().clone(),
+            obs_norm: self.actor.obs_norm.clone(),
+            reward_norm: None,
+            steps: self.steps,
+            episodes: self.episodes,
+            updates: self.updates,
+            seed: self.seed,
+            total_steps: self.steps,
+            config: serde_json::to_value(&self.config)
+                .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
+        };
+        let mut tensors = self.actor.net.parameters()?;
+        tensors.extend(self.actor.net.optimizer_state()?);
+        checkpoint::save(path, &meta, &tensors)
+    }
+
+    /// Restores an agent saved by [`save`](Self::save).
+    pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
+        let (meta, tensors) = checkpoint::load(path)?;
+        if meta.algo != "reinforce" {
+            return Err(Error::checkpoint(
+                path,
+                format!("holds a {} agent, not a REINFORCE agent", meta.algo),
+            ));
+        }
+        let config: ReinforceConfig = serde_json::from_value(meta.config.clone())
+            .map_err(|e| Error::checkpoint(path, format!("REINFORCE configuration: {e}")))?;
+        let make = MakeOptions {
+            kwargs: meta.env_kwargs.clone(),
+            max_episode_steps: meta.max_episode_steps,
+            ..MakeOptions::default()
+        };
+        let mut agent = Self::new(&meta.env_id, &make, config, meta.seed, device)?;
+        if agent.actor.net.spec() != &meta.net {
+            return Err(Error::checkpoint(
+                path,
+                "the network shape in the checkpoint does not match its configuration",
+            ));
+        }
+        agent.actor.net.load(&tensors)?;
+        agent.actor.obs_norm = meta.obs_norm;
+        agent.steps = meta.steps;
+        agent.episodes = meta.episodes;
+        agent.updates = meta.updates;
+        agent.rng = agent_rng(meta.seed, meta.updates);
+        Ok(agent)
+    }
+}
