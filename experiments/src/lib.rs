@@ -19,3 +19,4 @@ pub mod heuristics;
 pub mod plot;
 pub mod report;
 pub mod run_dir;
+pub mod training;

@@ -3,6 +3,7 @@
 
 pub mod action_adapter;
 pub mod actor;
+pub mod any_agent;
 pub mod checkpoint;
 pub mod gae;
 pub mod net_config;

@@ -140,6 +140,16 @@ impl Ppo {
         &self.env_id
     }
 
+    /// How the environment is made (keyword arguments, step limit).
+    pub fn make_options(&self) -> &MakeOptions {
+        &self.make
+    }
+
+    /// Episodes finished while training.
+    pub fn episodes(&self) -> u64 {
+        self.episodes
+    }
+
     /// Environment steps trained so far.
     pub fn steps(&self) -> u64 {
         self.steps
@@ -180,12 +190,24 @@ impl Ppo {
     /// clip-range schedules run over `total_steps`. Steps come in whole rollouts, so training
     /// may end up to one rollout past the budget (as in Stable-Baselines3).
     pub fn learn(&mut self, total_steps: u64, callback: &mut dyn Callback) -> Result<LearnSummary> {
+        self.learn_until(total_steps, total_steps, callback)
+    }
+
+    /// Like [`learn`](Self::learn) but stops at `stop_at` steps while the schedules run over
+    /// `total_steps`: training in chunks (to evaluate or checkpoint in between) follows the
+    /// same schedule as one uninterrupted call.
+    pub fn learn_until(
+        &mut self,
+        stop_at: u64,
+        total_steps: u64,
+        callback: &mut dyn Callback,
+    ) -> Result<LearnSummary> {
         let start = Instant::now();
         let episodes_before = self.episodes;
-        self.total_steps = total_steps;
+        self.total_steps = total_steps.max(1);
         let mut stopped = false;
-        while self.steps < total_steps {
-            let progress = self.steps as f64 / total_steps as f64;
+        while self.steps < stop_at.min(total_steps) {
+            let progress = self.steps as f64 / self.total_steps as f64;
             let now = Scheduled {
                 lr: self
                     .config

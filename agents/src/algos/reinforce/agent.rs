@@ -158,6 +158,16 @@ impl Reinforce {
         &self.config
     }
 
+    /// The environment id.
+    pub fn env_id(&self) -> &str {
+        &self.env_id
+    }
+
+    /// How the environment is made (keyword arguments, step limit).
+    pub fn make_options(&self) -> &MakeOptions {
+        &self.make
+    }
+
     /// The acting part.
     pub fn actor(&mut self) -> &mut Actor {
         &mut self.actor
@@ -183,13 +193,30 @@ impl Reinforce {
     /// Trains until the budget is reached (counting earlier calls and a loaded checkpoint) or
     /// a callback stops it. The learning-rate schedule runs over the budget.
     pub fn learn(&mut self, budget: Budget, callback: &mut dyn Callback) -> Result<ReinforceSummary> {
+        self.learn_until(budget, budget, callback)
+    }
+
+    /// Like [`learn`](Self::learn) but stops at `stop` while the learning-rate schedule runs
+    /// over `budget` (training in chunks follows the same schedule). `stop` and `budget` must
+    /// count the same unit.
+    pub fn learn_until(
+        &mut self,
+        stop: Budget,
+        budget: Budget,
+        callback: &mut dyn Callback,
+    ) -> Result<ReinforceSummary> {
+        if std::mem::discriminant(&stop) != std::mem::discriminant(&budget) {
+            return Err(Error::InvalidArgument(
+                "stop and budget must both count steps or both count episodes".to_owned(),
+            ));
+        }
         let start = Instant::now();
         let mut stopped = false;
         if self.env.is_none() {
             self.env = Some(tokengym_envs::make_with(&self.env_id, &self.make)?);
         }
         let mut tracker = EpisodeTracker::new(1);
-        while self.budget_left(budget) && !stopped {
+        while self.budget_left(stop) && self.budget_left(budget) && !stopped {
             let progress = match budget {
                 Budget::Steps(n) => self.steps as f64 / n as f64,
                 Budget::Episodes(n) => self.episodes as f64 / n as f64,
@@ -199,8 +226,8 @@ impl Reinforce {
                 .lr_schedule
                 .value(self.config.learning_rate, progress);
             let mut episodes = self.config.episodes_per_batch;
-            if let Budget::Episodes(n) = budget {
-                episodes = episodes.min((n - self.episodes) as usize);
+            if let Budget::Episodes(n) = stop {
+                episodes = episodes.min(n.saturating_sub(self.episodes) as usize);
             }
             stopped = self.collect(episodes, &mut tracker, callback)?;
             if stopped {

@@ -1,0 +1,145 @@
+//! `train`: train PPO or REINFORCE on a registered environment with a tuned preset or a config
+//! file, logging metrics, checkpointing, and plotting the reward curve.
+//!
+//! ```text
+//! train --env CartPole-v1 --algo ppo --seed 0 --out runs/demo
+//! train --env Pendulum-v1 --algo ppo --steps 50000 --config my.toml --device cpu
+//! train --out runs/demo --resume
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use tokengym_agents::nn::DeviceChoice;
+use tokengym_experiments::run_config::{Algo, RunConfig};
+use tokengym_experiments::training::{TrainOptions, default_run_dir, train};
+
+/// Train an agent; writes config.toml, metrics.csv, checkpoint/, summary.json and reward.png
+/// into the run folder.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Environment id (default: the config file's, or CartPole-v1).
+    #[arg(long)]
+    env: Option<String>,
+    /// Algorithm: ppo or reinforce (default: the config file's, or ppo).
+    #[arg(long)]
+    algo: Option<String>,
+    /// Budget in environment steps (replaces the config's budget).
+    #[arg(long, conflicts_with = "episodes")]
+    steps: Option<u64>,
+    /// Budget in episodes (replaces the config's budget).
+    #[arg(long)]
+    episodes: Option<u64>,
+    /// Seed (default: the config's, or 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// A TOML config file (default: the built-in preset for --algo and --env).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run folder (default: runs/<algo>-<env>-s<seed>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Device: auto (CUDA if usable), cpu (hand-written MLP backend) or cuda (tch on the GPU).
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Continue the run in --out from its checkpoint (its config.toml is used).
+    #[arg(long)]
+    resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Do not write reward.png.
+    #[arg(long)]
+    no_plot: bool,
+    /// List the built-in presets and exit.
+    #[arg(long)]
+    list_presets: bool,
+}
+
+fn main() {
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn config_from_args(args: &Args) -> Result<RunConfig> {
+    if args.resume {
+        let Some(out) = &args.out else {
+            bail!("--resume needs --out, the run folder to continue");
+        };
+        return RunConfig::from_file(&out.join("config.toml"));
+    }
+    let algo: Option<Algo> = args.algo.as_deref().map(str::parse).transpose()?;
+    let mut config = match &args.config {
+        Some(path) => RunConfig::from_file(path)?,
+        None => RunConfig::preset(
+            algo.unwrap_or(Algo::Ppo),
+            args.env.as_deref().unwrap_or("CartPole-v1"),
+        )?,
+    };
+    if let Some(algo) = algo
+        && algo != config.algo
+    {
+        bail!(
+            "--algo {algo} but the config file is for {}; pass a config for {algo}",
+            config.algo
+        );
+    }
+    if let Some(env) = &args.env {
+        config.env = env.clone();
+    }
+    if let Some(steps) = args.steps {
+        config.total_steps = Some(steps);
+        config.total_episodes = None;
+    }
+    if let Some(episodes) = args.episodes {
+        config.total_episodes = Some(episodes);
+        config.total_steps = None;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = Some(seed);
+    }
+    config.seed.get_or_insert(0);
+    config.validate()?;
+    Ok(config)
+}
+
+fn run(args: Args) -> Result<()> {
+    tokengym_envs::register_envs()?;
+    if args.list_presets {
+        for name in RunConfig::preset_names() {
+            println!("{name}");
+        }
+        return Ok(());
+    }
+    let device: DeviceChoice = args.device.parse()?;
+    let config = config_from_args(&args)?;
+    let out = args.out.clone().unwrap_or_else(|| default_run_dir(&config));
+    let outcome = train(&TrainOptions {
+        config,
+        out,
+        device,
+        resume: args.resume,
+        progress: !args.quiet,
+        plot: !args.no_plot,
+    })?;
+    let s = &outcome.summary;
+    println!(
+        "{} / {} seed {}: {} steps, {} episodes in {:.1} s; evaluation over {} deterministic \
+         episodes: {:.2} ± {:.2}",
+        s.env,
+        s.algo,
+        s.seed,
+        s.total_steps,
+        s.total_episodes,
+        s.wall_seconds,
+        s.eval_episodes,
+        s.eval_mean_return,
+        s.eval_std_return
+    );
+    println!("run folder: {}", outcome.out.display());
+    Ok(())
+}

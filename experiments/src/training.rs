@@ -1,0 +1,286 @@
+//! The `train` binary's work as a library function: a run directory with its config, metrics,
+//! checkpoints, summary and reward curve, resumable after an interruption.
+//!
+//! ```text
+//! runs/<name>/config.toml        the effective configuration
+//! runs/<name>/metrics.csv        one row per episode, update and evaluation
+//! runs/<name>/checkpoint/        model.safetensors (weights, Adam, normalisation, counters)
+//! runs/<name>/summary.json       final deterministic evaluation and timings
+//! runs/<name>/reward.png         episode returns against environment steps
+//! ```
+//!
+//! Training runs in chunks (`eval_every` steps, or a tenth of the budget): after each chunk the
+//! agent is evaluated (when `eval_every` is set), checkpointed and the metrics are flushed, all
+//! atomically, so an interrupted run loses at most one chunk and `--resume` continues it.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokengym::{Callback, EpisodeStats, MakeOptions};
+use tokengym_agents::algos::any_agent::AnyAgent;
+use tokengym_agents::algos::ppo::Ppo;
+use tokengym_agents::algos::reinforce::{Budget, Reinforce};
+use tokengym_agents::nn::DeviceChoice;
+
+use crate::metrics::{MetricsLog, Summary, UpdateStats, git_commit, write_summary};
+use crate::run_config::{Algo, PERIODIC_EVAL_EPISODES, RunConfig};
+
+/// Seeds of evaluation episodes start here (plus the run's seed), away from training seeds.
+pub const EVAL_SEED_OFFSET: u64 = 1_000_000;
+
+/// What to train and where.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The run's configuration (seed filled in).
+    pub config: RunConfig,
+    /// The run directory.
+    pub out: PathBuf,
+    /// Where the network runs.
+    pub device: DeviceChoice,
+    /// Continue the run in `out` from its checkpoint.
+    pub resume: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Write `reward.png` at the end.
+    pub plot: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    /// The summary written to `summary.json`.
+    pub summary: Summary,
+    /// The run directory.
+    pub out: PathBuf,
+}
+
+/// Records episodes and updates into the metrics log and drives the progress bar.
+struct Logger<'a> {
+    log: &'a mut MetricsLog,
+    bar: &'a ProgressBar,
+    start: Instant,
+    wall_offset: f64,
+    step: u64,
+    episodes_budget: bool,
+}
+
+impl Logger<'_> {
+    fn wall(&self) -> f64 {
+        self.wall_offset + self.start.elapsed().as_secs_f64()
+    }
+}
+
+impl Callback for Logger<'_> {
+    fn on_step(&mut self, event: &tokengym::policy::StepEvent) -> ControlFlow<()> {
+        self.step = self.step.max(event.total_steps);
+        if !self.episodes_budget && event.total_steps.is_multiple_of(1024) {
+            self.bar.set_position(event.total_steps);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn on_episode_end(&mut self, stats: &EpisodeStats) -> ControlFlow<()> {
+        let wall = self.wall();
+        self.log.push_episode(self.step, wall, stats.ret, stats.len);
+        if self.episodes_budget {
+            self.bar.inc(1);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn on_update(&mut self, metrics: &[(&str, f64)]) -> ControlFlow<()> {
+        let get = |name: &str| metrics.iter().find(|(k, _)| *k == name).map(|&(_, v)| v);
+        if let Some(step) = get("step") {
+            self.step = step as u64;
+        }
+        let stats = UpdateStats {
+            policy_loss: get("policy_loss"),
+            value_loss: get("value_loss"),
+            entropy: get("entropy"),
+            approx_kl: get("approx_kl"),
+            clip_fraction: get("clip_fraction"),
+            explained_variance: get("explained_variance"),
+            learning_rate: get("learning_rate"),
+            clip_range: get("clip_range"),
+            grad_norm: get("grad_norm"),
+            steps_per_second: get("steps_per_second"),
+        };
+        let wall = self.wall();
+        self.log.push_update(self.step, wall, &stats);
+        if let Some(ret) = self.log.mean_last_returns(100) {
+            self.bar.set_message(format!("mean return (last 100) {ret:8.2}"));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn make_options(config: &RunConfig) -> MakeOptions {
+    MakeOptions {
+        kwargs: config.env_kwargs.clone(),
+        ..MakeOptions::default()
+    }
+}
+
+fn new_agent(config: &RunConfig, seed: u64, device: DeviceChoice) -> Result<AnyAgent> {
+    let make = make_options(config);
+    Ok(match config.algo {
+        Algo::Ppo => AnyAgent::Ppo(Box::new(Ppo::new(
+            &config.env,
+            &make,
+            config.ppo_config()?.clone(),
+            seed,
+            device,
+        )?)),
+        Algo::Reinforce => AnyAgent::Reinforce(Box::new(Reinforce::new(
+            &config.env,
+            &make,
+            config.reinforce_config()?.clone(),
+            seed,
+            device,
+        )?)),
+    })
+}
+
+/// The budget as (unit is episodes, total).
+fn budget(config: &RunConfig) -> Result<(bool, u64)> {
+    match (config.total_steps, config.total_episodes) {
+        (Some(s), None) => Ok((false, s)),
+        (None, Some(e)) => Ok((true, e)),
+        _ => bail!("give exactly one budget: total_steps or total_episodes"),
+    }
+}
+
+/// Trains one run as described in the [module docs](self).
+pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
+    let config = &opts.config;
+    config.validate()?;
+    let seed = config.seed.unwrap_or(0);
+    let (by_episodes, total) = budget(config)?;
+    let out = &opts.out;
+    let ckpt = out.join("checkpoint");
+    let metrics_path = out.join("metrics.csv");
+    let has_checkpoint = ckpt.join("model.safetensors").exists();
+    if has_checkpoint && !opts.resume {
+        bail!(
+            "{} already holds a run; pass --resume to continue it or choose another --out",
+            out.display()
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    config.write(&out.join("config.toml"))?;
+
+    let (mut agent, mut log) = if opts.resume && has_checkpoint {
+        let agent = AnyAgent::load(&ckpt, opts.device)
+            .with_context(|| format!("resuming from {}", ckpt.display()))?;
+        let mut log = if metrics_path.exists() {
+            MetricsLog::read(&metrics_path)?
+        } else {
+            MetricsLog::new()
+        };
+        log.truncate_after(agent.steps());
+        (agent, log)
+    } else {
+        (new_agent(config, seed, opts.device)?, MetricsLog::new())
+    };
+    let wall_offset = log.rows().last().map_or(0.0, |r| r.wall_seconds);
+
+    let bar = if opts.progress {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {unit} {msg}",
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_key("unit", move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(if by_episodes { "episodes" } else { "steps" });
+            }),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let done = |a: &AnyAgent| if by_episodes { a.episodes() } else { a.steps() };
+    bar.set_position(done(&agent));
+    let chunk = config.eval_every.unwrap_or(total.div_ceil(10)).max(1);
+    let start = Instant::now();
+    while done(&agent) < total {
+        let stop = (done(&agent) / chunk + 1).saturating_mul(chunk).min(total);
+        let mut logger = Logger {
+            log: &mut log,
+            bar: &bar,
+            start,
+            wall_offset,
+            step: agent.steps(),
+            episodes_budget: by_episodes,
+        };
+        let stopped = match &mut agent {
+            AnyAgent::Ppo(a) => a.learn_until(stop, total, &mut logger)?.stopped_by_callback,
+            AnyAgent::Reinforce(a) => {
+                let (s, b) = if by_episodes {
+                    (Budget::Episodes(stop), Budget::Episodes(total))
+                } else {
+                    (Budget::Steps(stop), Budget::Steps(total))
+                };
+                a.learn_until(s, b, &mut logger)?.stopped_by_callback
+            }
+        };
+        if config.eval_every.is_some() {
+            let eval = agent.evaluate(PERIODIC_EVAL_EPISODES, seed + EVAL_SEED_OFFSET)?;
+            let wall = wall_offset + start.elapsed().as_secs_f64();
+            log.push_eval(agent.steps(), wall, eval.mean_return(), eval.std_return());
+        }
+        agent.save(&ckpt)?;
+        log.flush(&metrics_path)?;
+        bar.set_position(done(&agent));
+        if stopped {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let wall_seconds = wall_offset + start.elapsed().as_secs_f64();
+
+    let eval = agent.evaluate(config.eval_episodes, seed + EVAL_SEED_OFFSET)?;
+    log.push_eval(agent.steps(), wall_seconds, eval.mean_return(), eval.std_return());
+    log.flush(&metrics_path)?;
+    let device = opts.device.resolve()?;
+    let summary = Summary {
+        env: config.env.clone(),
+        algo: config.algo.name().to_owned(),
+        seed,
+        total_steps: agent.steps(),
+        total_episodes: agent.episodes(),
+        wall_seconds,
+        eval_mean_return: eval.mean_return(),
+        eval_std_return: eval.std_return(),
+        eval_episodes: config.eval_episodes,
+        final_train_return_mean100: log.mean_last_returns(100),
+        backend: agent.actor().net.backend_name().to_owned(),
+        device: tokengym_agents::nn::device::describe(device),
+        git_commit: git_commit(),
+    };
+    write_summary(&out.join("summary.json"), &summary)?;
+    if opts.plot {
+        crate::curves::plot_runs(
+            &[out.clone()],
+            &crate::curves::PlotOptions::default(),
+            &out.join("reward.png"),
+        )?;
+    }
+    Ok(TrainOutcome {
+        summary,
+        out: out.clone(),
+    })
+}
+
+/// The default run directory: `runs/<algo>-<env>-s<seed>`.
+pub fn default_run_dir(config: &RunConfig) -> PathBuf {
+    Path::new("runs").join(format!(
+        "{}-{}-s{}",
+        config.algo.name(),
+        config.env,
+        config.seed.unwrap_or(0)
+    ))
+}
