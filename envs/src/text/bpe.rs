@@ -2,6 +2,7 @@
 //! [`Tokenizer`] trait.
 
 use super::tokenizer::{SpecialTokens, Tokenizer, id_out_of_range};
+use super::with_path;
 use std::path::Path;
 use tokengym::{Error, Result};
 
@@ -39,8 +40,7 @@ impl HfTokenizer {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes)
-            .map_err(|e| Error::invalid_argument(format!("{}: {e}", path.display())))
+        Self::from_bytes(&bytes).map_err(|e| with_path(path, e))
     }
 
     /// Loads a tokenizer from the contents of a `tokenizer.json` file.

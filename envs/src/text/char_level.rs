@@ -1,7 +1,7 @@
 //! [`CharTokenizer`]: one token per character of a fixed alphabet learnt from a corpus.
 
 use super::tokenizer::{SpecialTokens, Tokenizer, id_out_of_range};
-use super::write_atomic;
+use super::{with_path, write_atomic};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -11,7 +11,7 @@ use tokengym::{Error, Result};
 pub const UNK: &str = "<unk>";
 
 /// The `format` field of a saved [`CharTokenizer`].
-const FORMAT: &str = "tokengym-char-tokenizer";
+pub(crate) const FORMAT: &str = "tokengym-char-tokenizer";
 /// The `version` field of a saved [`CharTokenizer`].
 const VERSION: u32 = 1;
 
@@ -192,8 +192,7 @@ impl CharTokenizer {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let json = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_json(&json)
-            .map_err(|e| Error::invalid_argument(format!("{}: {e}", path.display())))
+        Self::from_json(&json).map_err(|e| with_path(path, e))
     }
 }
 

@@ -287,6 +287,47 @@ pub trait Tokenizer: Send + Sync {
     }
 }
 
+/// Forwards every method, so `Box<dyn Tokenizer>` and `Arc<dyn Tokenizer>` work where a
+/// `T: Tokenizer` is expected.
+macro_rules! forward_tokenizer {
+    ($ptr:ident) => {
+        impl<T: Tokenizer + ?Sized> Tokenizer for $ptr<T> {
+            fn vocab_size(&self) -> usize {
+                (**self).vocab_size()
+            }
+            fn encode(&self, text: &str) -> Result<Vec<u32>> {
+                (**self).encode(text)
+            }
+            fn decode(&self, ids: &[u32]) -> Result<String> {
+                (**self).decode(ids)
+            }
+            fn special_tokens(&self) -> SpecialTokens {
+                (**self).special_tokens()
+            }
+            fn token_to_id(&self, token: &str) -> Option<u32> {
+                (**self).token_to_id(token)
+            }
+            fn id_to_token(&self, id: u32) -> Option<String> {
+                (**self).id_to_token(id)
+            }
+            fn encode_with_specials(
+                &self,
+                text: &str,
+                add_bos: bool,
+                add_eos: bool,
+            ) -> Result<Vec<u32>> {
+                (**self).encode_with_specials(text, add_bos, add_eos)
+            }
+            fn encode_batch(&self, texts: &[&str], opts: &BatchOptions) -> Result<Batch> {
+                (**self).encode_batch(texts, opts)
+            }
+        }
+    };
+}
+use std::sync::Arc;
+forward_tokenizer!(Box);
+forward_tokenizer!(Arc);
+
 fn missing(role: &str, option: &str) -> Error {
     Error::invalid_argument(format!(
         "{option} was asked for but the tokenizer has no {role} token"
