@@ -26,6 +26,7 @@
 pub mod classic_control;
 pub mod registration;
 pub mod state;
+pub mod text;
 pub mod toy;
 
 pub use registration::{make, make_vec, make_vec_parallel, make_with, register_all, register_envs};
