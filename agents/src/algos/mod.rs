@@ -1,5 +1,5 @@
-//! Policy-gradient algorithms and their pieces: GAE, schedules, network settings, PPO and
-//! REINFORCE configurations.
+//! Policy-gradient algorithms and their pieces: GAE, losses, schedules, network settings,
+//! normalisation, rollouts, checkpoints, and the PPO and REINFORCE agents.
 
 pub mod action_adapter;
 pub mod actor;
@@ -9,6 +9,8 @@ pub mod gae;
 pub mod net_config;
 pub mod normalization;
 pub mod ppo;
+pub mod ppo_loss;
 pub mod reinforce;
+pub mod reinforce_loss;
 pub mod rollout;
 pub mod schedule;

@@ -1,6 +1,7 @@
 //! Neural-network building blocks: the [`PolicyValueNet`] interface, device choice, tch MLPs and
 //! action distributions.
 
+pub mod action_dist;
 pub mod device;
 pub mod distributions;
 pub mod mlp;
