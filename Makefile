@@ -6,10 +6,12 @@ RUN_DIR ?= runs/demo
 
 .PHONY: demo test lint bench bench-gymnasium libtorch
 
-## The main job: a rollout on CartPole-v1 through the registry, with its episode rendered to a GIF.
+## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
+## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
+## replaces the previous demo run (--overwrite).
 demo: libtorch
-	$(CARGO) run --release -q -p tokengym-experiments --bin rollout -- \
-		--env CartPole-v1 --policy heuristic --episodes 5 --seed 0 --out $(RUN_DIR)
+	$(CARGO) run --release -q -p tokengym-experiments --bin train -- \
+		--env CartPole-v1 --algo ppo --seed 0 --out $(RUN_DIR) --overwrite
 
 ## Every test of the workspace: unit, integration (incl. the Gymnasium replays) and doc tests.
 test: libtorch

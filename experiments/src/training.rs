@@ -42,6 +42,8 @@ pub struct TrainOptions {
     pub device: DeviceChoice,
     /// Continue the run in `out` from its checkpoint.
     pub resume: bool,
+    /// Replace an existing run in `out` (checkpoint, metrics, summary, plot are removed).
+    pub overwrite: bool,
     /// Show a progress bar.
     pub progress: bool,
     /// Write `reward.png` at the end.
@@ -162,10 +164,21 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     let out = &opts.out;
     let ckpt = out.join("checkpoint");
     let metrics_path = out.join("metrics.csv");
-    let has_checkpoint = ckpt.join("model.safetensors").exists();
+    let mut has_checkpoint = ckpt.join("model.safetensors").exists();
+    if has_checkpoint && opts.overwrite {
+        std::fs::remove_dir_all(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
+        for name in ["metrics.csv", "summary.json", "reward.png"] {
+            let path = out.join(name);
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        has_checkpoint = false;
+    }
     if has_checkpoint && !opts.resume {
         bail!(
-            "{} already holds a run; pass --resume to continue it or choose another --out",
+            "{} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out",
             out.display()
         );
     }

@@ -47,6 +47,10 @@ struct Args {
     /// Continue the run in --out from its checkpoint (its config.toml is used).
     #[arg(long)]
     resume: bool,
+    /// Replace a finished or interrupted run in --out (its checkpoint, metrics, summary and
+    /// plot) instead of refusing.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -123,6 +127,7 @@ fn run(args: Args) -> Result<()> {
         out,
         device,
         resume: args.resume,
+        overwrite: args.overwrite,
         progress: !args.quiet,
         plot: !args.no_plot,
     })?;
