@@ -282,3 +282,161 @@ fn keep_best(hyps: &mut Vec<Hypothesis>, k: usize) {
 fn worst_score(hyps: &[Hypothesis]) -> f64 {
     hyps.iter().map(|h| h.score).fold(f64::INFINITY, f64::min)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lm::generate::{GenerateConfig, generate};
+    use crate::lm::scoring::sequence_log_prob;
+    use crate::lm::test_models::ToyLm;
+    use tokengym::seeding::rng_from_seed;
+
+    /// Two left-padded prompts of lengths 2 and 3.
+    fn prompts() -> (Tensor, Tensor) {
+        let tokens = Tensor::from_slice(&[0i64, 5, 1, 2, 3, 4]).reshape([2, 3]);
+        let mask = Tensor::from_slice(&[0i64, 1, 1, 1, 1, 1]).reshape([2, 3]);
+        (tokens, mask)
+    }
+
+    fn search(lm: &ToyLm, cfg: &BeamSearchConfig) -> Vec<Vec<Hypothesis>> {
+        let (tokens, mask) = prompts();
+        beam_search(lm, &tokens, Some(&mask), cfg).unwrap()
+    }
+
+    /// Greedy output per row, cut after the first EOS.
+    fn greedy(lm: &ToyLm, max_new: i64, eos: Option<i64>) -> Vec<Vec<i64>> {
+        let (tokens, mask) = prompts();
+        let cfg = GenerateConfig {
+            eos_token_id: eos,
+            ..GenerateConfig::greedy(max_new)
+        };
+        let g = generate(lm, &tokens, Some(&mask), &cfg, &mut rng_from_seed(Some(0))).unwrap();
+        let all: Vec<Vec<i64>> = Vec::try_from(&g.tokens).unwrap();
+        all.into_iter()
+            .zip(&g.lengths)
+            .map(|(row, &n)| row[..n as usize].to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn one_beam_equals_greedy() {
+        let lm = ToyLm::random(7, 16, 1.5, 21);
+        for (eos, alpha) in [(None, 1.0), (Some(2), 0.0), (Some(4), 0.0)] {
+            for use_cache in [true, false] {
+                let cfg = BeamSearchConfig {
+                    eos_token_id: eos,
+                    length_penalty: alpha,
+                    use_cache,
+                    ..BeamSearchConfig::new(1, 8)
+                };
+                let beams = search(&lm, &cfg);
+                let expect = greedy(&lm, 8, eos);
+                for (row, hyps) in beams.iter().enumerate() {
+                    assert_eq!(hyps.len(), 1);
+                    assert_eq!(hyps[0].tokens, expect[row], "eos {eos:?}, row {row}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn results_are_sorted_and_scores_match_a_rescoring() {
+        let lm = ToyLm::random(7, 16, 1.5, 22);
+        let cfg = BeamSearchConfig {
+            eos_token_id: Some(3),
+            length_penalty: 0.8,
+            ..BeamSearchConfig::new(4, 6)
+        };
+        let prompt_rows: [&[i64]; 2] = [&[5, 1], &[2, 3, 4]];
+        for (row, hyps) in search(&lm, &cfg).iter().enumerate() {
+            assert_eq!(hyps.len(), 4);
+            assert!(hyps.windows(2).all(|w| w[0].score >= w[1].score));
+            for h in hyps {
+                assert_eq!(h.finished, h.tokens.last() == Some(&3));
+                assert!(h.tokens[..h.tokens.len() - 1].iter().all(|&t| t != 3));
+                let sum = sequence_log_prob(&lm, prompt_rows[row], &h.tokens).unwrap();
+                assert!(
+                    (sum - h.sum_log_prob).abs() < 1e-4,
+                    "{sum} vs {}",
+                    h.sum_log_prob
+                );
+                let score = h.sum_log_prob / (h.tokens.len() as f64).powf(0.8);
+                assert!((score - h.score).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn cache_and_no_cache_agree_with_several_beams() {
+        let lm = ToyLm::random(7, 16, 1.0, 23);
+        let cfg = BeamSearchConfig {
+            eos_token_id: Some(1),
+            ..BeamSearchConfig::new(3, 7)
+        };
+        let cached = search(&lm, &cfg);
+        let plain = search(
+            &lm,
+            &BeamSearchConfig {
+                use_cache: false,
+                ..cfg
+            },
+        );
+        assert_eq!(cached.len(), plain.len());
+        for (a, b) in cached.iter().zip(&plain) {
+            let toks = |h: &[Hypothesis]| h.iter().map(|x| x.tokens.clone()).collect::<Vec<_>>();
+            assert_eq!(toks(a), toks(b));
+        }
+    }
+
+    #[test]
+    fn wider_beams_find_a_better_sequence_than_greedy() {
+        // EOS = 3. After 0: token 1 (p 0.55) or 2 (p 0.45); after 1: uniform; after 2: EOS.
+        let ln = |p: f32| p.ln();
+        let lm = ToyLm::bigram(
+            vec![
+                vec![-30.0, ln(0.55), ln(0.45), -30.0],
+                vec![0.0, 0.0, 0.0, 0.0],
+                vec![-30.0, -30.0, -30.0, 0.0],
+                vec![0.0, 0.0, 0.0, 0.0],
+            ],
+            8,
+        );
+        let prompt = Tensor::from_slice(&[0i64]).reshape([1, 1]);
+        let cfg = BeamSearchConfig {
+            eos_token_id: Some(3),
+            length_penalty: 0.0,
+            ..BeamSearchConfig::new(2, 4)
+        };
+        let hyps = beam_search(&lm, &prompt, None, &cfg).unwrap();
+        assert_eq!(hyps[0][0].tokens, [2, 3]);
+        assert!(hyps[0][0].finished);
+        assert!((hyps[0][0].sum_log_prob - 0.45f64.ln()).abs() < 1e-4);
+        let one = BeamSearchConfig {
+            num_beams: 1,
+            ..cfg
+        };
+        assert_eq!(
+            beam_search(&lm, &prompt, None, &one).unwrap()[0][0].tokens[0],
+            1
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let lm = ToyLm::random(7, 6, 1.0, 24);
+        let (tokens, mask) = prompts();
+        let run = |cfg: BeamSearchConfig| beam_search(&lm, &tokens, Some(&mask), &cfg).is_err();
+        assert!(run(BeamSearchConfig::new(0, 2)));
+        assert!(run(BeamSearchConfig::new(2, 0)));
+        assert!(run(BeamSearchConfig::new(2, 4)));
+        assert!(run(BeamSearchConfig {
+            eos_token_id: Some(7),
+            ..BeamSearchConfig::new(2, 2)
+        }));
+        assert!(run(BeamSearchConfig {
+            length_penalty: f64::NAN,
+            ..BeamSearchConfig::new(2, 2)
+        }));
+        assert!(!run(BeamSearchConfig::new(2, 3)));
+    }
+}

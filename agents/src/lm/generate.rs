@@ -9,6 +9,9 @@
 //! model's context can hold (`T + max_new_tokens > context_len`) is an error up front, even if
 //! EOS might come earlier.
 //!
+//! The repetition penalty of a [`SamplingConfig`] applies to every real token of the context
+//! (the prompt's tokens and those generated so far, padding excluded), as in Hugging Face.
+//!
 //! **Seeding.** tch 0.26 exposes no per-call random generator, so sampling happens on the
 //! host: each step's processed probabilities `[B, V]` are copied to the CPU (in f64) and every
 //! live row draws one uniform number from the caller's [`EnvRng`] (inverse-CDF sampling,

@@ -347,6 +347,7 @@ pub fn apply_allowed_mask(logits: &Tensor, allowed: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn row(values: &[f32]) -> Tensor {
         Tensor::from_slice(values).reshape([1, values.len() as i64])
@@ -466,5 +467,52 @@ mod tests {
         // The mask comes last: allowing only token 3 after top-2 leaves nothing.
         let only3 = Tensor::from_slice(&[false, false, false, true]);
         assert!(cfg.process(&logits, None, None, Some(&only3)).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn top_p_keeps_a_minimal_set_reaching_p(
+            values in proptest::collection::vec(-4.0f32..4.0, 1..12),
+            p in 0.01f64..1.0,
+        ) {
+            let logits = row(&values);
+            let kept = host(&apply_top_p(&logits, p).unwrap());
+            let probs = host(&logits.softmax(-1, Kind::Float));
+            let mass: f64 = (0..values.len()).filter(|&i| kept[i].is_finite()).map(|i| probs[i] as f64).sum();
+            prop_assert!(mass >= p - 1e-5, "kept mass {} < p {}", mass, p);
+            // Dropping the least likely kept token falls below p: the set is minimal.
+            let smallest = (0..values.len())
+                .filter(|&i| kept[i].is_finite())
+                .map(|i| probs[i] as f64)
+                .fold(f64::INFINITY, f64::min);
+            prop_assert!(mass - smallest < p + 1e-5);
+            // Every kept token is at least as likely as every dropped one.
+            for i in 0..values.len() {
+                for j in 0..values.len() {
+                    if kept[i].is_finite() && !kept[j].is_finite() {
+                        prop_assert!(values[i] >= values[j]);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn top_k_keeps_the_k_largest(
+            values in proptest::collection::vec(-4.0f32..4.0, 1..12),
+            k in 1i64..14,
+        ) {
+            let kept = host(&apply_top_k(&row(&values), k).unwrap());
+            let n = kept.iter().filter(|x| x.is_finite()).count();
+            prop_assert_eq!(n, (k as usize).min(values.len()));
+            for i in 0..values.len() {
+                for j in 0..values.len() {
+                    if kept[i].is_finite() && !kept[j].is_finite() {
+                        prop_assert!(values[i] >= values[j]);
+                    }
+                }
+            }
+        }
     }
 }
