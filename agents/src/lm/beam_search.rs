@@ -25,8 +25,10 @@ use crate::error::{Error, Result};
 use crate::lm::causal_lm::{CausalLm, KvCache};
 use crate::lm::generate::{check_prompts, check_token_id, last_logits, to_host_f64, to_host_i64};
 
-/// Settings of [`beam_search`].
+/// Settings of [`beam_search`]; the default is 4 beams and up to 32 tokens (see
+/// [`BeamSearchConfig::new`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BeamSearchConfig {
     /// Beams per prompt (`k >= 1`); also the most hypotheses returned per prompt.
     pub num_beams: usize,
@@ -42,6 +44,12 @@ pub struct BeamSearchConfig {
     pub early_stopping: bool,
     /// Whether to decode with the model's KV cache (same results either way).
     pub use_cache: bool,
+}
+
+impl Default for BeamSearchConfig {
+    fn default() -> Self {
+        Self::new(4, 32)
+    }
 }
 
 impl BeamSearchConfig {
@@ -240,7 +248,7 @@ fn search<M: CausalLm>(
                 Beam { tokens, sum }
             })
             .collect();
-        if done.iter().all(|&d| d) {
+        if done.iter().all(|&d| d) || step + 1 == cfg.max_new_tokens as usize {
             break;
         }
         let index = Tensor::from_slice(&index).f_to_device(device)?;

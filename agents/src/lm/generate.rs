@@ -33,10 +33,11 @@ use tokengym::seeding::EnvRng;
 
 use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
-use crate::lm::logits_processing::{SamplingConfig, apply_allowed_mask};
+use crate::lm::logits_processing::{SamplingConfig, apply_allowed_mask, check_rows_not_empty};
 
-/// How the next token is chosen.
+/// How the next token is chosen (serialized as `"greedy"` or `{"sample": {...}}`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// The arg-max of the logits (ties: the smallest token id).
     Greedy,
@@ -44,8 +45,10 @@ pub enum Strategy {
     Sample(SamplingConfig),
 }
 
-/// Settings of [`generate`].
+/// Settings of [`generate`]; the default is greedy decoding of up to 32 tokens (see
+/// [`GenerateConfig::greedy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenerateConfig {
     /// Most tokens generated per row.
     pub max_new_tokens: i64,
@@ -58,6 +61,12 @@ pub struct GenerateConfig {
     pub pad_token_id: i64,
     /// Whether to decode incrementally with the model's KV cache (same tokens either way).
     pub use_cache: bool,
+}
+
+impl Default for GenerateConfig {
+    fn default() -> Self {
+        Self::greedy(32)
+    }
 }
 
 impl GenerateConfig {
@@ -351,7 +360,11 @@ fn decode_loop<M: CausalLm>(
         let (chosen, logp) = match &cfg.strategy {
             Strategy::Greedy => {
                 let logits = match allowed {
-                    Some(a) => apply_allowed_mask(&logits, a)?,
+                    Some(a) => {
+                        let masked = apply_allowed_mask(&logits, a)?;
+                        check_rows_not_empty(&masked)?;
+                        masked
+                    }
                     None => logits,
                 };
                 let logp = logits.f_log_softmax(-1, Kind::Double)?;

@@ -250,6 +250,24 @@ fn constrained_generation_only_emits_allowed_tokens() {
         &mut rng_from_seed(Some(1)),
     );
     assert!(matches!(err, Err(Error::Shape(_))));
+    // A row with no allowed token is an error, not NaN log-probabilities.
+    let mut none_for_row_1 = vec![true; 3 * V as usize];
+    none_for_row_1[V as usize..2 * V as usize].fill(false);
+    let per_row = Tensor::from_slice(&none_for_row_1).reshape([3, V]);
+    for cfg in [
+        GenerateConfig::greedy(2),
+        sample_cfg(SamplingConfig::default()),
+    ] {
+        let err = generate_constrained(
+            &lm,
+            &tokens,
+            Some(&mask),
+            &per_row,
+            &cfg,
+            &mut rng_from_seed(Some(1)),
+        );
+        assert!(matches!(err, Err(Error::InvalidArgument(_))), "{cfg:?}");
+    }
 }
 
 #[test]
@@ -326,4 +344,23 @@ fn bad_inputs_are_errors() {
         &cfg,
         &mut rng
     ));
+}
+
+#[test]
+fn configs_round_trip_through_json_and_reject_unknown_fields() {
+    let cfg = GenerateConfig {
+        eos_token_id: Some(3),
+        ..GenerateConfig::sample(
+            5,
+            SamplingConfig::new(0.8).unwrap().with_top_p(0.9).unwrap(),
+        )
+    };
+    let json = serde_json::to_string(&cfg).unwrap();
+    assert!(json.contains("\"sample\""), "{json}");
+    let back: GenerateConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, cfg);
+    let greedy: GenerateConfig = serde_json::from_str(r#"{"strategy": "greedy"}"#).unwrap();
+    assert_eq!(greedy, GenerateConfig::default());
+    assert!(serde_json::from_str::<GenerateConfig>(r#"{"max_tokens": 3}"#).is_err());
+    assert!(serde_json::from_str::<SamplingConfig>(r#"{"temp": 3}"#).is_err());
 }

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 /// allowed-token mask). Build it with [`SamplingConfig::new`] and the `with_*` methods, or
 /// deserialize it and call [`validate`](Self::validate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SamplingConfig {
     /// Softmax temperature, finite and `> 0` (1 = the model's own distribution). For greedy
     /// decoding use the greedy strategy, not a zero temperature.
@@ -200,7 +200,7 @@ fn rows_and_vocab(logits: &Tensor) -> Result<(i64, i64)> {
 }
 
 /// Errors when some row has no finite logit left (nothing could be sampled from it).
-fn check_rows_not_empty(logits: &Tensor) -> Result<()> {
+pub(crate) fn check_rows_not_empty(logits: &Tensor) -> Result<()> {
     let alive = logits
         .f_isneginf()?
         .f_logical_not()?
