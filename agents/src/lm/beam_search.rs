@@ -430,6 +430,70 @@ mod tests {
     }
 
     #[test]
+    fn enough_beams_make_the_search_exhaustive() {
+        // V = 4, EOS = 3, 3 steps: 1 + 3 + 9 EOS-terminated sequences and 27 of full length.
+        let lm = ToyLm::random(4, 8, 1.5, 25);
+        let prompt: &[i64] = &[1, 2];
+        let alpha = 0.7;
+        let mut all: Vec<Vec<i64>> = vec![vec![3]];
+        for a in 0..3 {
+            all.push(vec![a, 3]);
+            for b in 0..3 {
+                all.push(vec![a, b, 3]);
+                all.extend((0..3).map(|c| vec![a, b, c]));
+            }
+        }
+        let mut expect: Vec<(f64, Vec<i64>)> = all
+            .into_iter()
+            .map(|t| {
+                let sum = sequence_log_prob(&lm, prompt, &t).unwrap();
+                (sum / (t.len() as f64).powf(alpha), t)
+            })
+            .collect();
+        expect.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let cfg = BeamSearchConfig {
+            eos_token_id: Some(3),
+            length_penalty: alpha,
+            ..BeamSearchConfig::new(40, 3)
+        };
+        let tokens = Tensor::from_slice(prompt).reshape([1, 2]);
+        let hyps = &beam_search(&lm, &tokens, None, &cfg).unwrap()[0];
+        assert_eq!(hyps.len(), 40);
+        for (h, (score, t)) in hyps.iter().zip(&expect) {
+            assert_eq!(&h.tokens, t);
+            assert!((h.score - score).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn early_stopping_returns_the_first_finished_hypotheses() {
+        // EOS = 2. After 0: EOS (p 0.6) or 1 (p 0.4); after 1: EOS (p 0.95).
+        let lm = ToyLm::bigram(
+            vec![
+                vec![-30.0, 0.4f32.ln(), 0.6f32.ln()],
+                vec![-30.0, 0.05f32.ln(), 0.95f32.ln()],
+                vec![0.0, 0.0, 0.0],
+            ],
+            8,
+        );
+        let prompt = Tensor::from_slice(&[0i64]).reshape([1, 1]);
+        // With alpha = 1, [1, EOS] scores ln(0.38) / 2 > ln(0.6) / 1: worth waiting for.
+        let cfg = BeamSearchConfig {
+            eos_token_id: Some(2),
+            ..BeamSearchConfig::new(1, 4)
+        };
+        let patient = beam_search(&lm, &prompt, None, &cfg).unwrap();
+        assert_eq!(patient[0][0].tokens, [1, 2]);
+        let eager = BeamSearchConfig {
+            early_stopping: true,
+            ..cfg
+        };
+        let eager = beam_search(&lm, &prompt, None, &eager).unwrap();
+        assert_eq!(eager[0][0].tokens, [2]);
+        assert!(eager[0][0].finished);
+    }
+
+    #[test]
     fn bad_inputs_are_errors() {
         let lm = ToyLm::random(7, 6, 1.0, 24);
         let (tokens, mask) = prompts();
