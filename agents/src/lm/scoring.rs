@@ -64,7 +64,7 @@ pub fn token_log_probs<M: CausalLm>(
     }
     let mask = match attention_mask {
         Some(m) if m.size() == [batch, len] => {
-            Some(m.f_to_device(device)?.f_ne(0)?.f_to_kind(Kind::Float)?)
+            Some(m.f_to_device(device)?.f_ne(0)?.f_to_kind(Kind::Int64)?)
         }
         Some(m) => {
             return Err(Error::Shape(format!(
@@ -90,7 +90,8 @@ pub fn token_log_probs<M: CausalLm>(
     let scored = match &mask {
         Some(m) => m
             .f_narrow(1, 1, len - 1)?
-            .f_mul(&m.f_narrow(1, 0, len - 1)?)?,
+            .f_mul(&m.f_narrow(1, 0, len - 1)?)?
+            .f_to_kind(Kind::Float)?,
         None => log_probs.f_ones_like()?.f_detach()?,
     };
     Ok(TokenScores {
