@@ -5,7 +5,7 @@
 //!
 //! Training runs are described by a [`run_config::RunConfig`] (TOML: the built-in presets and
 //! each run's `config.toml`), log their progress with [`metrics::MetricsLog`] (`metrics.csv`,
-//! `summary.json`), and are drawn by `curves::plot_runs` (mean and min–max band over seeds).
+//! `summary.json`), and are drawn by [`curves::plot_runs`] (mean and min–max band over seeds).
 //!
 //! ```
 //! use tokengym::Env;
@@ -19,7 +19,7 @@
 
 #![warn(missing_docs)]
 
-
+pub mod curves;
 pub mod heuristics;
 pub mod metrics;
 pub mod plot;
