@@ -112,6 +112,15 @@ const PRESETS: &[(Algo, &str, &str)] = &[
     ),
 ];
 
+/// The training budget of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Environment steps (summed over parallel environments).
+    Steps(u64),
+    /// Completed training episodes.
+    Episodes(u64),
+}
+
 fn default_eval_episodes() -> usize {
     20
 }
@@ -226,6 +235,17 @@ impl RunConfig {
         let text = self.to_toml_string()?;
         crate::run_dir::write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The budget: [`Budget::Steps`] when `total_steps` is set, else [`Budget::Episodes`]
+    /// (a validated config has exactly one of the two; an unvalidated one with neither gets
+    /// `Steps(0)`).
+    pub fn budget(&self) -> Budget {
+        match (self.total_steps, self.total_episodes) {
+            (Some(n), _) => Budget::Steps(n),
+            (None, Some(n)) => Budget::Episodes(n),
+            (None, None) => Budget::Steps(0),
+        }
     }
 
     /// The PPO settings of a PPO run (an error for other algorithms).
@@ -343,6 +363,8 @@ mod tests {
         assert!(cfg.reinforce_config().is_err());
         let r = RunConfig::preset(Algo::Reinforce, "CartPole-v1").unwrap();
         assert_eq!(r.total_episodes, Some(1000));
+        assert_eq!(r.budget(), Budget::Episodes(1000));
+        assert_eq!(cfg.budget(), Budget::Steps(100_000));
         assert_eq!(r.reinforce_config().unwrap().baseline, Baseline::Value);
     }
 
