@@ -4,7 +4,7 @@
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test lint bench bench-gymnasium libtorch
+.PHONY: demo test lint bench bench-gymnasium bench-sb3 libtorch
 
 ## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
 ## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
@@ -35,3 +35,19 @@ bench:
 bench-gymnasium:
 	test -x .venv-bench/bin/python || (python3 -m venv .venv-bench && .venv-bench/bin/pip install -q gymnasium==1.4.0)
 	.venv-bench/bin/python benches/compare_gymnasium.py
+
+## PPO training speed on CartPole-v1 against Stable-Baselines3 (3 seeds, 100k steps, one CPU
+## thread each). The first time it makes .venv-sb3, which sees the torch of .libtorch/venv
+## through a .pth file (no second torch download) and gets stable-baselines3 and gymnasium.
+bench-sb3: libtorch
+	test -x .venv-sb3/bin/python || ( \
+		if [ -x .libtorch/venv/bin/python ]; then \
+			.libtorch/venv/bin/python -m venv .venv-sb3 && \
+			.libtorch/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' \
+				> "$$(.venv-sb3/bin/python -c 'import site; print(site.getsitepackages()[0])')/libtorch-venv.pth"; \
+		else \
+			python3 -m venv .venv-sb3; \
+		fi && \
+		.venv-sb3/bin/pip install -q "stable-baselines3==2.9.*" gymnasium==1.4.0 )
+	$(CARGO) build --release -q -p tokengym-experiments --bin train
+	.venv-sb3/bin/python benches/compare_sb3.py

@@ -3,6 +3,10 @@
 //! The command-line programs of tokengym and the pieces they share: hand-written baseline
 //! policies ([`heuristics`]) and atomic run-directory output ([`run_dir`]).
 //!
+//! Training runs are described by a [`run_config::RunConfig`] (TOML: the built-in presets and
+//! each run's `config.toml`), log their progress with [`metrics::MetricsLog`] (`metrics.csv`,
+//! `summary.json`), and are drawn by [`curves::plot_runs`] (mean and min–max band over seeds).
+//!
 //! ```
 //! use tokengym::Env;
 //! use tokengym_experiments::heuristics::heuristic_policy;
@@ -15,8 +19,11 @@
 
 #![warn(missing_docs)]
 
+pub mod curves;
 pub mod heuristics;
+pub mod metrics;
 pub mod plot;
 pub mod report;
+pub mod run_config;
 pub mod run_dir;
 pub mod training;

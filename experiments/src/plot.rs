@@ -103,6 +103,7 @@ pub struct Series {
     name: String,
     points: Vec<(f64, f64)>,
     band: Option<Vec<(f64, f64)>>,
+    band_label: Option<String>,
 }
 
 impl Series {
@@ -112,6 +113,7 @@ impl Series {
             name: name.into(),
             points: points.into_iter().collect(),
             band: None,
+            band_label: None,
         }
     }
 
@@ -150,6 +152,13 @@ impl Series {
         let lo: Vec<f64> = self.points.iter().zip(std).map(|(p, s)| p.1 - s).collect();
         let hi: Vec<f64> = self.points.iter().zip(std).map(|(p, s)| p.1 + s).collect();
         self.with_band(&lo, &hi)
+    }
+
+    /// Gives the band its own legend entry (a shaded swatch), e.g. `"min–max over 3 seeds"`.
+    /// Without it the band has no legend entry.
+    pub fn with_band_label(mut self, label: impl Into<String>) -> Self {
+        self.band_label = Some(label.into());
+        self
     }
 
     /// The series' name.
@@ -328,12 +337,17 @@ impl LineChart {
                     .map(|(p, b)| (p.0, b.1))
                     .chain(s.points.iter().zip(band).rev().map(|(p, b)| (p.0, b.0)))
                     .collect();
-                chart
+                let drawn = chart
                     .draw_series(std::iter::once(Polygon::new(
                         outline,
                         color.mix(0.18).filled(),
                     )))
                     .map_err(draw_err)?;
+                if let Some(label) = &s.band_label {
+                    drawn.label(label).legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 6), (x + 22, y + 6)], color.mix(0.18).filled())
+                    });
+                }
             }
             // Two 1-pixel lines, the second shifted one pixel right and down, look like a 2-pixel
             // line. (plotters fills wider lines as polygons, which smears steep segments
@@ -355,7 +369,11 @@ impl LineChart {
                     PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
                 });
         }
-        if self.series.iter().any(|s| !s.name.is_empty()) {
+        if self
+            .series
+            .iter()
+            .any(|s| !s.name.is_empty() || s.band_label.is_some())
+        {
             chart
                 .configure_series_labels()
                 .label_font((FAMILY, 16))
@@ -480,7 +498,8 @@ mod tests {
             .series(
                 Series::from_ys("ramp", &zs)
                     .with_band(&vec![0.0; 50], &vec![1.0; 50])
-                    .unwrap(),
+                    .unwrap()
+                    .with_band_label("min–max over 2 seeds"),
             )
     }
 
