@@ -17,6 +17,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::nn::mlp::ActorCritic;
+use crate::nn::native::NativeActorCritic;
 use crate::nn::native::params::{ParamStore, parameter_layout};
 use crate::nn::net::{ActionHead, NamedTensor, NetSpec, PolicyValueNet};
 
@@ -47,8 +48,10 @@ fn to_i64(sizes: &[usize]) -> Vec<i64> {
 }
 
 impl TchActorCritic {
-    /// A freshly initialised network of shape `spec` on `device`; `seed` seeds libtorch's
-    /// global generator (`tch::manual_seed`) before the variables are created.
+    /// A freshly initialised network of shape `spec` on `device`. `seed` seeds libtorch's
+    /// global generator (`tch::manual_seed`), and the parameters are initialised exactly as
+    /// [`NativeActorCritic::new`] with the same seed does (orthogonal, same gains), so both
+    /// backends start from identical networks.
     pub fn new(spec: &NetSpec, device: Device, seed: u64) -> Result<Self> {
         spec.validate()?;
         tch::manual_seed(seed as i64);
@@ -85,7 +88,7 @@ impl TchActorCritic {
                 "tch network lacks variable {missing:?}"
             )));
         }
-        Ok(Self {
+        let mut net = Self {
             spec: spec.clone(),
             device,
             vs,
@@ -94,7 +97,12 @@ impl TchActorCritic {
             opt,
             outputs: None,
             layout,
-        })
+        };
+        // libtorch's generator is global to the process (other threads may draw from it
+        // between our draws), so the initial values come from the native backend's seeded
+        // initialisation instead: the same seed gives the same parameters on both backends.
+        net.load(&NativeActorCritic::new(spec, seed)?.parameters()?)?;
+        Ok(net)
     }
 
     /// The device the network lives on.
@@ -281,7 +289,8 @@ impl PolicyValueNet for TchActorCritic {
             let var = vars
                 .get(&e.name)
                 .ok_or_else(|| Error::InvalidArgument(format!("no variable {:?}", e.name)))?;
-            uploads.push((var, self.upload(&flat[e.range.clone()], &e.shape)?));
+            let data = e.to_external(&flat[e.range.clone()]);
+            uploads.push((var, self.upload(&data, &e.shape)?));
         }
         tch::no_grad(|| -> Result<()> {
             for (var, src) in uploads {
@@ -303,7 +312,6 @@ mod tests {
 
     use super::*;
     use crate::nn::mlp::{Activation, Trunk};
-    use crate::nn::native::NativeActorCritic;
     use crate::nn::net::AdamConfig;
 
     fn randn(rng: &mut EnvRng, n: usize) -> Vec<f32> {
@@ -414,6 +422,8 @@ mod tests {
         let mut net = TchActorCritic::new(&s, Device::Cpu, 1).unwrap();
         let again = TchActorCritic::new(&s, Device::Cpu, 1).unwrap();
         assert_eq!(net.parameters().unwrap(), again.parameters().unwrap());
+        let native = NativeActorCritic::new(&s, 1).unwrap();
+        assert_eq!(net.parameters().unwrap(), native.parameters().unwrap());
         assert!(net.optimizer_state().unwrap().is_empty());
         let obs = [0.5f32; 6];
         let (mut p, mut v) = (vec![0.0f32; 4], vec![0.0f32; 2]);

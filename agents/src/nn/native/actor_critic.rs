@@ -88,6 +88,7 @@ pub struct NativeActorCritic {
 fn dense(params: &ParamStore, prefix: &str, i: usize) -> Result<Dense> {
     let w = params
         .entry(&format!("{prefix}.{i}.weight"))
+        .filter(|w| w.transposed)
         .ok_or_else(|| Error::InvalidArgument(format!("no layer {prefix}.{i}")))?;
     let b = params.range(&format!("{prefix}.{i}.bias"))?;
     Ok(Dense {
@@ -137,7 +138,7 @@ impl NativeActorCritic {
                     HIDDEN_GAIN
                 };
                 let w = orthogonal(entry.shape[0], entry.shape[1], gain, &mut rng);
-                params.values[entry.range].copy_from_slice(&w);
+                entry.to_internal(&w, &mut params.values[entry.range.clone()]);
             } else if entry.name == "log_std" {
                 params.values[entry.range].fill(spec.log_std_init);
             }

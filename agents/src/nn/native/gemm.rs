@@ -104,6 +104,8 @@ fn run<const FMA: bool>(args: &Args<'_>, c: &mut [f32]) {
             columns::<8, FMA>(args, c, j0)
         } else if w >= 4 {
             columns::<4, FMA>(args, c, j0)
+        } else if w >= 2 {
+            columns::<2, FMA>(args, c, j0)
         } else {
             columns::<1, FMA>(args, c, j0)
         };
@@ -149,9 +151,10 @@ fn block<const MR: usize, const NR: usize, const FMA: bool>(
     let a = args.a.data;
     for p in 0..args.k {
         let start = p * args.ldb + j0;
-        let b: &[f32; NR] = match args.b[start..start + NR].try_into() {
-            Ok(b) => b,
-            Err(_) => return,
+        // The slice has length NR, so the conversion cannot fail; `else` only satisfies the
+        // type checker without a panic path.
+        let Ok(b) = <&[f32; NR]>::try_from(&args.b[start..start + NR]) else {
+            continue;
         };
         let base = i0 * rs + p * cs;
         for (i, row) in acc.iter_mut().enumerate() {

@@ -21,6 +21,8 @@ pub struct NativeMlp {
     rows: usize,
     /// Rows of the last forward pass.
     n: usize,
+    /// Scratch for a weight in `[out, in]` layout during backpropagation.
+    w_scratch: Vec<f32>,
 }
 
 impl NativeMlp {
@@ -41,6 +43,7 @@ impl NativeMlp {
             deltas: vec![Vec::new(); k],
             rows: 0,
             n: 0,
+            w_scratch: Vec::new(),
         })
     }
 
@@ -132,10 +135,26 @@ impl NativeMlp {
             let dy = &upper[0][..n * layer.out_dim];
             let input: &[f32] = if i == 0 { x } else { &self.outputs[i - 1] };
             if i == 0 {
-                layer.backward(params, grads, input, dy, n, d_x.as_deref_mut())?;
+                layer.backward(
+                    params,
+                    grads,
+                    input,
+                    dy,
+                    n,
+                    d_x.as_deref_mut(),
+                    &mut self.w_scratch,
+                )?;
             } else {
                 let dx = &mut lower[i - 1][..n * layer.in_dim];
-                layer.backward(params, grads, input, dy, n, Some(&mut *dx))?;
+                layer.backward(
+                    params,
+                    grads,
+                    input,
+                    dy,
+                    n,
+                    Some(&mut *dx),
+                    &mut self.w_scratch,
+                )?;
                 activation::backprop(self.activation, &self.outputs[i - 1][..dx.len()], dx);
             }
         }

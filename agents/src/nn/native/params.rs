@@ -1,5 +1,9 @@
 //! The flat parameter store of the native network: every parameter lives in one `Vec<f32>` (and
 //! its gradient in another of the same length), so Adam and gradient clipping are single loops.
+//!
+//! Weights are stored transposed, `[in, out]` row-major, which is the layout the forward matrix
+//! product streams; [`ParamStore::to_named`] and [`ParamStore::gather`] convert from and to the
+//! `[out, in]` layout of [`NamedTensor`].
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -54,6 +58,41 @@ pub struct ParamEntry {
     pub shape: Vec<usize>,
     /// Position in the flat store.
     pub range: Range<usize>,
+    /// Whether the store holds the transpose (2-D weights: `[in, out]` instead of `[out, in]`).
+    pub transposed: bool,
+}
+
+impl ParamEntry {
+    /// Copies `external` (row-major in [`shape`](Self::shape)) into `internal` (the store's
+    /// layout).
+    pub fn to_internal(&self, external: &[f32], internal: &mut [f32]) {
+        if self.transposed {
+            let (rows, cols) = (self.shape[0], self.shape[1]);
+            for r in 0..rows {
+                for c in 0..cols {
+                    internal[c * rows + r] = external[r * cols + c];
+                }
+            }
+        } else {
+            internal.copy_from_slice(external);
+        }
+    }
+
+    /// The store's `internal` values in the row-major layout of [`shape`](Self::shape).
+    pub fn to_external(&self, internal: &[f32]) -> Vec<f32> {
+        if self.transposed {
+            let (rows, cols) = (self.shape[0], self.shape[1]);
+            let mut out = vec![0.0; internal.len()];
+            for r in 0..rows {
+                for c in 0..cols {
+                    out[r * cols + c] = internal[c * rows + r];
+                }
+            }
+            out
+        } else {
+            internal.to_vec()
+        }
+    }
 }
 
 /// All parameters and their gradients, flat.
@@ -80,6 +119,7 @@ impl ParamStore {
                 name: name.clone(),
                 shape: shape.clone(),
                 range: offset..offset + len,
+                transposed: shape.len() == 2,
             });
             offset += len;
         }
@@ -109,19 +149,21 @@ impl ParamStore {
         self.index.get(name).map(|&i| &self.entries[i])
     }
 
-    /// The values as named tensors, in layout order.
+    /// The values (or gradients, moments: any buffer in the store's layout) as named tensors in
+    /// the [`NamedTensor`] layout, in layout order.
     pub fn to_named(&self, prefix: &str, data: &[f32]) -> Vec<NamedTensor> {
         self.entries
             .iter()
             .map(|e| NamedTensor {
                 name: format!("{prefix}{}", e.name),
                 shape: e.shape.clone(),
-                data: data[e.range.clone()].to_vec(),
+                data: e.to_external(&data[e.range.clone()]),
             })
             .collect()
     }
 
-    /// Builds a complete flat buffer from `tensors` named `prefix + name`: every parameter must
+    /// Builds a complete flat buffer (in the store's layout) from `tensors` named
+    /// `prefix + name` (in the [`NamedTensor`] layout): every parameter must
     /// be present exactly once with its shape and a matching data length. Tensors whose names
     /// do not start with `prefix` are not looked at.
     pub fn gather(&self, prefix: &str, tensors: &[&NamedTensor]) -> Result<Vec<f32>> {
@@ -154,7 +196,7 @@ impl ParamStore {
                 )));
             }
             seen[i] = true;
-            out[e.range.clone()].copy_from_slice(&t.data);
+            e.to_internal(&t.data, &mut out[e.range.clone()]);
         }
         if let Some(i) = seen.iter().position(|s| !s) {
             return Err(Error::InvalidArgument(format!(
@@ -225,6 +267,16 @@ mod tests {
             data: vec![3.0, 4.0],
         };
         assert_eq!(s.gather("", &[&b, &a]).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+        // A [2, 3] weight is stored as its [3, 2] transpose and exported back.
+        let w = ParamStore::new(&[("w".into(), vec![2, 3])]);
+        let t = NamedTensor {
+            name: "w".into(),
+            shape: vec![2, 3],
+            data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        };
+        let flat = w.gather("", &[&t]).unwrap();
+        assert_eq!(flat, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(w.to_named("", &flat), vec![t]);
         assert!(s.gather("", &[&a]).is_err());
         assert!(s.gather("", &[&a, &b, &a]).is_err());
         let mut bad = b.clone();
