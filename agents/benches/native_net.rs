@@ -22,8 +22,29 @@ fn randn(rng: &mut EnvRng, n: usize) -> Vec<f32> {
     (0..n).map(|_| StandardNormal.sample(rng)).collect()
 }
 
-/// Microseconds per minibatch update.
-fn update_us(net: &mut dyn PolicyValueNet, batch: usize, iters: usize) -> Result<f64> {
+/// Mean and best (lowest chunk mean: the least disturbed by other processes on a shared
+/// machine) microseconds per call of `f`, over `iters` calls in 20 chunks.
+fn time_us(iters: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+    for _ in 0..iters / 10 + 1 {
+        f()?;
+    }
+    let chunk = (iters / 20).max(1);
+    let (mut total, mut best) = (0.0f64, f64::INFINITY);
+    for _ in 0..20 {
+        let t = Instant::now();
+        for _ in 0..chunk {
+            f()?;
+        }
+        let s = t.elapsed().as_secs_f64();
+        total += s;
+        best = best.min(s);
+    }
+    let per = 1e6 / chunk as f64;
+    Ok((total * per / 20.0, best * per))
+}
+
+/// Microseconds (mean, best) per minibatch update.
+fn update_us(net: &mut dyn PolicyValueNet, batch: usize, iters: usize) -> Result<(f64, f64)> {
     let spec = net.spec().clone();
     let mut rng = EnvRng::seed_from_u64(0);
     let obs = randn(&mut rng, batch * spec.obs_dim);
@@ -37,38 +58,33 @@ fn update_us(net: &mut dyn PolicyValueNet, batch: usize, iters: usize) -> Result
         .collect();
     let mut p = vec![0.0; dp.len()];
     let mut v = vec![0.0; batch];
-    let mut once = |net: &mut dyn PolicyValueNet| -> Result<()> {
+    time_us(iters, || {
         net.forward(black_box(&obs), &mut p, &mut v)?;
         net.backward(black_box(&dp), black_box(&dv), &[])?;
         black_box(net.step(3e-4, Some(0.5))?);
         Ok(())
-    };
-    for _ in 0..iters / 10 + 1 {
-        once(net)?;
-    }
-    let t = Instant::now();
-    for _ in 0..iters {
-        once(net)?;
-    }
-    Ok(t.elapsed().as_secs_f64() * 1e6 / iters as f64)
+    })
 }
 
-/// Microseconds per inference call.
-fn infer_us(net: &mut dyn PolicyValueNet, rows: usize, iters: usize) -> Result<f64> {
+/// Microseconds (mean, best) per inference call.
+fn infer_us(net: &mut dyn PolicyValueNet, rows: usize, iters: usize) -> Result<(f64, f64)> {
     let spec = net.spec().clone();
     let mut rng = EnvRng::seed_from_u64(1);
     let obs = randn(&mut rng, rows * spec.obs_dim);
     let mut p = vec![0.0; rows * spec.head.policy_dim()];
     let mut v = vec![0.0; rows];
-    for _ in 0..iters / 10 + 1 {
-        net.infer(&obs, &mut p, &mut v)?;
-    }
-    let t = Instant::now();
-    for _ in 0..iters {
+    time_us(iters, || {
         net.infer(black_box(&obs), &mut p, &mut v)?;
         black_box(&p);
-    }
-    Ok(t.elapsed().as_secs_f64() * 1e6 / iters as f64)
+        Ok(())
+    })
+}
+
+fn report(name: &str, update: (f64, f64), infer: (f64, f64)) {
+    println!(
+        "{name:<11} update {:9.1} us (best {:8.1})   infer(8) {:8.2} us (best {:7.2})",
+        update.0, update.1, infer.0, infer.1
+    );
 }
 
 fn main() -> Result<()> {
@@ -90,21 +106,23 @@ fn main() -> Result<()> {
     let mut native = NativeActorCritic::new(&spec, 0)?;
     let nu = update_us(&mut native, 256, 5000 / scale)?;
     let ni = infer_us(&mut native, 8, 200_000 / scale)?;
-    println!("native      update {nu:9.1} us   infer(8) {ni:8.2} us");
+    report("native", nu, ni);
     let mut torch = TchActorCritic::new(&spec, tch::Device::Cpu, 0)?;
     let tu = update_us(&mut torch, 256, 1000 / scale)?;
     let ti = infer_us(&mut torch, 8, 20_000 / scale)?;
-    println!("tch (cpu)   update {tu:9.1} us   infer(8) {ti:8.2} us");
+    report("tch (cpu)", tu, ti);
     println!(
-        "speed-up    update {:9.1} x   infer(8) {:8.1} x",
-        tu / nu,
-        ti / ni
+        "speed-up    update {:9.1} x (best {:6.1} x)   infer(8) {:8.1} x (best {:6.1} x)",
+        tu.0 / nu.0,
+        tu.1 / nu.1,
+        ti.0 / ni.0,
+        ti.1 / ni.1
     );
     if tch::Cuda::is_available() {
         let mut cuda = TchActorCritic::new(&spec, tch::Device::Cuda(0), 0)?;
         let cu = update_us(&mut cuda, 256, 1000 / scale)?;
         let ci = infer_us(&mut cuda, 8, 20_000 / scale)?;
-        println!("tch (cuda)  update {cu:9.1} us   infer(8) {ci:8.2} us");
+        report("tch (cuda)", cu, ci);
     }
     Ok(())
 }

@@ -19,7 +19,11 @@ pub fn tanh(x: f32) -> f32 {
     let a = x.abs().min(9.0);
     let y = -2.0 * a;
     // y = k ln2 + r, |r| <= ln2 / 2; exp(y) - 1 = 2^k (expm1(r) + 1) - 1.
-    let kf = (y * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
+    let shifted = y * LOG2E + ROUND_MAGIC;
+    let kf = shifted - ROUND_MAGIC;
+    // The integer k sits in the low mantissa bits of `shifted` (an integer-only conversion,
+    // which vectorises, unlike a saturating float-to-int cast).
+    let k = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
     let r = (y - kf * LN2_HI) - kf * LN2_LO;
     // expm1(r) by its Taylor series to r^8 (truncation error < 5e-9 on |r| <= 0.35).
     let p = r
@@ -29,7 +33,7 @@ pub fn tanh(x: f32) -> f32 {
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0
                             + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0))))))));
-    let two_k = f32::from_bits(((kf as i32 + 127) << 23) as u32);
+    let two_k = f32::from_bits(((k + 127) << 23) as u32);
     let em1 = two_k * p + (two_k - 1.0);
     let t = -em1 / (2.0 + em1);
     let t = t.copysign(x);
