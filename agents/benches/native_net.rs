@@ -2,8 +2,9 @@
 //! inference call (8 rows) of the CartPole actor-critic (4-64-64-{2,1}, tanh, separate MLPs),
 //! native backend against the tch backend (CPU, and CUDA when available), in the same run.
 //!
-//! Run with `cargo bench -p tokengym-agents --bench native_net` (single-threaded torch: set
-//! `OMP_NUM_THREADS=1` for a one-thread comparison).
+//! Run with `cargo bench -p tokengym-agents --bench native_net` (`-- --quick` for a tenth of
+//! the iterations). libtorch runs on one thread. Each line gives wall-clock time and on-CPU
+//! time of the benchmarking thread (which excludes waiting for a core on a busy machine).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -22,28 +23,33 @@ fn randn(rng: &mut EnvRng, n: usize) -> Vec<f32> {
     (0..n).map(|_| StandardNormal.sample(rng)).collect()
 }
 
-/// Mean and best (lowest chunk mean: the least disturbed by other processes on a shared
-/// machine) microseconds per call of `f`, over `iters` calls in 20 chunks.
+/// Nanoseconds this thread has run on a CPU (Linux `/proc/thread-self/schedstat`), so that
+/// timings on a shared, overloaded machine exclude the time the thread waited for a core.
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Wall-clock and on-CPU microseconds per call of `f` (the latter `NaN` where unavailable),
+/// over `iters` calls after a warm-up.
 fn time_us(iters: usize, mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
     for _ in 0..iters / 10 + 1 {
         f()?;
     }
-    let chunk = (iters / 20).max(1);
-    let (mut total, mut best) = (0.0f64, f64::INFINITY);
-    for _ in 0..20 {
-        let t = Instant::now();
-        for _ in 0..chunk {
-            f()?;
-        }
-        let s = t.elapsed().as_secs_f64();
-        total += s;
-        best = best.min(s);
+    let cpu0 = thread_cpu_ns();
+    let t = Instant::now();
+    for _ in 0..iters {
+        f()?;
     }
-    let per = 1e6 / chunk as f64;
-    Ok((total * per / 20.0, best * per))
+    let wall = t.elapsed().as_secs_f64() * 1e6 / iters as f64;
+    let cpu = match (cpu0, thread_cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e3 / iters as f64,
+        _ => f64::NAN,
+    };
+    Ok((wall, cpu))
 }
 
-/// Microseconds (mean, best) per minibatch update.
+/// Microseconds (wall, on-CPU) per minibatch update.
 fn update_us(net: &mut dyn PolicyValueNet, batch: usize, iters: usize) -> Result<(f64, f64)> {
     let spec = net.spec().clone();
     let mut rng = EnvRng::seed_from_u64(0);
@@ -66,7 +72,7 @@ fn update_us(net: &mut dyn PolicyValueNet, batch: usize, iters: usize) -> Result
     })
 }
 
-/// Microseconds (mean, best) per inference call.
+/// Microseconds (wall, on-CPU) per inference call.
 fn infer_us(net: &mut dyn PolicyValueNet, rows: usize, iters: usize) -> Result<(f64, f64)> {
     let spec = net.spec().clone();
     let mut rng = EnvRng::seed_from_u64(1);
@@ -82,7 +88,7 @@ fn infer_us(net: &mut dyn PolicyValueNet, rows: usize, iters: usize) -> Result<(
 
 fn report(name: &str, update: (f64, f64), infer: (f64, f64)) {
     println!(
-        "{name:<11} update {:9.1} us (best {:8.1})   infer(8) {:8.2} us (best {:7.2})",
+        "{name:<11} update {:9.1} us (cpu {:8.1})   infer(8) {:8.2} us (cpu {:7.2})",
         update.0, update.1, infer.0, infer.1
     );
 }
@@ -102,6 +108,9 @@ fn main() -> Result<()> {
     println!(
         "CartPole actor-critic 4-64-64-{{2,1}} tanh; update = forward+backward+Adam (batch 256)"
     );
+    // One thread for libtorch, as in the Stable-Baselines3 reference run; the on-CPU time of
+    // this thread is then all the work.
+    tch::set_num_threads(1);
     println!("torch threads: {}", tch::get_num_threads());
     let mut native = NativeActorCritic::new(&spec, 0)?;
     let nu = update_us(&mut native, 256, 5000 / scale)?;
@@ -112,7 +121,7 @@ fn main() -> Result<()> {
     let ti = infer_us(&mut torch, 8, 20_000 / scale)?;
     report("tch (cpu)", tu, ti);
     println!(
-        "speed-up    update {:9.1} x (best {:6.1} x)   infer(8) {:8.1} x (best {:6.1} x)",
+        "speed-up    update {:9.1} x  (cpu {:6.1} x)   infer(8) {:8.1} x  (cpu {:6.1} x)",
         tu.0 / nu.0,
         tu.1 / nu.1,
         ti.0 / ni.0,
