@@ -99,7 +99,8 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// An MLP `in_dim -> hidden[0] -> ... -> out_dim`; the hidden layers use [`HIDDEN_GAIN`], the
+    /// An MLP `in_dim -> hidden[0] -> ... -> out_dim` with layers named `0`, `1`, ... under
+    /// `path` (the output layer is `hidden.len()`); the hidden layers use [`HIDDEN_GAIN`], the
     /// output layer `out_gain`. With `out_dim = None` the network ends with the last hidden
     /// layer's activation (a trunk for several heads).
     pub fn new(
@@ -118,16 +119,16 @@ impl Mlp {
         let mut layers = Vec::with_capacity(hidden.len());
         let mut last = in_dim;
         for (i, &h) in hidden.iter().enumerate() {
-            layers.push(Linear::new(
-                &path.sub(format!("l{i}")),
-                last,
-                h,
-                HIDDEN_GAIN,
-            )?);
+            layers.push(Linear::new(&path.sub(i.to_string()), last, h, HIDDEN_GAIN)?);
             last = h;
         }
         let out = match out_dim {
-            Some(o) => Some(Linear::new(&path.sub("out"), last, o, out_gain)?),
+            Some(o) => Some(Linear::new(
+                &path.sub(hidden.len().to_string()),
+                last,
+                o,
+                out_gain,
+            )?),
             None if hidden.is_empty() => {
                 return Err(Error::InvalidArgument(
                     "an MLP without output layer needs at least one hidden layer".to_owned(),
