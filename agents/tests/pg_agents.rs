@@ -64,15 +64,24 @@ fn reinforce_improves_cartpole() {
         baseline: Baseline::Value,
         ..ReinforceConfig::default()
     };
-    let mut agent = Reinforce::new("CartPole-v1", &Default::default(), config, 3, DeviceChoice::Cpu)
-        .unwrap();
+    let mut agent = Reinforce::new(
+        "CartPole-v1",
+        &Default::default(),
+        config,
+        3,
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
     let mut rec = tokengym::policy::EpisodeRecorder::new();
     let summary = agent.learn(Budget::Episodes(300), &mut rec).unwrap();
     assert_eq!(summary.episodes, 300);
     assert_eq!(rec.episodes.len(), 300);
     let rets: Vec<f64> = rec.episodes.iter().map(|e| e.ret).collect();
     let (first, last) = (mean(&rets[..50]), mean(&rets[250..]));
-    assert!(last > 2.0 * first, "REINFORCE did not learn: {first} -> {last}");
+    assert!(
+        last > 2.0 * first,
+        "REINFORCE did not learn: {first} -> {last}"
+    );
 }
 
 #[test]
@@ -83,16 +92,34 @@ fn checkpoint_round_trip_gives_identical_actions_and_resumes() {
         normalize_reward: true,
         ..zoo_cartpole()
     };
-    let mut ppo = Ppo::new("CartPole-v1", &Default::default(), config, 5, DeviceChoice::Cpu)
-        .unwrap();
+    let mut ppo = Ppo::new(
+        "CartPole-v1",
+        &Default::default(),
+        config,
+        5,
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
     ppo.learn(2048, &mut ()).unwrap();
     ppo.save(&dir).unwrap();
     let mut loaded = Ppo::load(&dir, DeviceChoice::Cpu).unwrap();
     assert_eq!(loaded.steps(), ppo.steps());
     let mut rng = tokengym::seeding::rng_from_seed(Some(0));
-    let obs: Vec<f32> = (0..64).map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0).collect();
-    let a = ppo.actor().act_batch(&obs, true, &mut rng).unwrap().actions.to_vec();
-    let b = loaded.actor().act_batch(&obs, true, &mut rng).unwrap().actions.to_vec();
+    let obs: Vec<f32> = (0..64)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0)
+        .collect();
+    let a = ppo
+        .actor()
+        .act_batch(&obs, true, &mut rng)
+        .unwrap()
+        .actions
+        .to_vec();
+    let b = loaded
+        .actor()
+        .act_batch(&obs, true, &mut rng)
+        .unwrap()
+        .actions
+        .to_vec();
     assert_eq!(a, b);
     assert_eq!(
         ppo.evaluate(3, 7).unwrap().returns,
@@ -108,8 +135,14 @@ fn checkpoint_round_trip_gives_identical_actions_and_resumes() {
 fn corrupted_and_foreign_checkpoints_are_clear_errors() {
     let dir = std::env::temp_dir().join(format!("tokengym-bad-ckpt-{}", std::process::id()));
     let config = ReinforceConfig::default();
-    let agent = Reinforce::new("CartPole-v1", &Default::default(), config, 0, DeviceChoice::Cpu)
-        .unwrap();
+    let agent = Reinforce::new(
+        "CartPole-v1",
+        &Default::default(),
+        config,
+        0,
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
     agent.save(&dir).unwrap();
     // A REINFORCE checkpoint is not a PPO checkpoint.
     let e = Ppo::load(&dir, DeviceChoice::Cpu).unwrap_err();
@@ -228,7 +261,12 @@ fn truncated_steps_bootstrap_from_the_final_observation() {
     let mut runner = VecRunner::new(envs, actor, None, Some(0), false).unwrap();
     let mut buf = RolloutBuffer::new(2, 7, 1, 1);
     let mut rng = tokengym::seeding::rng_from_seed(Some(1));
-    runner.collect(actor, &mut buf, &mut rng, &mut ()).unwrap();
+    assert!(
+        runner
+            .collect(actor, &mut buf, &mut rng, &mut ())
+            .unwrap()
+            .is_continue()
+    );
     // Episodes are cut by the time limit after 5 steps: row t = 4 is truncated, the final
     // observation is 5, and its value is what the critic says about observation 5.
     let v5 = actor.values(&[5.0]).unwrap()[0];
@@ -251,8 +289,14 @@ fn truncated_steps_bootstrap_from_the_final_observation() {
 fn bad_inputs_give_clear_errors() {
     register_test_envs();
     let make = tokengym::MakeOptions::default();
-    let e = Ppo::new("TestBits-v0", &make, PpoConfig::default(), 0, DeviceChoice::Cpu)
-        .unwrap_err();
+    let e = Ppo::new(
+        "TestBits-v0",
+        &make,
+        PpoConfig::default(),
+        0,
+        DeviceChoice::Cpu,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("MultiBinary"), "{e}");
 
     let nan = tokengym::MakeOptions::new().kwarg("nan_at", 3i64);
@@ -267,8 +311,14 @@ fn bad_inputs_give_clear_errors() {
     assert!(matches!(e, Error::NonFinite(_)), "{e}");
     assert!(e.to_string().contains("NaN"), "{e}");
 
-    let e = Ppo::new("NoSuchEnv-v0", &make, PpoConfig::default(), 0, DeviceChoice::Cpu)
-        .unwrap_err();
+    let e = Ppo::new(
+        "NoSuchEnv-v0",
+        &make,
+        PpoConfig::default(),
+        0,
+        DeviceChoice::Cpu,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("NoSuchEnv"), "{e}");
     let bad = PpoConfig {
         net: NetConfig {

@@ -235,6 +235,12 @@ impl MetricsLog {
             .map(|r| (r.step, &r.update))
     }
 
+    /// Drops the rows logged after environment step `step` (what a resumed run re-does: the
+    /// checkpoint it continues from was written at `step`).
+    pub fn truncate_after(&mut self, step: u64) {
+        self.rows.retain(|r| r.step <= step);
+    }
+
     /// Mean return of the last (up to) `n` training episodes; `None` before the first one.
     pub fn mean_last_returns(&self, n: usize) -> Option<f64> {
         let returns: Vec<f64> = self.episode_returns().map(|(_, r)| r).collect();

@@ -21,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokengym::{Callback, EpisodeStats, MakeOptions};
 use tokengym_agents::algos::any_agent::AnyAgent;
+use tokengym_agents::algos::net_config::Backend;
 use tokengym_agents::algos::ppo::Ppo;
 use tokengym_agents::algos::reinforce::{Budget, Reinforce};
 use tokengym_agents::nn::DeviceChoice;
@@ -113,7 +114,8 @@ impl Callback for Logger<'_> {
         let wall = self.wall();
         self.log.push_update(self.step, wall, &stats);
         if let Some(ret) = self.log.mean_last_returns(100) {
-            self.bar.set_message(format!("mean return (last 100) {ret:8.2}"));
+            self.bar
+                .set_message(format!("mean return (last 100) {ret:8.2}"));
         }
         ControlFlow::Continue(())
     }
@@ -207,9 +209,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {unit} {msg}",
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?
-            .with_key("unit", move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = w.write_str(if by_episodes { "episodes" } else { "steps" });
-            }),
+            .with_key(
+                "unit",
+                move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(if by_episodes { "episodes" } else { "steps" });
+                },
+            ),
         );
         bar
     } else {
@@ -256,7 +261,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     let wall_seconds = wall_offset + start.elapsed().as_secs_f64();
 
     let eval = agent.evaluate(config.eval_episodes, seed + EVAL_SEED_OFFSET)?;
-    log.push_eval(agent.steps(), wall_seconds, eval.mean_return(), eval.std_return());
+    log.push_eval(
+        agent.steps(),
+        wall_seconds,
+        eval.mean_return(),
+        eval.std_return(),
+    );
     log.flush(&metrics_path)?;
     let device = opts.device.resolve()?;
     let summary = Summary {
@@ -270,7 +280,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         eval_std_return: eval.std_return(),
         eval_episodes: config.eval_episodes,
         final_train_return_mean100: log.mean_last_returns(100),
-        backend: agent.actor().net.backend_name().to_owned(),
+        backend: backend_label(config, device).to_owned(),
         device: tokengym_agents::nn::device::describe(device),
         git_commit: git_commit(),
     };
@@ -286,6 +296,18 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         summary,
         out: out.clone(),
     })
+}
+
+/// Which network implementation ran (see `tokengym_agents::nn::build_net`).
+fn backend_label(config: &RunConfig, device: tch::Device) -> &'static str {
+    let backend = match config.algo {
+        Algo::Ppo => config.ppo.as_ref().map(|c| c.net.backend),
+        Algo::Reinforce => config.reinforce.as_ref().map(|c| c.net.backend),
+    };
+    match (backend.unwrap_or_default(), device) {
+        (Backend::Native, _) | (Backend::Auto, tch::Device::Cpu) => "native",
+        _ => "tch",
+    }
 }
 
 /// The default run directory: `runs/<algo>-<env>-s<seed>`.

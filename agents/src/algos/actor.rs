@@ -5,8 +5,8 @@
 //! deployment use [`Actor::policy`], a [`tokengym::Policy`] over a type-erased environment's
 //! values, so [`tokengym::policy::evaluate`] runs it like any other policy.
 
+use tokengym::policy::Evaluation;
 use tokengym::space::{AnySpace, Space, Value};
-use tokengym::evaluation::Evaluation;
 use tokengym::{EnvRng, MakeOptions, Policy};
 
 use crate::algos::action_adapter::ActionAdapter;
@@ -104,11 +104,7 @@ impl Actor {
 
     fn resize(&mut self, n: usize) {
         let spec = self.net.spec();
-        let (od, pd, ad) = (
-            spec.obs_dim,
-            spec.head.policy_dim(),
-            spec.head.action_dim(),
-        );
+        let (od, pd, ad) = (spec.obs_dim, spec.head.policy_dim(), spec.head.action_dim());
         self.obs.resize(n * od, 0.0);
         self.policy_out.resize(n * pd, 0.0);
         self.values.resize(n, 0.0);
@@ -198,7 +194,11 @@ impl Actor {
 
     /// A [`Policy`] over the values of an environment with observation space `obs_space`
     /// (flattened as the vector environments flatten it).
-    pub fn policy<'a>(&'a mut self, obs_space: &'a AnySpace, deterministic: bool) -> ActorPolicy<'a> {
+    pub fn policy<'a>(
+        &'a mut self,
+        obs_space: &'a AnySpace,
+        deterministic: bool,
+    ) -> ActorPolicy<'a> {
         ActorPolicy {
             raw: vec![0.0; self.obs_dim()],
             actor: self,
@@ -245,7 +245,12 @@ pub fn evaluate_actor(
     let mut env = tokengym_envs::make_with(env_id, make)?;
     let space = env.observation_space().clone();
     let mut policy = actor.policy(&space, true);
-    Ok(tokengym::policy::evaluate(&mut policy, &mut env, episodes, seed)?)
+    Ok(tokengym::policy::evaluate(
+        &mut policy,
+        &mut env,
+        episodes,
+        seed,
+    )?)
 }
 
 /// Builds the actor of an agent for the registered environment `env_id`: reads its spaces,

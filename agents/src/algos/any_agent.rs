@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tokengym::MakeOptions;
-use tokengym::evaluation::Evaluation;
+use tokengym::policy::Evaluation;
 
 use crate::algos::actor::Actor;
 use crate::algos::checkpoint;
@@ -29,7 +29,10 @@ impl AnyAgent {
         match meta.algo.as_str() {
             "ppo" => Ok(Self::Ppo(Box::new(Ppo::load(path, device)?))),
             "reinforce" => Ok(Self::Reinforce(Box::new(Reinforce::load(path, device)?))),
-            other => Err(Error::checkpoint(path, format!("unknown algorithm {other:?}"))),
+            other => Err(Error::checkpoint(
+                path,
+                format!("unknown algorithm {other:?}"),
+            )),
         }
     }
 

@@ -259,7 +259,8 @@ impl VecRunner {
             self.final_obs.clear();
             let mut flow = ControlFlow::Continue(());
             for i in 0..n {
-                let (r, term, trunc) = (step.rewards()[i], step.terminated()[i], step.truncated()[i]);
+                let (r, term, trunc) =
+                    (step.rewards()[i], step.terminated()[i], step.truncated()[i]);
                 if !r.is_finite() {
                     return Err(Error::NonFinite(format!(
                         "environment {i} returned reward {r}"
@@ -294,9 +295,11 @@ impl VecRunner {
                 }
             }
             match &mut self.reward_norm {
-                Some(norm) => {
-                    norm.step(&self.raw_rewards, &self.done, &mut buf.rewards[rows.clone()])?
-                }
+                Some(norm) => norm.step(
+                    &self.raw_rewards,
+                    &self.done,
+                    &mut buf.rewards[rows.clone()],
+                )?,
                 None => buf.rewards[rows.clone()].copy_from_slice(&self.raw_rewards),
             }
             if !self.final_rows.is_empty() {

@@ -116,7 +116,10 @@ fn run(args: Args) -> Result<()> {
         None => {
             let mut env = env;
             let mut policy = agent.actor().policy(&space, true);
-            (evaluate(&mut policy, &mut env, args.episodes, args.seed)?, None)
+            (
+                evaluate(&mut policy, &mut env, args.episodes, args.seed)?,
+                None,
+            )
         }
     };
     let wall_seconds = start.elapsed().as_secs_f64();

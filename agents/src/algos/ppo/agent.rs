@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-use tokengym::evaluation::Evaluation;
+use tokengym::policy::Evaluation;
 use tokengym::seeding::rng_from_seed;
 use tokengym::vector::AutoresetMode;
 use tokengym::{Callback, EnvRng, MakeOptions};

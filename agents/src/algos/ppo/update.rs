@@ -76,7 +76,11 @@ pub fn explained_variance(pred: &[f32], target: &[f32]) -> f32 {
             .zip(pred)
             .map(|(&y, &p)| ((y - p) as f64 - md).powi(2)),
     );
-    if vy == 0.0 { 0.0 } else { (1.0 - vd / vy) as f32 }
+    if vy == 0.0 {
+        0.0
+    } else {
+        (1.0 - vd / vy) as f32
+    }
 }
 
 /// The scheduled hyperparameters of one update.

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tokengym::evaluation::Evaluation;
+use tokengym::policy::Evaluation;
 use tokengym::policy::StepEvent;
 use tokengym::seeding::rng_from_seed;
 use tokengym::{AnyEnv, Callback, EnvRng, MakeOptions};
@@ -192,7 +192,11 @@ impl Reinforce {
 
     /// Trains until the budget is reached (counting earlier calls and a loaded checkpoint) or
     /// a callback stops it. The learning-rate schedule runs over the budget.
-    pub fn learn(&mut self, budget: Budget, callback: &mut dyn Callback) -> Result<ReinforceSummary> {
+    pub fn learn(
+        &mut self,
+        budget: Budget,
+        callback: &mut dyn Callback,
+    ) -> Result<ReinforceSummary> {
         self.learn_until(budget, budget, callback)
     }
 
