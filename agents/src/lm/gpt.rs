@@ -28,6 +28,32 @@ use crate::lm::rope::Rope;
 pub const IGNORE_INDEX: i64 = -100;
 
 /// A GPT decoder.
+///
+/// ```
+/// use tch::{Device, Kind, Tensor, nn::VarStore};
+/// use tokengym_agents::lm::{CausalLm, Gpt, GptConfig, KvCache};
+///
+/// let vs = VarStore::new(Device::Cpu);
+/// let model = Gpt::new(&vs.root(), GptConfig::tiny(100))?;
+/// // Two left-padded prompts: [5, 6, 7] and [8].
+/// let tokens = Tensor::from_slice(&[5i64, 6, 7, 0, 0, 8]).reshape([2, 3]);
+/// let mask = Tensor::from_slice(&[1i64, 1, 1, 0, 0, 1]).reshape([2, 3]);
+/// let full = tch::no_grad(|| model.logits(&tokens, Some(&mask)))?;
+/// assert_eq!(full.size(), [2, 3, 100]);
+///
+/// let mut cache = model.empty_cache(2)?;
+/// let first = model.logits_cached(&tokens.narrow(1, 0, 2), Some(&mask.narrow(1, 0, 2)), &mut cache)?;
+/// let last = model.logits_cached(&tokens.narrow(1, 2, 1), Some(&mask), &mut cache)?;
+/// assert_eq!(cache.len(), 3);
+/// assert!(last.allclose(&full.narrow(1, 2, 1), 1e-5, 1e-5, false));
+///
+/// // Training: next-token loss (targets -100 are ignored), gradients through the VarStore.
+/// let targets = Tensor::from_slice(&[6i64, 7, -100, -100, -100, -100]).reshape([2, 3]);
+/// let loss = model.loss(&tokens, &targets, Some(&mask), true)?;
+/// assert_eq!(loss.size(), Vec::<i64>::new());
+/// # let _ = (first, Kind::Float);
+/// # Ok::<(), tokengym_agents::error::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Gpt {
     cfg: GptConfig,
@@ -416,6 +442,11 @@ mod tests {
             let row = padded.get(0).narrow(0, 3, 3).unsqueeze(0);
             assert!(max_diff(&row, &alone) < 1e-5);
             assert!(bool::try_from(padded.isfinite().all()).unwrap());
+            // Any nonzero mask value marks a real token, whatever the dtype.
+            for kind in [Kind::Bool, Kind::Float] {
+                let other = m.logits(&batch, Some(&mask.to_kind(kind))).unwrap();
+                assert!(other.equal(&padded), "{kind:?} mask");
+            }
             // The full row is unaffected by its padded neighbour.
             let full = m.logits(&tokens(&[&[1, 2, 3, 4, 5, 6]]), None).unwrap();
             assert!(max_diff(&padded.get(1), &full.get(0)) < 1e-5);
