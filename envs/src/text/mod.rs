@@ -17,6 +17,7 @@ mod completion_bandit;
 pub mod corpus;
 pub mod prompts;
 pub mod reward;
+mod text_gen_config;
 mod text_gen_env;
 mod tokenizer;
 
@@ -29,7 +30,8 @@ pub use reward::{
     ArithmeticReward, EditDistanceReward, ExactMatch, FnReward, LengthPenalty, LexiconReward,
     RegexReward, RewardContext, RewardFn, WeightedSum,
 };
-pub use text_gen_env::{TextGenConfig, TextGenEnv};
+pub use text_gen_config::TextGenConfig;
+pub use text_gen_env::TextGenEnv;
 pub use tokenizer::{Batch, BatchOptions, DEFAULT_SPECIALS, Padding, SpecialTokens, Tokenizer};
 
 use std::io::Write;
