@@ -351,7 +351,7 @@ fn check_env_passes() {
     );
     let report = check_env(&mut arithmetic, &CheckOptions::default());
     assert!(report.is_ok(), "{report}");
-    let mut bandit = CompletionBandit::new(arithmetic);
+    let mut bandit = CompletionBandit::new(arithmetic).unwrap();
     let report = check_env(&mut bandit, &CheckOptions::default());
     assert!(report.is_ok(), "{report}");
 }
@@ -399,7 +399,7 @@ fn registry_make_works() {
 
 #[test]
 fn bandit_view_scores_whole_completions() {
-    let mut bandit = CompletionBandit::new(arithmetic_env(4));
+    let mut bandit = CompletionBandit::new(arithmetic_env(4)).unwrap();
     assert_eq!(bandit.action_space().max_len(), 4);
     assert!(matches!(bandit.step(&vec![]), Err(Error::ResetNeeded)));
     bandit.reset(Some(0)).unwrap();
@@ -426,7 +426,7 @@ fn bandit_view_scores_whole_completions() {
     let masked = arithmetic_env(4)
         .with_allowed_tokens((b'0'..=b'9').map(u32::from).chain([257]))
         .unwrap();
-    let mut bandit = CompletionBandit::new(masked);
+    let mut bandit = CompletionBandit::new(masked).unwrap();
     bandit.reset(Some(0)).unwrap();
     assert!(bandit.step(&vec![49, 65]).is_err());
     assert_eq!(bandit.step(&vec![49, 57, 257, 65]).unwrap().reward, 1.0);
@@ -445,7 +445,8 @@ fn bandit_rewinds_after_a_reward_error() {
         PromptSet::from_texts(["p"]).unwrap(),
         Arc::new(reward),
         4,
-    ));
+    ))
+    .unwrap();
     bandit.reset(Some(0)).unwrap();
     assert!(bandit.step(&vec![97, 120]).is_err());
     assert!(bandit.inner().generated_tokens().is_empty());
@@ -477,4 +478,32 @@ fn prompt_files_parse_and_report_errors() {
     let err = PromptSet::from_file(dir.join("missing.tsv")).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn works_with_a_hugging_face_bpe_tokenizer() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/text/tiny_bpe/tokenizer.json");
+    let tok: Arc<dyn Tokenizer> = Arc::from(tokengym_envs::text::load_tokenizer(&path).unwrap());
+    let eos = tok.special_tokens().eos.unwrap();
+    let cfg = TextGenConfig {
+        max_new_tokens: 6,
+        vocab_size: Some(512),
+        ..TextGenConfig::default()
+    };
+    let prompts = PromptSet::arithmetic(1, 20, 99).unwrap();
+    let mut env = TextGenEnv::new(tok.clone(), prompts, Arc::new(ArithmeticReward), cfg).unwrap();
+    let (obs, _) = env.reset(Some(3)).unwrap();
+    let prompt = env.prompt().unwrap().clone();
+    assert_eq!(obs, tok.encode(&prompt.text).unwrap());
+    let answer = tok.encode(prompt.target.as_deref().unwrap()).unwrap();
+    let mut last = None;
+    for &t in answer.iter().chain([&eos]) {
+        last = Some(env.step(&i64::from(t)).unwrap());
+    }
+    let last = last.unwrap();
+    assert!(last.terminated);
+    assert_eq!(last.reward, 1.0, "{prompt:?}");
+    let report = check_env(&mut env, &CheckOptions::default());
+    assert!(report.is_ok(), "{report}");
 }

@@ -38,7 +38,7 @@ use tokengym::{Env, Error, Info, Result, Step, Transition};
 ///     Arc::new(ArithmeticReward),
 ///     TextGenConfig { max_new_tokens: 4, ..TextGenConfig::default() },
 /// )?;
-/// let mut bandit = CompletionBandit::new(env);
+/// let mut bandit = CompletionBandit::new(env)?;
 /// bandit.reset(Some(0))?;
 /// let step = bandit.step_text("19")?;
 /// assert_eq!(step.reward, 1.0);
@@ -52,12 +52,12 @@ pub struct CompletionBandit {
 }
 
 impl CompletionBandit {
-    /// The bandit view of `env`.
-    pub fn new(env: TextGenEnv) -> Self {
-        let act_space = *env.observation_space();
-        let act_space =
-            TokenSeq::new(act_space.vocab_size(), env.config().max_new_tokens).unwrap_or(act_space);
-        CompletionBandit { env, act_space }
+    /// The bandit view of `env` (an error only if the completion space cannot be built, which
+    /// a valid `env` rules out).
+    pub fn new(env: TextGenEnv) -> Result<Self> {
+        let vocab = env.observation_space().vocab_size();
+        let act_space = TokenSeq::new(vocab, env.config().max_new_tokens)?;
+        Ok(CompletionBandit { env, act_space })
     }
 
     /// The token-level environment.
