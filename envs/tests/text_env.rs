@@ -237,11 +237,17 @@ fn construction_and_reset_errors_are_clear() {
     };
     let mut env = TextGenEnv::new(byte_tok(), prompts(), reward, cfg).unwrap();
     assert_eq!(env.observation_space().max_len(), 4 + 32);
+    env.reset_with_prompt(1).unwrap();
     let err = env.reset_with_prompt(0).unwrap_err().to_string();
     assert!(
         err.contains("a rather long prompt") && err.contains("max_prompt_len"),
         "{err}"
     );
+    // The failed reset ended the previous episode.
+    assert!(matches!(
+        env.step(&i64::from(b'a')),
+        Err(Error::ResetNeeded)
+    ));
     env.reset_with_prompt(1).unwrap();
 }
 
@@ -506,4 +512,20 @@ fn works_with_a_hugging_face_bpe_tokenizer() {
     assert_eq!(last.reward, 1.0, "{prompt:?}");
     let report = check_env(&mut env, &CheckOptions::default());
     assert!(report.is_ok(), "{report}");
+}
+
+#[test]
+fn vector_envs_batch_text_envs() {
+    use tokengym::vector::{SyncVecEnv, VecEnv};
+    let mut envs = SyncVecEnv::from_fn(3, |_| Ok(arithmetic_env(2))).unwrap();
+    assert_eq!(envs.obs_dim(), 5 + 2);
+    let first = envs.reset(Some(0)).unwrap();
+    let row: Vec<f32> = first.obs_row(0).unwrap().to_vec();
+    assert_eq!(row, vec![49.0, 50.0, 43.0, 55.0, 61.0, -1.0, -1.0]);
+    envs.step(&[49, 49, EOS]).unwrap();
+    let step = envs.step(&[57, 56, 49]).unwrap();
+    // Envs 0 and 1 hit the limit ("19" right, "18" wrong); env 2 ended on the first step and
+    // was reset (next-step autoreset), so its second action starts a new episode.
+    assert_eq!(step.truncated(), &[true, true, false]);
+    assert_eq!(&step.rewards()[..2], &[1.0, 0.0]);
 }

@@ -78,6 +78,7 @@ enum Phase {
 /// assert!(steps <= 4);
 /// # Ok::<(), tokengym::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct TextGenEnv {
     tokenizer: Arc<dyn Tokenizer>,
     prompts: Arc<PromptSet>,
@@ -301,6 +302,8 @@ impl TextGenEnv {
 
     /// Starts an episode with prompt `index`.
     fn start(&mut self, index: usize) -> Result<Info> {
+        // A failed reset leaves no episode running.
+        self.phase = Phase::NeedsReset;
         let prompt = self.prompts.get(index).ok_or_else(|| {
             Error::invalid_argument(format!(
                 "TextGenEnv: prompt index {index} is out of range (the set has {})",
