@@ -529,3 +529,39 @@ fn vector_envs_batch_text_envs() {
     assert_eq!(step.truncated(), &[true, true, false]);
     assert_eq!(&step.rewards()[..2], &[1.0, 0.0]);
 }
+
+#[test]
+fn bandit_sums_the_shaping_and_the_score() {
+    let env = env_with(PromptSet::from_texts(["p"]).unwrap(), Arc::new(Shaped), 5);
+    let mut bandit = CompletionBandit::new(env).unwrap();
+    bandit.reset(Some(0)).unwrap();
+    let s = bandit.step(&vec![33, 97, 33, 257]).unwrap();
+    assert_eq!(s.reward, 1.0 + 0.0 + 1.0 + 100.0);
+    bandit.reset(None).unwrap();
+    // Unfinished: shaping of the two tokens, then the unfinished score.
+    assert_eq!(bandit.step(&vec![33, 33]).unwrap().reward, 2.0 - 100.0);
+}
+
+#[test]
+fn sentiment_kwargs_shape_the_prompts() {
+    let opts = MakeOptions::new().kwargs(
+        Kwargs::new()
+            .with("prompt_words", 1i64)
+            .with("num_prompts", 5i64)
+            .with("max_new_tokens", 3i64),
+    );
+    let mut env = tokengym_envs::make_with("TextGen-Sentiment-v0", &opts).unwrap();
+    for seed in 0..5 {
+        let (_, info) = env.reset(Some(seed)).unwrap();
+        let prompt = text(&info, "prompt");
+        assert_eq!(prompt.split_whitespace().count(), 1, "{prompt}");
+    }
+    let words = |s: &str| i64::from(s.as_bytes()[0]);
+    env.step(&Value::Discrete(words("g"))).unwrap();
+    env.step(&Value::Discrete(words("o"))).unwrap();
+    let last = env.step(&Value::Discrete(words("t"))).unwrap();
+    assert!(last.truncated);
+    assert_eq!(last.reward, 0.5); // "got": no sentiment word
+    let bad = MakeOptions::new().kwarg("num_prompts", 0i64);
+    assert!(tokengym_envs::make_with("TextGen-Sentiment-v0", &bad).is_err());
+}
