@@ -9,9 +9,12 @@ use crate::classic_control::{
     Acrobot, AcrobotConfig, AcrobotDynamics, CartPole, CartPoleConfig, ContinuousMountainCar,
     ContinuousMountainCarConfig, MountainCar, MountainCarConfig, Pendulum, PendulumConfig,
 };
+use crate::text::{
+    ArithmeticReward, ByteTokenizer, LexiconReward, PromptSet, RewardFn, TextGenConfig, TextGenEnv,
+};
 use crate::toy::GridWorld;
 use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
 use tokengym::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
 use tokengym::{AnyEnv, Error, Result};
@@ -29,6 +32,11 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `Bandit-v0` | 1000 | — | `k`, `value_mean`, `value_std`, `reward_std`, `stationary`, `walk_std` |
 /// | `GridWorld4x3-v0` | — | — | `slip` (0.2), `step_reward` (-0.04) |
 /// | `CliffWalking-v0` | — | — | — |
+/// | `TextGen-Sentiment-v0` | — | — | `max_new_tokens` (24), `prompt_seed` (0), `num_prompts` (1000), `prompt_words` (3), `add_bos` (false) |
+/// | `TextGen-Arithmetic-v0` | — | — | `max_new_tokens` (4), `prompt_seed` (0), `num_prompts` (1000), `max_operand` (99), `add_bos` (false) |
+///
+/// The text environments ([`TextGenEnv`]) use the [`ByteTokenizer`]; they end episodes
+/// themselves (`<eos>` or `max_new_tokens`), so their specs have no time limit.
 pub fn register_all(reg: &mut Registry) -> Result<()> {
     let cartpole = |kw: &Kwargs| -> Result<CartPole> {
         Ok(CartPole::with_config(CartPoleConfig {
@@ -147,7 +155,53 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
         ),
         |_kw: &Kwargs| Ok(GridWorld::cliff_walking()),
     )?;
+    add(
+        reg,
+        EnvSpec::new("TextGen-Sentiment-v0")?.with_description(
+            "continue a review opening token by token; reward = positive fraction of its sentiment words",
+        ),
+        |kw: &Kwargs| {
+            let prompts = PromptSet::sentiment(
+                kw.get_u64("prompt_seed", 0)?,
+                kw.get_usize("num_prompts", 1000)?,
+                kw.get_usize("prompt_words", 3)?,
+            )?;
+            text_env(kw, prompts, Arc::new(LexiconReward::default()), 24)
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("TextGen-Arithmetic-v0")?.with_description(
+            "answer a+b= / a-b= token by token; reward 1 for the right leading integer",
+        ),
+        |kw: &Kwargs| {
+            let max_operand = u32::try_from(kw.get_u64("max_operand", 99)?).map_err(|_| {
+                Error::invalid_argument("TextGen-Arithmetic-v0: max_operand does not fit u32")
+            })?;
+            let prompts = PromptSet::arithmetic(
+                kw.get_u64("prompt_seed", 0)?,
+                kw.get_usize("num_prompts", 1000)?,
+                max_operand,
+            )?;
+            text_env(kw, prompts, Arc::new(ArithmeticReward), 4)
+        },
+    )?;
     Ok(())
+}
+
+/// A byte-level [`TextGenEnv`] with the common text kwargs (`max_new_tokens`, `add_bos`).
+fn text_env(
+    kw: &Kwargs,
+    prompts: PromptSet,
+    reward: Arc<dyn RewardFn>,
+    default_new_tokens: usize,
+) -> Result<TextGenEnv> {
+    let cfg = TextGenConfig {
+        max_new_tokens: kw.get_usize("max_new_tokens", default_new_tokens)?,
+        add_bos: kw.get_bool("add_bos", false)?,
+        ..TextGenConfig::default()
+    };
+    TextGenEnv::new(Arc::new(ByteTokenizer::new()), prompts, reward, cfg)
 }
 
 fn add<E, F>(reg: &mut Registry, spec: EnvSpec, constructor: F) -> Result<()>

@@ -6,16 +6,32 @@
 //!   [`HfTokenizer`] (a Hugging Face `tokenizer.json`, e.g. GPT-2's byte-level BPE).
 //! - [`corpus`]: a seeded generator of sentiment sentences, arithmetic lines and neutral filler,
 //!   the text the project's small language models learn from.
+//! - Text generation as RL: [`TextGenEnv`] (one token per step), [`CompletionBandit`] (one
+//!   completion per step), prompted from a [`PromptSet`] and scored by a [`RewardFn`]
+//!   ([`reward`] has the built-in rewards).
 
 mod bpe;
 mod byte_level;
 mod char_level;
+mod completion_bandit;
 pub mod corpus;
+pub mod prompts;
+pub mod reward;
+mod text_gen_config;
+mod text_gen_env;
 mod tokenizer;
 
 pub use bpe::HfTokenizer;
 pub use byte_level::ByteTokenizer;
 pub use char_level::{CharTokenizer, UNK};
+pub use completion_bandit::CompletionBandit;
+pub use prompts::{Prompt, PromptSet};
+pub use reward::{
+    ArithmeticReward, EditDistanceReward, ExactMatch, FnReward, LengthPenalty, LexiconReward,
+    RegexReward, RewardContext, RewardFn, WeightedSum,
+};
+pub use text_gen_config::TextGenConfig;
+pub use text_gen_env::TextGenEnv;
 pub use tokenizer::{Batch, BatchOptions, DEFAULT_SPECIALS, Padding, SpecialTokens, Tokenizer};
 
 use std::io::Write;
