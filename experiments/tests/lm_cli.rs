@@ -100,11 +100,15 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     let png = std::fs::read(dir.join("loss.png")).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["steps"], 6);
-    for key in ["final_val_loss", "final_val_ppl", "unigram_ppl", "tokens_per_second", "wall_seconds"]
-    {
+    for key in [
+        "final_val_loss",
+        "final_val_ppl",
+        "unigram_ppl",
+        "tokens_per_second",
+        "wall_seconds",
+    ] {
         assert!(summary[key].as_f64().is_some_and(f64::is_finite), "{key}");
     }
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
@@ -117,9 +121,7 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     assert!(lines[1].starts_with("4,") && lines[2].starts_with("6,"));
 
     // Resume to 8 steps: the step count continues and metrics gain one row.
-    let o = pretrain(&[
-        "--out", out, "--resume", "--steps", "8", "--quiet",
-    ]);
+    let o = pretrain(&["--out", out, "--resume", "--steps", "8", "--quiet"]);
     assert_ok(&o);
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
@@ -128,7 +130,13 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     let ckpt = dir.join("checkpoint");
     let ckpt = ckpt.to_str().unwrap();
     let o = generate(&[
-        "--checkpoint", ckpt, "--prompt", "the movie was", "12+7=", "--max-new-tokens", "5",
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "the movie was",
+        "12+7=",
+        "--max-new-tokens",
+        "5",
         "--show-logprobs",
     ]);
     assert_ok(&o);
@@ -136,25 +144,70 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     assert_eq!(text.matches("completion: ").count(), 2, "{text}");
     assert!(text.contains("prompt: \"12+7=\""), "{text}");
     let o = generate(&[
-        "--checkpoint", ckpt, "--prompt", "the movie was", "--strategy", "sample",
-        "--temperature", "0.8", "--top-k", "5", "--seed", "3", "--max-new-tokens", "4",
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "the movie was",
+        "--strategy",
+        "sample",
+        "--temperature",
+        "0.8",
+        "--top-k",
+        "5",
+        "--seed",
+        "3",
+        "--max-new-tokens",
+        "4",
     ]);
     assert_ok(&o);
     let again = generate(&[
-        "--checkpoint", ckpt, "--prompt", "the movie was", "--strategy", "sample",
-        "--temperature", "0.8", "--top-k", "5", "--seed", "3", "--max-new-tokens", "4",
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "the movie was",
+        "--strategy",
+        "sample",
+        "--temperature",
+        "0.8",
+        "--top-k",
+        "5",
+        "--seed",
+        "3",
+        "--max-new-tokens",
+        "4",
     ]);
     assert_eq!(stdout(&o), stdout(&again), "sampling is seeded");
     let o = generate(&[
-        "--checkpoint", ckpt, "--prompt", "12+7=", "--strategy", "beam", "--num-beams", "3",
-        "--max-new-tokens", "3",
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "12+7=",
+        "--strategy",
+        "beam",
+        "--num-beams",
+        "3",
+        "--max-new-tokens",
+        "3",
     ]);
     assert_ok(&o);
     assert_eq!(stdout(&o).matches("beam ").count(), 3, "{}", stdout(&o));
-    let o = generate(&["--checkpoint", ckpt, "--score", "the movie was great.", "--show-logprobs"]);
+    let o = generate(&[
+        "--checkpoint",
+        ckpt,
+        "--score",
+        "the movie was great.",
+        "--show-logprobs",
+    ]);
     assert_ok(&o);
     assert!(stdout(&o).contains("perplexity"), "{}", stdout(&o));
-    let o = generate(&["--checkpoint", ckpt, "--prompt", "12+7=", "--choices", "19,20,21"]);
+    let o = generate(&[
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "12+7=",
+        "--choices",
+        "19,20,21",
+    ]);
     assert_ok(&o);
     assert!(stdout(&o).contains("answer: "), "{}", stdout(&o));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -170,10 +223,32 @@ fn bad_arguments_give_one_error_line_and_fail() {
     let cases: Vec<Vec<&str>> = vec![
         vec!["--steps", "many", "--out", out],
         vec!["--train", missing, "--valid", &valid, "--out", out],
-        vec!["--tokenizer", "nonsense", "--train", &train, "--valid", &valid, "--out", out],
-        vec!["--train", &train, "--valid", &valid, "--out", out, "--lr", "-1"],
-        vec!["--train", &train, "--valid", &valid, "--out", out, "--device", "tpu"],
-        vec!["--train", &train, "--valid", &valid, "--out", out, "--n-heads", "3"],
+        vec![
+            "--tokenizer",
+            "nonsense",
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--out",
+            out,
+        ],
+        vec![
+            "--train", &train, "--valid", &valid, "--out", out, "--lr", "-1",
+        ],
+        vec![
+            "--train", &train, "--valid", &valid, "--out", out, "--device", "tpu",
+        ],
+        vec![
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--out",
+            out,
+            "--n-heads",
+            "3",
+        ],
         vec!["--out", out, "--resume"],
     ];
     for args in cases {
@@ -185,7 +260,14 @@ fn bad_arguments_give_one_error_line_and_fail() {
     }
     for args in [
         vec!["--checkpoint", out, "--prompt", "hi"],
-        vec!["--checkpoint", out, "--strategy", "psychic", "--prompt", "hi"],
+        vec![
+            "--checkpoint",
+            out,
+            "--strategy",
+            "psychic",
+            "--prompt",
+            "hi",
+        ],
         vec!["--checkpoint", out],
     ] {
         let o = generate(&args);

@@ -177,7 +177,10 @@ pub fn save_checkpoint(
             let _ = fs::rename(&old, dir);
         }
         let _ = fs::remove_dir_all(&tmp);
-        return Err(Error::checkpoint(dir, format!("cannot move the checkpoint in: {e}")));
+        return Err(Error::checkpoint(
+            dir,
+            format!("cannot move the checkpoint in: {e}"),
+        ));
     }
     if had_old {
         let _ = fs::remove_dir_all(&old);

@@ -209,7 +209,9 @@ impl TextDataset {
     /// The examples `indices` as one batch (on the CPU). An index out of range is an error.
     pub fn batch(&self, indices: &[usize]) -> Result<LmBatch> {
         if indices.is_empty() {
-            return Err(Error::InvalidArgument("a batch needs at least one example".to_owned()));
+            return Err(Error::InvalidArgument(
+                "a batch needs at least one example".to_owned(),
+            ));
         }
         let t = self.context;
         let mut inputs = Vec::with_capacity(indices.len() * t);
@@ -352,13 +354,14 @@ mod tests {
         let n = ds.len();
         assert_eq!(n, 21);
         let bs = 7;
-        let mut epoch0: Vec<usize> = (0..3)
-            .flat_map(|s| ds.indices_for_step(s, bs, 9))
-            .collect();
+        let mut epoch0: Vec<usize> = (0..3).flat_map(|s| ds.indices_for_step(s, bs, 9)).collect();
         epoch0.sort_unstable();
         assert_eq!(epoch0, (0..n).collect::<Vec<_>>());
         assert_eq!(ds.indices_for_step(5, bs, 9), ds.indices_for_step(5, bs, 9));
-        assert_ne!(ds.indices_for_step(0, bs, 9), ds.indices_for_step(0, bs, 10));
+        assert_ne!(
+            ds.indices_for_step(0, bs, 9),
+            ds.indices_for_step(0, bs, 10)
+        );
         // Epoch 1 is another permutation.
         assert_ne!(ds.indices_for_step(0, bs, 9), ds.indices_for_step(3, bs, 9));
         let evals: Vec<LmBatch> = ds.eval_batches(8, None).map(Result::unwrap).collect();

@@ -26,11 +26,16 @@ pub mod trainer;
 pub mod weights;
 
 pub use causal_lm::{CausalLm, KvCache};
+pub use checkpoint::{
+    LoadedCheckpoint, TokenizerSource, TrainerState, load_checkpoint, save_checkpoint,
+};
 pub use config::{GeluKind, GptConfig, PositionEncoding};
+pub use dataset::{Layout, LmBatch, TextDataset};
 pub use gpt::{Gpt, IGNORE_INDEX};
 pub use kv_cache::GptCache;
-pub use checkpoint::{LoadedCheckpoint, TokenizerSource, TrainerState, load_checkpoint, save_checkpoint};
-pub use dataset::{Layout, LmBatch, TextDataset};
 pub use lr_schedule::LrSchedule;
-pub use trainer::{CheckpointTarget, EvalStats, FitEvent, FitReport, StepStats, Trainer, TrainerConfig, unigram_perplexity};
+pub use trainer::{
+    CheckpointTarget, EvalStats, FitEvent, FitReport, StepStats, Trainer, TrainerConfig,
+    unigram_perplexity,
+};
 pub use weights::{load_gpt, load_hf_gpt2, save_gpt};

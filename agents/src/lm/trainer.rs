@@ -101,7 +101,10 @@ impl TrainerConfig {
             return bad("context must be at least 1".to_owned());
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(format!("weight_decay must be >= 0, got {}", self.weight_decay));
+            return bad(format!(
+                "weight_decay must be >= 0, got {}",
+                self.weight_decay
+            ));
         }
         for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&b) {
@@ -339,7 +342,7 @@ impl Trainer {
         if factor != 1.0 {
             tch::no_grad(|| -> Result<()> {
                 for p in &self.decayed {
-                    p.shallow_clone().f_mul_scalar_(factor)?;
+                    let _ = p.shallow_clone().f_mul_scalar_(factor)?;
                 }
                 Ok(())
             })?;
@@ -379,7 +382,7 @@ impl Trainer {
             if max > 0.0 && total.is_finite() && total > max {
                 let coef = max / (total + 1e-6);
                 for g in &grads {
-                    g.shallow_clone().f_mul_scalar_(coef)?;
+                    let _ = g.shallow_clone().f_mul_scalar_(coef)?;
                 }
             }
             Ok(total)
@@ -447,7 +450,7 @@ impl Trainer {
             recent.push(stats.loss);
             last_lr = stats.lr;
             on_event(&FitEvent::Step(stats))?;
-            let due = self.cfg.eval_every > 0 && self.step % self.cfg.eval_every == 0;
+            let due = self.cfg.eval_every > 0 && self.step.is_multiple_of(self.cfg.eval_every);
             if due && self.step < self.cfg.steps {
                 let eval = self.evaluate(valid, periodic)?;
                 let train_loss = window.0 / window.1.max(1) as f64;

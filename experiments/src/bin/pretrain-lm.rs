@@ -156,10 +156,7 @@ fn build_tokenizer(spec: &str, train_text: &str) -> Result<(Box<dyn Tokenizer>, 
             if !p.is_file() {
                 bail!("--tokenizer must be byte, char or a tokenizer file; {path} is none of them");
             }
-            Ok((
-                tokengym_envs::text::load_tokenizer(p)?,
-                TokenizerKind::File,
-            ))
+            Ok((tokengym_envs::text::load_tokenizer(p)?, TokenizerKind::File))
         }
     }
 }
@@ -394,8 +391,10 @@ fn run(args: Args) -> Result<()> {
     } else {
         let bar = ProgressBar::new(config.trainer.steps);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .map_err(|e| anyhow!("{e}"))?,
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .map_err(|e| anyhow!("{e}"))?,
         );
         bar.set_position(trainer.step());
         bar
@@ -431,8 +430,9 @@ fn run(args: Args) -> Result<()> {
                      {:.3}), {tokens_per_second:.0} tokens/s",
                     eval.loss, eval.perplexity
                 ));
-                write_metrics(&metrics_path, &rows)
-                    .map_err(|e| tokengym_agents::error::Error::InvalidArgument(format!("{e:#}")))?;
+                write_metrics(&metrics_path, &rows).map_err(|e| {
+                    tokengym_agents::error::Error::InvalidArgument(format!("{e:#}"))
+                })?;
             }
         }
         Ok(())
