@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use tokengym_envs::text::{CharTokenizer, DEFAULT_SPECIALS};
+
 fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)
         .args(args)
@@ -47,8 +49,16 @@ fn assert_ok(o: &Output) {
     );
 }
 
-fn tiny_args<'a>(train: &'a str, valid: &'a str, out: &'a str, steps: &'a str) -> Vec<&'a str> {
+fn tiny_args<'a>(
+    train: &'a str,
+    valid: &'a str,
+    out: &'a str,
+    steps: &'a str,
+    config: &'a str,
+) -> Vec<&'a str> {
     vec![
+        "--config",
+        config,
         "--train",
         train,
         "--valid",
@@ -60,14 +70,6 @@ fn tiny_args<'a>(train: &'a str, valid: &'a str, out: &'a str, steps: &'a str) -
         "--context",
         "24",
         "--batch-size",
-        "4",
-        "--d-model",
-        "32",
-        "--n-layers",
-        "1",
-        "--n-heads",
-        "2",
-        "--eval-every",
         "4",
         "--device",
         "cpu",
@@ -81,7 +83,21 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     let out = dir.to_str().unwrap();
     // The validation text doubles as a small training text to keep the run short.
     let (train, valid) = (corpus("valid.txt"), corpus("valid.txt"));
-    let o = pretrain(&tiny_args(&train, &valid, out, "6"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("settings.json");
+    std::fs::write(
+        &config,
+        r#"{"model": {"d_model": 32, "n_layers": 1, "n_heads": 2},
+            "trainer": {"eval_every": 4, "lr": 0.003}}"#,
+    )
+    .unwrap();
+    let o = pretrain(&tiny_args(
+        &train,
+        &valid,
+        out,
+        "6",
+        config.to_str().unwrap(),
+    ));
     assert_ok(&o);
     assert!(stdout(&o).contains("unigram baseline"), "{}", stdout(&o));
     for f in [
@@ -102,6 +118,11 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["steps"], 6);
+    let run_config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(run_config["model"]["d_model"], 32);
+    assert_eq!(run_config["trainer"]["lr"], 0.003);
+    assert_eq!(run_config["trainer"]["context"], 24);
     for key in [
         "final_val_loss",
         "final_val_ppl",
@@ -220,6 +241,14 @@ fn bad_arguments_give_one_error_line_and_fail() {
     let (train, valid) = (corpus("valid.txt"), corpus("valid.txt"));
     let missing = dir.join("missing.txt");
     let missing = missing.to_str().unwrap();
+    let configs = out_dir("bad-configs");
+    std::fs::create_dir_all(&configs).unwrap();
+    let bad_config = configs.join("vocab.json");
+    std::fs::write(&bad_config, r#"{"model": {"vocab_size": 5}}"#).unwrap();
+    let bad_config = bad_config.to_string_lossy().into_owned();
+    let typo_config = configs.join("typo.json");
+    std::fs::write(&typo_config, r#"{"trainer": {"batchsize": 5}}"#).unwrap();
+    let typo_config = typo_config.to_string_lossy().into_owned();
     let cases: Vec<Vec<&str>> = vec![
         vec!["--steps", "many", "--out", out],
         vec!["--train", missing, "--valid", &valid, "--out", out],
@@ -250,6 +279,26 @@ fn bad_arguments_give_one_error_line_and_fail() {
             "3",
         ],
         vec!["--out", out, "--resume"],
+        vec![
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--out",
+            out,
+            "--config",
+            &bad_config,
+        ],
+        vec![
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--out",
+            out,
+            "--config",
+            &typo_config,
+        ],
     ];
     for args in cases {
         let o = pretrain(&args);
@@ -277,4 +326,45 @@ fn bad_arguments_give_one_error_line_and_fail() {
     }
     assert!(!dir.join("checkpoint").exists());
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&configs);
+}
+
+/// A Hugging Face GPT-2 folder (the agents' tiny fixture, vocabulary 100) with a tokenizer.json
+/// beside it: one that fits generates, one with more ids than the model is refused.
+#[test]
+fn generate_reads_hugging_face_folders_and_checks_the_vocabulary() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../agents/tests/fixtures/lm/tiny-gpt2");
+    let dir = out_dir("hf");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::copy(fixture.join(f), dir.join(f)).unwrap();
+    }
+    let tok = CharTokenizer::from_corpus(
+        "abcdefghijklmnopqrstuvwxyz 0123456789+-=.",
+        &DEFAULT_SPECIALS,
+    )
+    .unwrap();
+    tok.save(dir.join("tokenizer.json")).unwrap();
+    let ckpt = dir.to_str().unwrap();
+    let o = generate(&[
+        "--checkpoint",
+        ckpt,
+        "--prompt",
+        "12+7=",
+        "--max-new-tokens",
+        "4",
+    ]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("completion: "), "{}", stdout(&o));
+
+    let bpe = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../envs/tests/fixtures/text/tiny_bpe/tokenizer.json");
+    std::fs::copy(bpe, dir.join("tokenizer.json")).unwrap();
+    let o = generate(&["--checkpoint", ckpt, "--prompt", "12+7="]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("vocabulary mismatch"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

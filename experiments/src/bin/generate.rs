@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use tch::Tensor;
 use tokengym::seeding::EnvRng;
 use tokengym_agents::lm::beam_search::{BeamSearchConfig, beam_search};
-use tokengym_agents::lm::generate::{GenerateConfig, generate};
+use tokengym_agents::lm::generate::{GenerateConfig, generate, generate_constrained};
 use tokengym_agents::lm::logits_processing::SamplingConfig;
 use tokengym_agents::lm::scoring::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
 use tokengym_agents::lm::{CausalLm, Gpt, load_checkpoint};
@@ -125,9 +125,23 @@ fn show_token(tok: &dyn Tokenizer, id: i64) -> String {
     format!("{text:?}")
 }
 
+/// The text of `ids`; ids the tokenizer does not have (a model vocabulary padded beyond the
+/// tokenizer's, reachable by beam search) are shown as `<#id>`.
 fn decode(tok: &dyn Tokenizer, ids: &[i64]) -> Result<String> {
-    let ids: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
-    Ok(tok.decode(&ids)?)
+    let vocab = tok.vocab_size() as i64;
+    let mut text = String::new();
+    let mut run: Vec<u32> = Vec::new();
+    for &id in ids {
+        if (0..vocab).contains(&id) {
+            run.push(id as u32);
+        } else {
+            text.push_str(&tok.decode(&run)?);
+            run.clear();
+            text.push_str(&format!("<#{id}>"));
+        }
+    }
+    text.push_str(&tok.decode(&run)?);
+    Ok(text)
 }
 
 fn run(args: Args) -> Result<()> {
@@ -212,7 +226,16 @@ fn run(args: Args) -> Result<()> {
             cfg.eos_token_id = eos;
             cfg.pad_token_id = pad;
             let mut rng = EnvRng::seed_from_u64(args.seed);
-            let g = generate(model, &tokens, Some(&mask), &cfg, &mut rng)?;
+            // A model vocabulary larger than the tokenizer's (padded) must not produce the ids
+            // the tokenizer cannot decode.
+            let vocab = model.vocab_size();
+            let g = if (tok.vocab_size() as i64) < vocab {
+                let allowed = Tensor::arange(vocab, (tch::Kind::Int64, model.device()))
+                    .lt(tok.vocab_size() as i64);
+                generate_constrained(model, &tokens, Some(&mask), &allowed, &cfg, &mut rng)?
+            } else {
+                generate(model, &tokens, Some(&mask), &cfg, &mut rng)?
+            };
             let n = g.tokens.size()[1];
             let ids = Vec::<i64>::try_from(g.tokens.reshape([-1]))?;
             let lps = Vec::<f64>::try_from(g.log_probs.to_kind(tch::Kind::Double).reshape([-1]))?;
