@@ -279,6 +279,31 @@ fn bad_checkpoints_give_clear_errors() {
 }
 
 #[test]
+fn weight_decay_skips_biases_layer_norms_and_embeddings() {
+    let cfg = GptConfig {
+        tie_embeddings: false,
+        position: tokengym_agents::lm::PositionEncoding::Learned,
+        ..small_model(50, 8)
+    };
+    let t = Trainer::new(cfg, trainer_cfg(1, 8, 2)).unwrap();
+    let names = t.decayed_variables();
+    // Per block: c_attn, attn c_proj, c_fc, mlp c_proj; plus the untied LM head.
+    assert_eq!(names.len(), 2 * 4 + 1, "{names:?}");
+    assert!(names.contains(&"lm_head.weight".to_owned()));
+    assert!(names.contains(&"transformer.h.1.mlp.c_fc.weight".to_owned()));
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("bias") && !n.contains("ln_"))
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("wte") && !n.contains("wpe"))
+    );
+}
+
+#[test]
 fn mismatched_settings_are_errors() {
     let tok = ByteTokenizer::new();
     // The training context must fit the model's.

@@ -209,6 +209,7 @@ pub struct Trainer {
     opt: nn::Optimizer,
     schedule: LrSchedule,
     decayed: Vec<Tensor>,
+    decayed_names: Vec<String>,
     step: u64,
     device: Device,
 }
@@ -282,6 +283,7 @@ impl Trainer {
             model,
             opt,
             schedule,
+            decayed_names: decayed.iter().map(|(n, _)| n.clone()).collect(),
             decayed: decayed.into_iter().map(|(_, t)| t).collect(),
             step,
             device,
@@ -296,6 +298,12 @@ impl Trainer {
     /// The model's variables.
     pub fn var_store(&self) -> &VarStore {
         &self.vs
+    }
+
+    /// Names of the variables that get weight decay (the weight matrices; see the module
+    /// docs), sorted.
+    pub fn decayed_variables(&self) -> &[String] {
+        &self.decayed_names
     }
 
     /// The training settings.
