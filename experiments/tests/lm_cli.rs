@@ -19,7 +19,9 @@ fn pretrain(args: &[&str]) -> Output {
 }
 
 fn generate(args: &[&str]) -> Output {
-    run(env!("CARGO_BIN_EXE_generate"), args)
+    let mut all = args.to_vec();
+    all.extend(["--threads", "1"]);
+    run(env!("CARGO_BIN_EXE_generate"), &all)
 }
 
 fn corpus(name: &str) -> String {
@@ -73,6 +75,8 @@ fn tiny_args<'a>(
         "4",
         "--device",
         "cpu",
+        "--threads",
+        "1",
         "--quiet",
     ]
 }
@@ -142,7 +146,16 @@ fn pretrain_writes_its_run_folder_and_generate_uses_the_checkpoint() {
     assert!(lines[1].starts_with("4,") && lines[2].starts_with("6,"));
 
     // Resume to 8 steps: the step count continues and metrics gain one row.
-    let o = pretrain(&["--out", out, "--resume", "--steps", "8", "--quiet"]);
+    let o = pretrain(&[
+        "--out",
+        out,
+        "--resume",
+        "--steps",
+        "8",
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
     assert_ok(&o);
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
@@ -279,6 +292,16 @@ fn bad_arguments_give_one_error_line_and_fail() {
             "3",
         ],
         vec!["--out", out, "--resume"],
+        vec![
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--out",
+            out,
+            "--threads",
+            "0",
+        ],
         vec![
             "--train",
             &train,

@@ -86,6 +86,9 @@ struct Args {
     /// Texts to score: perplexity and per-token surprisal.
     #[arg(long, num_args = 1..)]
     score: Vec<String>,
+    /// libtorch CPU threads (default: libtorch's choice).
+    #[arg(long)]
+    threads: Option<i32>,
     /// Comma-separated answers to rank as continuations of each --prompt.
     #[arg(long, value_delimiter = ',')]
     choices: Vec<String>,
@@ -145,6 +148,12 @@ fn decode(tok: &dyn Tokenizer, ids: &[i64]) -> Result<String> {
 }
 
 fn run(args: Args) -> Result<()> {
+    if let Some(n) = args.threads {
+        if n < 1 {
+            bail!("--threads must be at least 1, got {n}");
+        }
+        tch::set_num_threads(n);
+    }
     let device = args.device.parse::<DeviceChoice>()?.resolve()?;
     if args.prompt.is_empty() && args.score.is_empty() {
         bail!("nothing to do: give --prompt and/or --score");

@@ -90,6 +90,10 @@ struct Args {
     /// Number of attention heads.
     #[arg(long)]
     n_heads: Option<i64>,
+    /// libtorch CPU threads (default: libtorch's choice, one per core). Small models train
+    /// fastest with 1 on a busy machine.
+    #[arg(long)]
+    threads: Option<i32>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -305,6 +309,12 @@ fn plot_losses(path: &Path, rows: &[Row]) -> Result<()> {
 }
 
 fn run(args: Args) -> Result<()> {
+    if let Some(n) = args.threads {
+        if n < 1 {
+            bail!("--threads must be at least 1, got {n}");
+        }
+        tch::set_num_threads(n);
+    }
     let out = args.out.clone();
     let ckpt_dir = out.join("checkpoint");
     let config_path = out.join("config.json");
@@ -425,11 +435,17 @@ fn run(args: Args) -> Result<()> {
                     lr,
                     tokens_per_second,
                 });
-                bar.println(format!(
+                let line = format!(
                     "step {step}: train loss {train_loss:.4}, validation loss {:.4} (perplexity \
                      {:.3}), {tokens_per_second:.0} tokens/s",
                     eval.loss, eval.perplexity
-                ));
+                );
+                // A hidden bar (--quiet, or stderr not a terminal) prints nothing itself.
+                if !bar.is_hidden() {
+                    bar.println(line);
+                } else if !args.quiet {
+                    eprintln!("{line}");
+                }
                 write_metrics(&metrics_path, &rows).map_err(|e| {
                     tokengym_agents::error::Error::InvalidArgument(format!("{e:#}"))
                 })?;
