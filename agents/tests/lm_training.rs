@@ -88,19 +88,6 @@ fn loss_falls_on_the_corpus_and_beats_the_unigram_baseline() {
     assert!(report.tokens_per_second > 0.0);
 }
 
-#[test]
-fn unigram_baseline_by_hand() {
-    let tok = CharTokenizer::from_corpus("ab", &DEFAULT_SPECIALS).unwrap(); // 6 ids
-    // Training stream <bos> a a b <eos> -> targets a a b <eos> (context 4, one window).
-    let train = TextDataset::from_text("aab", &tok, 4, Layout::Pack).unwrap();
-    // Validation stream <bos> b <eos> -> targets b <eos>.
-    let valid = TextDataset::from_text("b", &tok, 2, Layout::Pack).unwrap();
-    // Add-one: p(b) = (1 + 1) / (4 + 6), p(<eos>) = (1 + 1) / 10.
-    let ppl = unigram_perplexity(&train, &valid, 6).unwrap();
-    assert!((ppl - 5.0).abs() < 1e-12, "{ppl}");
-    assert!(unigram_perplexity(&train, &valid, 3).is_err());
-}
-
 fn tiny_run(dir: &Path, steps: u64) -> (Trainer, TextDataset, TextDataset, CheckpointTarget) {
     let tok = ByteTokenizer::new();
     let text = corpus("valid.txt");

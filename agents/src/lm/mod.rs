@@ -23,6 +23,7 @@ pub mod scoring;
 #[cfg(test)]
 pub(crate) mod test_models;
 pub mod trainer;
+pub mod validation;
 pub mod weights;
 
 pub use causal_lm::{CausalLm, KvCache};
@@ -34,8 +35,6 @@ pub use dataset::{Layout, LmBatch, TextDataset};
 pub use gpt::{Gpt, IGNORE_INDEX};
 pub use kv_cache::GptCache;
 pub use lr_schedule::LrSchedule;
-pub use trainer::{
-    CheckpointTarget, EvalStats, FitEvent, FitReport, StepStats, Trainer, TrainerConfig,
-    unigram_perplexity,
-};
+pub use trainer::{CheckpointTarget, FitEvent, FitReport, StepStats, Trainer, TrainerConfig};
+pub use validation::{EvalStats, evaluate, unigram_perplexity};
 pub use weights::{load_gpt, load_hf_gpt2, save_gpt};

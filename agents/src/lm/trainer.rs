@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig, VarStore};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
 use crate::lm::checkpoint::{TokenizerSource, TrainerState, load_checkpoint, save_checkpoint};
@@ -28,6 +28,7 @@ use crate::lm::config::GptConfig;
 use crate::lm::dataset::{Layout, LmBatch, TextDataset};
 use crate::lm::gpt::Gpt;
 use crate::lm::lr_schedule::LrSchedule;
+use crate::lm::validation::{EvalStats, evaluate};
 use crate::nn::DeviceChoice;
 
 /// Settings of a training run (serde; missing fields take the defaults below, unknown fields
@@ -141,17 +142,6 @@ pub struct StepStats {
     /// Global gradient norm before clipping.
     pub grad_norm: f64,
     /// Target tokens in the batch.
-    pub tokens: usize,
-}
-
-/// A validation result.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EvalStats {
-    /// Mean negative log-likelihood per real target token (nats).
-    pub loss: f64,
-    /// `exp(loss)`.
-    pub perplexity: f64,
-    /// Number of target tokens scored.
     pub tokens: usize,
 }
 
@@ -526,67 +516,4 @@ impl Trainer {
             &target.tokenizer,
         )
     }
-}
-
-/// Mean NLL and perplexity of `model` over the real targets of `data`, in batches of
-/// `batch_size` (at most `max_batches`), without gradients.
-pub fn evaluate(
-    model: &Gpt,
-    data: &TextDataset,
-    batch_size: usize,
-    max_batches: Option<usize>,
-) -> Result<EvalStats> {
-    tch::no_grad(|| {
-        let mut total = 0.0;
-        let mut tokens = 0usize;
-        for batch in data.eval_batches(batch_size, max_batches) {
-            let batch = batch?;
-            if batch.real_tokens == 0 {
-                continue;
-            }
-            let mean = model
-                .loss(&batch.inputs, &batch.targets, None, false)?
-                .f_to_kind(Kind::Double)?
-                .f_double_value(&[])?;
-            total += mean * batch.real_tokens as f64;
-            tokens += batch.real_tokens;
-        }
-        if tokens == 0 {
-            return Err(Error::InvalidArgument(
-                "the validation data has no target token".to_owned(),
-            ));
-        }
-        let loss = total / tokens as f64;
-        Ok(EvalStats {
-            loss,
-            perplexity: loss.exp(),
-            tokens,
-        })
-    })
-}
-
-/// Perplexity of a unigram model on the targets of `valid`: token frequencies counted on the
-/// targets of `train` with add-one (Laplace) smoothing over a vocabulary of `vocab` ids,
-/// `p(v) = (count(v) + 1) / (N + vocab)`. The baseline a language model must beat.
-pub fn unigram_perplexity(train: &TextDataset, valid: &TextDataset, vocab: usize) -> Result<f64> {
-    let counts = train.target_counts(vocab)?;
-    let n: u64 = counts.iter().sum();
-    let denom = (n + vocab as u64) as f64;
-    let log_p: Vec<f64> = counts
-        .iter()
-        .map(|&c| ((c + 1) as f64 / denom).ln())
-        .collect();
-    let valid_counts = valid.target_counts(vocab)?;
-    let m: u64 = valid_counts.iter().sum();
-    if m == 0 {
-        return Err(Error::InvalidArgument(
-            "the validation data has no target token".to_owned(),
-        ));
-    }
-    let nll: f64 = valid_counts
-        .iter()
-        .zip(&log_p)
-        .map(|(&c, &lp)| -(c as f64) * lp)
-        .sum();
-    Ok((nll / m as f64).exp())
 }
