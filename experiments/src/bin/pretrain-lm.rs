@@ -293,17 +293,34 @@ fn write_metrics(path: &Path, rows: &[Row]) -> Result<()> {
     write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn plot_losses(path: &Path, rows: &[Row]) -> Result<()> {
-    let train: Vec<(f64, f64)> = rows
+/// Steps averaged in the per-step training-loss curve of loss.png.
+const SMOOTHING: usize = 10;
+
+/// loss.png: the training loss per step (running mean over [`SMOOTHING`] steps; steps before
+/// a resume come from metrics.csv, one point per validation) and the validation loss.
+fn plot_losses(path: &Path, rows: &[Row], step_losses: &[(u64, f64)]) -> Result<()> {
+    let first = step_losses.first().map_or(u64::MAX, |p| p.0);
+    let mut train: Vec<(f64, f64)> = rows
         .iter()
-        .filter(|r| r.train_loss.is_finite())
+        .filter(|r| r.train_loss.is_finite() && r.step < first)
         .map(|r| (r.step as f64, r.train_loss))
         .collect();
+    let mut sum = 0.0;
+    for (i, &(step, loss)) in step_losses.iter().enumerate() {
+        sum += loss;
+        if i >= SMOOTHING {
+            sum -= step_losses[i - SMOOTHING].1;
+        }
+        train.push((step as f64, sum / (i + 1).min(SMOOTHING) as f64));
+    }
     let valid: Vec<(f64, f64)> = rows.iter().map(|r| (r.step as f64, r.val_loss)).collect();
     let chart = LineChart::new("Language-model pre-training")
         .x_label("step")
         .y_label("cross-entropy (nats/token)")
-        .series(Series::new("train loss", train))
+        .series(Series::new(
+            format!("train loss (mean of {SMOOTHING} steps)"),
+            train,
+        ))
         .series(Series::new("validation loss", valid));
     chart.save_png(path).map_err(|e| anyhow!("loss.png: {e}"))
 }
@@ -411,9 +428,11 @@ fn run(args: Args) -> Result<()> {
     };
     let metrics_path = out.join("metrics.csv");
     let plot_path = out.join("loss.png");
+    let mut step_losses: Vec<(u64, f64)> = Vec::new();
     let mut on_event = |event: &FitEvent| -> tokengym_agents::error::Result<()> {
         match *event {
             FitEvent::Step(s) => {
+                step_losses.push((s.step + 1, s.loss));
                 bar.set_position(s.step + 1);
                 if s.step % 10 == 0 {
                     bar.set_message(format!("loss {:.3} lr {:.2e}", s.loss, s.lr));
@@ -455,7 +474,7 @@ fn run(args: Args) -> Result<()> {
     };
     let report = trainer.fit(&train, &valid, Some(&target), &mut on_event)?;
     bar.finish_and_clear();
-    plot_losses(&plot_path, &rows)?;
+    plot_losses(&plot_path, &rows, &step_losses)?;
     let beats = report.final_eval.perplexity < unigram;
     let summary = serde_json::json!({
         "steps": report.final_step,
