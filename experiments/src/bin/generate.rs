@@ -1,0 +1,330 @@
+//! `generate`: text generation, scoring and multiple choice with a trained language model.
+//!
+//! ```text
+//! generate --checkpoint runs/lm/checkpoint --prompt "the movie was" --prompt "12+7="
+//! generate --checkpoint runs/lm/checkpoint --prompt "the movie was" --strategy sample \
+//!     --temperature 0.8 --top-k 20 --seed 3 --show-logprobs
+//! generate --checkpoint runs/lm/checkpoint --prompt "12+7=" --strategy beam --num-beams 4
+//! generate --checkpoint runs/lm/checkpoint --score "the movie was great."
+//! generate --checkpoint runs/lm/checkpoint --prompt "12+7=" --choices 19,20,21
+//! ```
+//!
+//! The checkpoint is a `pretrain-lm` checkpoint folder or a Hugging Face GPT-2 folder
+//! (`config.json`, `model.safetensors`, `tokenizer.json`). Prompts and scored texts start with
+//! the tokenizer's `<bos>` token when it has one (as the training lines did); generation stops
+//! at `<eos>`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use rand::SeedableRng;
+use tch::Tensor;
+use tokengym::seeding::EnvRng;
+use tokengym_agents::lm::beam_search::{BeamSearchConfig, beam_search};
+use tokengym_agents::lm::generate::{GenerateConfig, generate, generate_constrained};
+use tokengym_agents::lm::logits_processing::SamplingConfig;
+use tokengym_agents::lm::scoring::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
+use tokengym_agents::lm::{CausalLm, Gpt, load_checkpoint};
+use tokengym_agents::nn::DeviceChoice;
+use tokengym_envs::text::Tokenizer;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StrategyArg {
+    /// Always the most likely token.
+    Greedy,
+    /// Draw from the (processed) distribution.
+    Sample,
+    /// Beam search.
+    Beam,
+}
+
+/// Generate text with, score text under, or answer multiple-choice questions with a language
+/// model checkpoint.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// A pretrain-lm checkpoint folder or a Hugging Face GPT-2 folder.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Prompts to complete (or the question of --choices); repeat the flag or list several.
+    #[arg(long, num_args = 1..)]
+    prompt: Vec<String>,
+    /// Most new tokens per completion (capped to what the context holds).
+    #[arg(long, default_value_t = 32)]
+    max_new_tokens: i64,
+    /// Decoding strategy.
+    #[arg(long, value_enum, default_value = "greedy")]
+    strategy: StrategyArg,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Sample among the k most likely tokens only.
+    #[arg(long)]
+    top_k: Option<i64>,
+    /// Nucleus sampling threshold.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Repetition penalty (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    repetition_penalty: f64,
+    /// Beams for --strategy beam.
+    #[arg(long, default_value_t = 4)]
+    num_beams: usize,
+    /// Length-penalty exponent for --strategy beam.
+    #[arg(long, default_value_t = 1.0)]
+    length_penalty: f64,
+    /// Seed of sampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print every generated (or scored) token with its log-probability.
+    #[arg(long)]
+    show_logprobs: bool,
+    /// Texts to score: perplexity and per-token surprisal.
+    #[arg(long, num_args = 1..)]
+    score: Vec<String>,
+    /// libtorch CPU threads (default: libtorch's choice).
+    #[arg(long)]
+    threads: Option<i32>,
+    /// Comma-separated answers to rank as continuations of each --prompt.
+    #[arg(long, value_delimiter = ',')]
+    choices: Vec<String>,
+}
+
+fn main() {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{} (see generate --help)", line.trim());
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(args) {
+        let msg = format!("{e:#}").replace('\n', " ");
+        eprintln!("error: {msg}");
+        std::process::exit(1);
+    }
+}
+
+/// `<bos>` (when the tokenizer has one) followed by the ids of `text`.
+fn encode(tok: &dyn Tokenizer, text: &str) -> Result<Vec<i64>> {
+    let bos = tok.special_tokens().bos;
+    let ids = tok.encode_with_specials(text, bos.is_some(), false)?;
+    Ok(ids.into_iter().map(i64::from).collect())
+}
+
+/// How a token is shown in `--show-logprobs` lines.
+fn show_token(tok: &dyn Tokenizer, id: i64) -> String {
+    let text = u32::try_from(id)
+        .ok()
+        .and_then(|i| tok.id_to_token(i))
+        .unwrap_or_else(|| format!("#{id}"));
+    format!("{text:?}")
+}
+
+/// The text of `ids`; ids the tokenizer does not have (a model vocabulary padded beyond the
+/// tokenizer's, reachable by beam search) are shown as `<#id>`.
+fn decode(tok: &dyn Tokenizer, ids: &[i64]) -> Result<String> {
+    let vocab = tok.vocab_size() as i64;
+    let mut text = String::new();
+    let mut run: Vec<u32> = Vec::new();
+    for &id in ids {
+        if (0..vocab).contains(&id) {
+            run.push(id as u32);
+        } else {
+            text.push_str(&tok.decode(&run)?);
+            run.clear();
+            text.push_str(&format!("<#{id}>"));
+        }
+    }
+    text.push_str(&tok.decode(&run)?);
+    Ok(text)
+}
+
+fn run(args: Args) -> Result<()> {
+    if let Some(n) = args.threads {
+        if n < 1 {
+            bail!("--threads must be at least 1, got {n}");
+        }
+        tch::set_num_threads(n);
+    }
+    let device = args.device.parse::<DeviceChoice>()?.resolve()?;
+    if args.prompt.is_empty() && args.score.is_empty() {
+        bail!("nothing to do: give --prompt and/or --score");
+    }
+    if !args.choices.is_empty() && args.prompt.is_empty() {
+        bail!("--choices needs a --prompt (the question)");
+    }
+    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    let (model, tok) = (&ckpt.model, ckpt.tokenizer.as_ref());
+    for text in &args.score {
+        score(model, tok, text, args.show_logprobs)?;
+    }
+    if args.prompt.is_empty() {
+        return Ok(());
+    }
+    let prompts: Vec<Vec<i64>> = args
+        .prompt
+        .iter()
+        .map(|p| encode(tok, p))
+        .collect::<Result<_>>()?;
+    if prompts.iter().any(Vec::is_empty) {
+        bail!("a prompt is empty and the tokenizer has no <bos> token to start it");
+    }
+    if !args.choices.is_empty() {
+        return choices(model, tok, &args, &prompts);
+    }
+    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0) as i64;
+    let room = model.context_len() - longest;
+    if room < 1 {
+        bail!(
+            "the longest prompt has {longest} tokens, the model's context is {}",
+            model.context_len()
+        );
+    }
+    let max_new = args.max_new_tokens.min(room);
+    if max_new < args.max_new_tokens {
+        eprintln!("note: --max-new-tokens capped at {max_new} by the model's context");
+    }
+    let views: Vec<&[i64]> = prompts.iter().map(Vec::as_slice).collect();
+    let pad = tok.special_tokens().pad.map_or(0, i64::from);
+    let (tokens, mask) = left_pad(&views, pad)?;
+    let eos = tok.special_tokens().eos.map(i64::from);
+    match args.strategy {
+        StrategyArg::Beam => {
+            let cfg = BeamSearchConfig {
+                num_beams: args.num_beams,
+                max_new_tokens: max_new,
+                length_penalty: args.length_penalty,
+                eos_token_id: eos,
+                pad_token_id: pad,
+                ..BeamSearchConfig::default()
+            };
+            let results = beam_search(model, &tokens, Some(&mask), &cfg)?;
+            for (prompt, hyps) in args.prompt.iter().zip(results) {
+                println!("prompt: {prompt:?}");
+                for (rank, h) in hyps.iter().enumerate() {
+                    println!(
+                        "  beam {rank}: {:?} (score {:.4}, log-prob {:.4})",
+                        decode(tok, &h.tokens)?,
+                        h.score,
+                        h.sum_log_prob
+                    );
+                }
+            }
+        }
+        strategy => {
+            let mut cfg = GenerateConfig::greedy(max_new);
+            if matches!(strategy, StrategyArg::Sample) {
+                let mut s = SamplingConfig::new(args.temperature)?
+                    .with_repetition_penalty(args.repetition_penalty)?;
+                if let Some(k) = args.top_k {
+                    s = s.with_top_k(k)?;
+                }
+                if let Some(p) = args.top_p {
+                    s = s.with_top_p(p)?;
+                }
+                cfg = GenerateConfig::sample(max_new, s);
+            }
+            cfg.eos_token_id = eos;
+            cfg.pad_token_id = pad;
+            let mut rng = EnvRng::seed_from_u64(args.seed);
+            // A model vocabulary larger than the tokenizer's (padded) must not produce the ids
+            // the tokenizer cannot decode.
+            let vocab = model.vocab_size();
+            let g = if (tok.vocab_size() as i64) < vocab {
+                let allowed = Tensor::arange(vocab, (tch::Kind::Int64, model.device()))
+                    .lt(tok.vocab_size() as i64);
+                generate_constrained(model, &tokens, Some(&mask), &allowed, &cfg, &mut rng)?
+            } else {
+                generate(model, &tokens, Some(&mask), &cfg, &mut rng)?
+            };
+            let n = g.tokens.size()[1];
+            let ids = Vec::<i64>::try_from(g.tokens.reshape([-1]))?;
+            let lps = Vec::<f64>::try_from(g.log_probs.to_kind(tch::Kind::Double).reshape([-1]))?;
+            for (row, prompt) in args.prompt.iter().enumerate() {
+                let len = g.lengths[row] as usize;
+                let start = row * n as usize;
+                let row_ids = &ids[start..start + len];
+                println!("prompt: {prompt:?}");
+                println!("completion: {:?}", decode(tok, row_ids)?);
+                if args.show_logprobs {
+                    for (id, lp) in row_ids.iter().zip(&lps[start..start + len]) {
+                        println!("  {:>12} {lp:.4}", show_token(tok, *id));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn score(model: &Gpt, tok: &dyn Tokenizer, text: &str, show: bool) -> Result<()> {
+    let ids = encode(tok, text)?;
+    if ids.len() < 2 {
+        bail!("--score {text:?}: need at least two tokens to score");
+    }
+    if ids.len() as i64 > model.context_len() {
+        bail!(
+            "--score {text:?}: {} tokens exceed the model's context of {}",
+            ids.len(),
+            model.context_len()
+        );
+    }
+    let tokens = Tensor::from_slice(&ids).reshape([1, -1]);
+    let scores = tch::no_grad(|| token_log_probs(model, &tokens, None))?;
+    let lps = Vec::<f64>::try_from(scores.log_probs.to_kind(tch::Kind::Double).reshape([-1]))?;
+    let nll = -lps.iter().sum::<f64>() / lps.len() as f64;
+    println!(
+        "score: {text:?}: perplexity {:.4}, mean surprisal {:.4} bits/token over {} tokens",
+        nll.exp(),
+        nats_to_bits(nll),
+        lps.len()
+    );
+    if show {
+        for (id, lp) in ids[1..].iter().zip(&lps) {
+            println!(
+                "  {:>12} surprisal {:.4} bits",
+                show_token(tok, *id),
+                nats_to_bits(-lp)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn choices(model: &Gpt, tok: &dyn Tokenizer, args: &Args, prompts: &[Vec<i64>]) -> Result<()> {
+    let options: Vec<Vec<i64>> = args
+        .choices
+        .iter()
+        .map(|c| {
+            let ids = tok.encode(c)?;
+            if ids.is_empty() {
+                bail!("--choices: an empty answer cannot be scored");
+            }
+            Ok(ids.into_iter().map(i64::from).collect())
+        })
+        .collect::<Result<_>>()?;
+    let views: Vec<&[i64]> = options.iter().map(Vec::as_slice).collect();
+    for (prompt_text, prompt) in args.prompt.iter().zip(prompts) {
+        let mc = multiple_choice(model, prompt, &views)
+            .with_context(|| format!("scoring the choices of {prompt_text:?}"))?;
+        println!("prompt: {prompt_text:?}");
+        for (i, c) in args.choices.iter().enumerate() {
+            println!(
+                "  {}{c:?}: mean log-prob {:.4}, total {:.4}",
+                if i == mc.best { "* " } else { "  " },
+                mc.mean_log_probs[i],
+                mc.sum_log_probs[i]
+            );
+        }
+        println!("answer: {:?}", args.choices[mc.best]);
+    }
+    Ok(())
+}

@@ -1,0 +1,516 @@
+//! `pretrain-lm`: teacher-forcing pre-training of a small GPT on a text corpus.
+//!
+//! ```text
+//! pretrain-lm --train envs/data/corpus/train.txt --valid envs/data/corpus/valid.txt \
+//!     --tokenizer char --steps 2000 --out runs/lm
+//! pretrain-lm --out runs/lm --resume --steps 4000
+//! ```
+//!
+//! Writes into the run folder: `config.json` (the run's settings), `tokenizer.json` (unless
+//! the byte tokenizer is used), `metrics.csv` (step, train_loss, val_loss, val_ppl, lr,
+//! tokens_per_second, one row per validation), `loss.png`, `checkpoint/` (model.safetensors,
+//! config.json, tokenizer.json, trainer_state.json) and `summary.json` (final validation loss
+//! and perplexity, the unigram baseline's perplexity, throughput and wall time).
+//!
+//! `--config FILE` is a JSON object with optional `"model"` (fields of `GptConfig`, without
+//! `vocab_size`, which comes from the tokenizer) and `"trainer"` (fields of `TrainerConfig`)
+//! sections; command-line flags override it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokengym_agents::lm::checkpoint::{TOKENIZER_FILE, TokenizerKind, read_state};
+use tokengym_agents::lm::{
+    CheckpointTarget, FitEvent, GptConfig, TextDataset, TokenizerSource, Trainer, TrainerConfig,
+    unigram_perplexity,
+};
+use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
+use tokengym_experiments::plot::{LineChart, Series};
+use tokengym_experiments::run_dir::{write_atomic, write_json};
+
+/// Pre-train a small GPT language model with teacher forcing.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Training text, one example per line.
+    #[arg(long, default_value = "envs/data/corpus/train.txt")]
+    train: PathBuf,
+    /// Validation text, one example per line.
+    #[arg(long, default_value = "envs/data/corpus/valid.txt")]
+    valid: PathBuf,
+    /// `byte`, `char` (built from the training text) or the path of a tokenizer file.
+    #[arg(long, default_value = "char")]
+    tokenizer: String,
+    /// Total optimizer steps of the run.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Run folder.
+    #[arg(long, default_value = "runs/lm")]
+    out: PathBuf,
+    /// JSON file with "model" and/or "trainer" sections.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint (with its config.json).
+    #[arg(long)]
+    resume: bool,
+    /// Replace an existing run in --out.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
+    /// auto, cpu or cuda.
+    #[arg(long)]
+    device: Option<String>,
+    /// Seed of the initialisation and the data order.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Training context (tokens per row).
+    #[arg(long)]
+    context: Option<usize>,
+    /// Rows per batch.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Warm-up steps.
+    #[arg(long)]
+    warmup_steps: Option<u64>,
+    /// Validate and checkpoint every this many steps.
+    #[arg(long)]
+    eval_every: Option<u64>,
+    /// Width of the model.
+    #[arg(long)]
+    d_model: Option<i64>,
+    /// Number of transformer blocks.
+    #[arg(long)]
+    n_layers: Option<i64>,
+    /// Number of attention heads.
+    #[arg(long)]
+    n_heads: Option<i64>,
+    /// libtorch CPU threads (default: libtorch's choice, one per core). Small models train
+    /// fastest with 1 on a busy machine.
+    #[arg(long)]
+    threads: Option<i32>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Everything needed to rerun or resume a run (`config.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunConfig {
+    train: PathBuf,
+    valid: PathBuf,
+    /// `byte`, or `file` (the run folder's tokenizer.json).
+    tokenizer: TokenizerKind,
+    model: GptConfig,
+    trainer: TrainerConfig,
+}
+
+/// One row of metrics.csv.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    step: u64,
+    train_loss: f64,
+    val_loss: f64,
+    val_ppl: f64,
+    lr: f64,
+    tokens_per_second: f64,
+}
+
+const CSV_HEADER: &str = "step,train_loss,val_loss,val_ppl,lr,tokens_per_second";
+
+fn main() {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{} (see pretrain-lm --help)", line.trim());
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(args) {
+        let msg = format!("{e:#}").replace('\n', " ");
+        eprintln!("error: {msg}");
+        std::process::exit(1);
+    }
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} text {}", path.display()))
+}
+
+/// The run's tokenizer, and whether it is the byte tokenizer.
+fn build_tokenizer(spec: &str, train_text: &str) -> Result<(Box<dyn Tokenizer>, TokenizerKind)> {
+    match spec {
+        "byte" => Ok((Box::new(ByteTokenizer::new()), TokenizerKind::Byte)),
+        "char" => Ok((
+            Box::new(CharTokenizer::from_corpus(train_text, &DEFAULT_SPECIALS)?),
+            TokenizerKind::File,
+        )),
+        path => {
+            let p = Path::new(path);
+            if !p.is_file() {
+                bail!("--tokenizer must be byte, char or a tokenizer file; {path} is none of them");
+            }
+            Ok((tokengym_envs::text::load_tokenizer(p)?, TokenizerKind::File))
+        }
+    }
+}
+
+/// Merges `overrides` (a JSON object) into `base` (a JSON object).
+fn merge(base: &mut Value, overrides: &Value, what: &str) -> Result<()> {
+    let (Some(base), Some(over)) = (base.as_object_mut(), overrides.as_object()) else {
+        bail!("the {what} section of the config file must be a JSON object");
+    };
+    for (k, v) in over {
+        base.insert(k.clone(), v.clone());
+    }
+    Ok(())
+}
+
+fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<RunConfig> {
+    let file: Value = match &args.config {
+        Some(path) => serde_json::from_str(&read_text(path, "config")?)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?,
+        None => Value::Object(Default::default()),
+    };
+    let Some(obj) = file.as_object() else {
+        bail!("the config file must be a JSON object");
+    };
+    if let Some(k) = obj.keys().find(|k| *k != "model" && *k != "trainer") {
+        bail!("unknown config section {k:?}: expected \"model\" and/or \"trainer\"");
+    }
+    let mut model = serde_json::to_value(GptConfig::tiny(vocab as i64))?;
+    if let Some(m) = obj.get("model") {
+        if m.get("vocab_size").is_some() {
+            bail!("the model's vocab_size comes from the tokenizer; remove it from the config");
+        }
+        merge(&mut model, m, "model")?;
+    }
+    let mut model: GptConfig =
+        serde_json::from_value(model).context("invalid \"model\" section in the config file")?;
+    let mut trainer = serde_json::to_value(TrainerConfig::default())?;
+    if let Some(t) = obj.get("trainer") {
+        merge(&mut trainer, t, "trainer")?;
+    }
+    let mut trainer: TrainerConfig = serde_json::from_value(trainer)
+        .context("invalid \"trainer\" section in the config file")?;
+    if let Some(v) = args.d_model {
+        model.d_model = v;
+    }
+    if let Some(v) = args.n_layers {
+        model.n_layers = v;
+    }
+    if let Some(v) = args.n_heads {
+        model.n_heads = v;
+    }
+    if let Some(v) = args.context {
+        trainer.context = v;
+    }
+    if trainer.context as i64 > model.context_len {
+        model.context_len = trainer.context as i64;
+    }
+    if let Some(v) = args.batch_size {
+        trainer.batch_size = v;
+    }
+    if let Some(v) = args.lr {
+        trainer.lr = v;
+    }
+    if let Some(v) = args.warmup_steps {
+        trainer.warmup_steps = v;
+    }
+    if let Some(v) = args.eval_every {
+        trainer.eval_every = v;
+    }
+    apply_common(args, &mut trainer);
+    Ok(RunConfig {
+        train: args.train.clone(),
+        valid: args.valid.clone(),
+        tokenizer,
+        model,
+        trainer,
+    })
+}
+
+fn apply_common(args: &Args, trainer: &mut TrainerConfig) {
+    if let Some(v) = args.steps {
+        trainer.steps = v;
+    }
+    if let Some(v) = &args.device {
+        trainer.device = v.clone();
+    }
+    if let Some(v) = args.seed {
+        trainer.seed = v;
+    }
+}
+
+fn read_metrics(path: &Path, up_to: u64) -> Result<Vec<Row>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = read_text(path, "metrics")?;
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let f: Vec<f64> = line
+            .split(',')
+            .map(str::parse)
+            .collect::<std::result::Result<_, _>>()
+            .with_context(|| format!("{}: bad row {line:?}", path.display()))?;
+        let [step, train_loss, val_loss, val_ppl, lr, tokens_per_second] = f[..] else {
+            bail!("{}: bad row {line:?}", path.display());
+        };
+        if step as u64 <= up_to {
+            rows.push(Row {
+                step: step as u64,
+                train_loss,
+                val_loss,
+                val_ppl,
+                lr,
+                tokens_per_second,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+fn write_metrics(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut text = String::from(CSV_HEADER);
+    text.push('\n');
+    for r in rows {
+        text.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            r.step, r.train_loss, r.val_loss, r.val_ppl, r.lr, r.tokens_per_second
+        ));
+    }
+    write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Steps averaged in the per-step training-loss curve of loss.png.
+const SMOOTHING: usize = 10;
+
+/// loss.png: the training loss per step (running mean over [`SMOOTHING`] steps; steps before
+/// a resume come from metrics.csv, one point per validation) and the validation loss.
+fn plot_losses(path: &Path, rows: &[Row], step_losses: &[(u64, f64)]) -> Result<()> {
+    let first = step_losses.first().map_or(u64::MAX, |p| p.0);
+    let mut train: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.train_loss.is_finite() && r.step < first)
+        .map(|r| (r.step as f64, r.train_loss))
+        .collect();
+    let mut sum = 0.0;
+    for (i, &(step, loss)) in step_losses.iter().enumerate() {
+        sum += loss;
+        if i >= SMOOTHING {
+            sum -= step_losses[i - SMOOTHING].1;
+        }
+        train.push((step as f64, sum / (i + 1).min(SMOOTHING) as f64));
+    }
+    let valid: Vec<(f64, f64)> = rows.iter().map(|r| (r.step as f64, r.val_loss)).collect();
+    let chart = LineChart::new("Language-model pre-training")
+        .x_label("step")
+        .y_label("cross-entropy (nats/token)")
+        .series(Series::new(
+            format!("train loss (mean of {SMOOTHING} steps)"),
+            train,
+        ))
+        .series(Series::new("validation loss", valid));
+    chart.save_png(path).map_err(|e| anyhow!("loss.png: {e}"))
+}
+
+fn run(args: Args) -> Result<()> {
+    if let Some(n) = args.threads {
+        if n < 1 {
+            bail!("--threads must be at least 1, got {n}");
+        }
+        tch::set_num_threads(n);
+    }
+    let out = args.out.clone();
+    let ckpt_dir = out.join("checkpoint");
+    let config_path = out.join("config.json");
+    let tok_path = out.join(TOKENIZER_FILE);
+    let (config, tokenizer, mut trainer, mut rows);
+    if args.resume {
+        let text = read_text(&config_path, "run config")
+            .context("--resume needs a run folder written by pretrain-lm")?;
+        let mut c: RunConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid run config", config_path.display()))?;
+        apply_common(&args, &mut c.trainer);
+        let state = read_state(&ckpt_dir)?
+            .ok_or_else(|| anyhow!("{} has no trainer state", ckpt_dir.display()))?;
+        let (t, tok) = Trainer::resume(&ckpt_dir, c.trainer.clone())?;
+        rows = read_metrics(&out.join("metrics.csv"), state.step)?;
+        config = c;
+        tokenizer = tok;
+        trainer = t;
+    } else {
+        if ckpt_dir.exists() && !args.overwrite {
+            bail!(
+                "{} already holds a run; pass --resume to continue it or --overwrite to replace it",
+                out.display()
+            );
+        }
+        let train_text = read_text(&args.train, "training")?;
+        let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
+        let c = fresh_config(&args, tok.vocab_size(), kind)?;
+        c.trainer.validate()?;
+        c.model.validate()?;
+        trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
+        if kind == TokenizerKind::File {
+            let json = match tok_spec_file(&args.tokenizer) {
+                Some(src) => read_text(src, "tokenizer")?,
+                None => {
+                    let ct = CharTokenizer::from_corpus(&train_text, &DEFAULT_SPECIALS)?;
+                    ct.to_json()?
+                }
+            };
+            write_atomic(&tok_path, json.as_bytes())?;
+        }
+        rows = Vec::new();
+        config = c;
+        tokenizer = tok;
+    }
+    write_json(&config_path, &config)?;
+    let train_text = read_text(&config.train, "training")?;
+    let valid_text = read_text(&config.valid, "validation")?;
+    let ctx = config.trainer.context;
+    let layout = config.trainer.layout;
+    let train = TextDataset::from_text(&train_text, tokenizer.as_ref(), ctx, layout)
+        .context("training data")?;
+    let valid = TextDataset::from_text(&valid_text, tokenizer.as_ref(), ctx, layout)
+        .context("validation data")?;
+    let unigram = unigram_perplexity(&train, &valid, config.model.vocab_size as usize)?;
+    let source = match config.tokenizer {
+        TokenizerKind::Byte => TokenizerSource::Byte,
+        TokenizerKind::File => TokenizerSource::File(tok_path.clone()),
+    };
+    let target = CheckpointTarget {
+        dir: ckpt_dir.clone(),
+        tokenizer: source,
+    };
+    let params: i64 = trainer
+        .var_store()
+        .trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum();
+    if !args.quiet {
+        eprintln!(
+            "{params} parameters, vocabulary {}, {} training / {} validation rows of {ctx} tokens, \
+             device {:?}, unigram baseline perplexity {unigram:.3}",
+            config.model.vocab_size,
+            train.len(),
+            valid.len(),
+            trainer.device()
+        );
+    }
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(config.trainer.steps);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .map_err(|e| anyhow!("{e}"))?,
+        );
+        bar.set_position(trainer.step());
+        bar
+    };
+    let metrics_path = out.join("metrics.csv");
+    let plot_path = out.join("loss.png");
+    let mut step_losses: Vec<(u64, f64)> = Vec::new();
+    let mut on_event = |event: &FitEvent| -> tokengym_agents::error::Result<()> {
+        match *event {
+            FitEvent::Step(s) => {
+                step_losses.push((s.step + 1, s.loss));
+                bar.set_position(s.step + 1);
+                if s.step % 10 == 0 {
+                    bar.set_message(format!("loss {:.3} lr {:.2e}", s.loss, s.lr));
+                }
+            }
+            FitEvent::Eval {
+                step,
+                train_loss,
+                eval,
+                lr,
+                tokens_per_second,
+            } => {
+                rows.retain(|r| r.step < step);
+                rows.push(Row {
+                    step,
+                    train_loss,
+                    val_loss: eval.loss,
+                    val_ppl: eval.perplexity,
+                    lr,
+                    tokens_per_second,
+                });
+                let line = format!(
+                    "step {step}: train loss {train_loss:.4}, validation loss {:.4} (perplexity \
+                     {:.3}), {tokens_per_second:.0} tokens/s",
+                    eval.loss, eval.perplexity
+                );
+                // A hidden bar (--quiet, or stderr not a terminal) prints nothing itself.
+                if !bar.is_hidden() {
+                    bar.println(line);
+                } else if !args.quiet {
+                    eprintln!("{line}");
+                }
+                write_metrics(&metrics_path, &rows).map_err(|e| {
+                    tokengym_agents::error::Error::InvalidArgument(format!("{e:#}"))
+                })?;
+            }
+        }
+        Ok(())
+    };
+    let report = trainer.fit(&train, &valid, Some(&target), &mut on_event)?;
+    bar.finish_and_clear();
+    plot_losses(&plot_path, &rows, &step_losses)?;
+    let beats = report.final_eval.perplexity < unigram;
+    let summary = serde_json::json!({
+        "steps": report.final_step,
+        "steps_this_call": report.steps_run,
+        "final_train_loss": report.final_train_loss,
+        "final_val_loss": report.final_eval.loss,
+        "final_val_ppl": report.final_eval.perplexity,
+        "val_tokens": report.final_eval.tokens,
+        "unigram_ppl": unigram,
+        "beats_unigram": beats,
+        "tokens_per_second": report.tokens_per_second,
+        "wall_seconds": report.wall_seconds,
+        "parameters": params,
+        "vocab_size": config.model.vocab_size,
+        "device": format!("{:?}", trainer.device()),
+    });
+    write_json(&out.join("summary.json"), &summary)?;
+    println!(
+        "step {}: validation loss {:.4}, perplexity {:.3} vs unigram baseline {:.3} ({}); {:.0} \
+         tokens/s, {:.1} s",
+        report.final_step,
+        report.final_eval.loss,
+        report.final_eval.perplexity,
+        unigram,
+        if beats {
+            "beats the unigram baseline"
+        } else {
+            "does NOT beat the unigram baseline"
+        },
+        report.tokens_per_second,
+        report.wall_seconds
+    );
+    Ok(())
+}
+
+/// The tokenizer file named by `--tokenizer`, if it names one.
+fn tok_spec_file(spec: &str) -> Option<&Path> {
+    (spec != "byte" && spec != "char").then(|| Path::new(spec))
+}
