@@ -31,8 +31,4 @@ pub mod toy;
 
 pub use registration::{make, make_vec, make_vec_parallel, make_with, register_all, register_envs};
 
-/// The Rust examples of README.md, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
 pub use state::StateVector;

@@ -27,3 +27,9 @@ pub mod report;
 pub mod run_config;
 pub mod run_dir;
 pub mod training;
+
+/// The Rust examples of README.md, compiled and run as doc tests (here, because this crate
+/// depends on every other one).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
