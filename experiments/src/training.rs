@@ -287,7 +287,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     write_summary(&out.join("summary.json"), &summary)?;
     if opts.plot {
         crate::curves::plot_runs(
-            &[out.clone()],
+            std::slice::from_ref(out),
             &crate::curves::PlotOptions::default(),
             &out.join("reward.png"),
         )?;
