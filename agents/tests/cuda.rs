@@ -38,8 +38,14 @@ fn gpu_or_error_path() -> bool {
         },
         ..PpoConfig::default()
     };
-    let e = Ppo::new("CartPole-v1", &Default::default(), config, 0, DeviceChoice::Cuda)
-        .unwrap_err();
+    let e = Ppo::new(
+        "CartPole-v1",
+        &Default::default(),
+        config,
+        0,
+        DeviceChoice::Cuda,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("CUDA"), "{e}");
     false
 }
@@ -64,7 +70,9 @@ fn tch_network_on_cuda_matches_the_native_one() {
     assert_eq!(gpu.device(), Device::Cuda(0));
     gpu.load(&native.parameters().unwrap()).unwrap();
     let n = 32;
-    let obs: Vec<f32> = (0..n * 4).map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0).collect();
+    let obs: Vec<f32> = (0..n * 4)
+        .map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0)
+        .collect();
     let (mut p1, mut v1) = (vec![0.0; n * 2], vec![0.0; n]);
     let (mut p2, mut v2) = (vec![0.0; n * 2], vec![0.0; n]);
     for _ in 0..3 {
@@ -79,7 +87,10 @@ fn tch_network_on_cuda_matches_the_native_one() {
         gpu.backward(&d_policy, &d_values, &[0.2, -0.1]).unwrap();
         let g1 = native.step(1e-3, Some(0.5)).unwrap();
         let g2 = gpu.step(1e-3, Some(0.5)).unwrap();
-        assert!((g1 - g2).abs() < 1e-3 * g1.max(1.0), "grad norms {g1} vs {g2}");
+        assert!(
+            (g1 - g2).abs() < 1e-3 * g1.max(1.0),
+            "grad norms {g1} vs {g2}"
+        );
     }
     for (a, b) in native
         .parameters()
@@ -115,8 +126,14 @@ fn ppo_trains_on_cuda() {
         },
         ..PpoConfig::default()
     };
-    let mut ppo =
-        Ppo::new("CartPole-v1", &Default::default(), config, 1, DeviceChoice::Cuda).unwrap();
+    let mut ppo = Ppo::new(
+        "CartPole-v1",
+        &Default::default(),
+        config,
+        1,
+        DeviceChoice::Cuda,
+    )
+    .unwrap();
     ppo.learn(25_000, &mut ()).unwrap();
     let eval = ppo.evaluate(10, 1000).unwrap();
     let mean = eval.returns.iter().sum::<f64>() / eval.returns.len() as f64;

@@ -83,7 +83,7 @@ fn reinforce_learns_to_write_a() {
     assert!(end > 0.8, "REINFORCE: mean reward {start:.3} -> {end:.3}");
 }
 
-const STEPS: usize = 150;
+const STEPS: usize = 40;
 
 #[test]
 fn group_baseline_with_kl_learns_to_write_a() {
@@ -164,4 +164,4 @@ fn ppo_with_adaptive_kl_learns_to_write_a() {
     assert!(end > 0.8, "PPO: mean reward {start:.3} -> {end:.3}");
 }
 
-const PPO_STEPS: usize = 80;
+const PPO_STEPS: usize = 25;
