@@ -298,3 +298,130 @@ fn hidden_states_feed_the_lm_head_and_the_value_head() {
             .is_err()
     );
 }
+
+#[test]
+fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
+    let (_vs, gpt) = model(7, 6);
+    let set = PromptSet::from_pairs([("a", "x"), ("b", "y"), ("ab", "z")]).unwrap();
+    // 1 when the reward context is consistent: target of the prompt, no <eos> in the ids,
+    // prompt ids start with <bos>.
+    let check: Arc<dyn RewardFn> = Arc::new(FnReward::new(|ctx| {
+        let want = match ctx.prompt {
+            "a" => "x",
+            "b" => "y",
+            _ => "z",
+        };
+        let ok = ctx.target == Some(want)
+            && !ctx.completion_ids.contains(&3)
+            && ctx.prompt_ids.first() == Some(&2)
+            && ctx.prompt_ids.len() == ctx.prompt.len() + 1;
+        f64::from(u8::from(ok)) + if ctx.finished { 10.0 } else { 0.0 }
+    }));
+    let cfg = RolloutConfig {
+        max_new_tokens: 6,
+        add_bos: true,
+        ..RolloutConfig::default()
+    };
+    let r = Rollout::new(tokenizer(), set, check, cfg).unwrap();
+    let batch = r
+        .collect_groups(&gpt, 5, 3, &mut rng_from_seed(Some(4)))
+        .unwrap();
+    assert_eq!(batch.len(), 15);
+    for g in batch.prompt_indices.chunks(3) {
+        assert!(g.iter().all(|&i| i == g[0]));
+    }
+    for (row, &rew) in batch.reward_values.iter().enumerate() {
+        assert_eq!(
+            rew.rem_euclid(10.0),
+            1.0,
+            "row {row}: inconsistent reward context"
+        );
+        assert_eq!(rew >= 10.0, batch.finished[row]);
+    }
+    assert!(
+        r.collect_groups(&gpt, 2, 0, &mut rng_from_seed(Some(0)))
+            .is_err()
+    );
+}
+
+#[test]
+fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
+    let s = SamplingConfig::new(0.9)
+        .unwrap()
+        .with_top_k(4)
+        .unwrap()
+        .with_top_p(0.95)
+        .unwrap();
+    assert!(recompute_gap(s, s) < 1e-4);
+}
+
+#[test]
+fn reinforce_baseline_is_a_moving_average_of_batch_means() {
+    use tokengym_agents::lm_rl::Baseline;
+    let (vs, gpt) = model(8, 6);
+    let r = rollout(SamplingConfig::default(), true);
+    let mut rng = rng_from_seed(Some(5));
+    let cfg = ReinforceConfig {
+        baseline: Baseline::MovingAverage { decay: 0.5 },
+        ..ReinforceConfig::default()
+    };
+    let mut learner = Reinforce::new(&vs, cfg).unwrap();
+    assert_eq!(learner.baseline(), None);
+    let b1 = r.collect(&gpt, 8, &mut rng).unwrap();
+    let s1 = learner.step(&gpt, &b1).unwrap();
+    assert_eq!(s1.baseline, b1.mean_reward());
+    assert_eq!(learner.baseline(), Some(b1.mean_reward()));
+    let b2 = r.collect(&gpt, 8, &mut rng).unwrap();
+    let s2 = learner.step(&gpt, &b2).unwrap();
+    assert_eq!(s2.baseline, b1.mean_reward());
+    let want = 0.5 * b1.mean_reward() + 0.5 * b2.mean_reward();
+    assert!((learner.baseline().unwrap() - want).abs() < 1e-12);
+    assert!(s2.grad_norm.is_finite() && s2.mean_response_len > 0.0);
+
+    let none = ReinforceConfig {
+        baseline: Baseline::None,
+        ..ReinforceConfig::default()
+    };
+    let mut plain = Reinforce::new(&vs, none).unwrap();
+    assert_eq!(plain.step(&gpt, &b2).unwrap().baseline, 0.0);
+    assert_eq!(plain.baseline(), None);
+    let bad = ReinforceConfig {
+        baseline: Baseline::MovingAverage { decay: 1.0 },
+        ..ReinforceConfig::default()
+    };
+    assert!(Reinforce::new(&vs, bad).is_err());
+}
+
+#[test]
+fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
+    use tokengym_agents::lm_rl::{GroupConfig, GroupPolicyGradient};
+    let (vs, gpt) = model(9, 6);
+    let r = rollout(SamplingConfig::default(), true);
+    let batch = r
+        .collect_groups(&gpt, 2, 3, &mut rng_from_seed(Some(6)))
+        .unwrap();
+    let with_kl = GroupConfig {
+        group_size: 3,
+        kl_beta: 0.1,
+        ..GroupConfig::default()
+    };
+    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
+    let err = learner.step(&gpt, None::<&Gpt>, &batch).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(ref m) if m.contains("reference")),
+        "{err}"
+    );
+    let fours = GroupConfig {
+        group_size: 4,
+        ..GroupConfig::default()
+    };
+    let mut learner = GroupPolicyGradient::new(&vs, fours).unwrap();
+    assert!(learner.step(&gpt, None::<&Gpt>, &batch).is_err());
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
+    let stats = learner.step(&gpt, Some(frozen.model()), &batch).unwrap();
+    assert!(
+        stats.mean_kl.abs() < 1e-6,
+        "first step: policy equals reference"
+    );
+}
