@@ -425,3 +425,69 @@ fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
         "first step: policy equals reference"
     );
 }
+
+/// The whole pipeline on a GPU where one is usable (skipped otherwise, unless
+/// `TOKENGYM_REQUIRE_CUDA=1` makes a missing GPU a failure): tensors of the rollout (CPU) meet
+/// the model's device in every learner.
+#[test]
+fn learners_run_on_cuda_when_available() {
+    use tokengym_agents::lm_rl::{GroupConfig, GroupPolicyGradient, Ppo, PpoConfig};
+    if !tch::Cuda::is_available() {
+        let required = std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0");
+        assert!(
+            !required,
+            "TOKENGYM_REQUIRE_CUDA is set but CUDA is not usable"
+        );
+        return;
+    }
+    tch::manual_seed(0);
+    let vs = VarStore::new(Device::Cuda(0));
+    let gpt = Gpt::new(&vs.root(), tiny_cfg(6)).unwrap();
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let r = rollout(SamplingConfig::new(0.8).unwrap(), true);
+    let mut rng = rng_from_seed(Some(0));
+    let batch = r.collect_groups(&gpt, 4, 4, &mut rng).unwrap();
+    let lp = tch::no_grad(|| {
+        response_log_probs(
+            &gpt,
+            &batch.query_ids,
+            &batch.query_mask,
+            &batch.response,
+            &batch.response_mask,
+            &batch.sampling,
+        )
+    })
+    .unwrap();
+    assert_eq!(lp.device(), Device::Cuda(0));
+    let gap = lp
+        .to_device(Device::Cpu)
+        .f_sub(&batch.old_log_probs)
+        .unwrap()
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(
+        gap < 1e-3,
+        "recomputed vs generated log-probs on CUDA: {gap}"
+    );
+    let mut reinforce = Reinforce::new(&vs, ReinforceConfig::default()).unwrap();
+    assert!(reinforce.step(&gpt, &batch).unwrap().loss.is_finite());
+    let mut group = GroupPolicyGradient::new(
+        &vs,
+        GroupConfig {
+            kl_beta: 0.05,
+            ..GroupConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        group
+            .step(&gpt, Some(frozen.model()), &batch)
+            .unwrap()
+            .mean_kl
+            >= 0.0
+    );
+    let mut ppo = Ppo::new(&vs, &gpt, PpoConfig::default()).unwrap();
+    let stats = ppo.step(&gpt, frozen.model(), &batch, &mut rng).unwrap();
+    assert!(stats.policy_loss.is_finite() && stats.value_loss.is_finite());
+}
