@@ -15,6 +15,35 @@
 //! - [`kl_controller`]: fixed or adaptive (Ziegler et al.) KL coefficient.
 //! - [`value_head`]: a scalar value head on the GPT's final hidden states.
 //! - [`ppo`]: PPO with per-token KL penalty, GAE over tokens, clipped policy and value losses.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tch::{Device, nn::VarStore};
+//! use tokengym::seeding::rng_from_seed;
+//! use tokengym_agents::lm::{Gpt, GptConfig, logits_processing::SamplingConfig};
+//! use tokengym_agents::lm_rl::{Reinforce, ReinforceConfig, Rollout, RolloutConfig};
+//! use tokengym_envs::text::{CharTokenizer, LexiconReward, PromptSet, Tokenizer};
+//!
+//! let tok = Arc::new(CharTokenizer::from_corpus("abcdefghijklmnopqrstuvwxyz ,.", &["<bos>", "<eos>", "<pad>"])?);
+//! let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
+//! (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
+//! let vs = VarStore::new(Device::Cpu);
+//! let policy = Gpt::new(&vs.root(), cfg)?;
+//! let rollout = Rollout::new(
+//!     tok,
+//!     PromptSet::from_texts(["the movie was", "i think it is"])?,
+//!     Arc::new(LexiconReward::default()),
+//!     RolloutConfig { max_new_tokens: 8, sampling: SamplingConfig::new(0.9)?, ..RolloutConfig::default() },
+//! )?;
+//! let mut learner = Reinforce::new(&vs, ReinforceConfig::default())?;
+//! let mut rng = rng_from_seed(Some(0));
+//! for _ in 0..2 {
+//!     let batch = rollout.collect(&policy, 4, &mut rng)?;
+//!     let stats = learner.step(&policy, &batch)?;
+//!     assert!(stats.loss.is_finite());
+//! }
+//! # Ok::<(), tokengym_agents::error::Error>(())
+//! ```
 
 pub mod group;
 pub mod kl;
