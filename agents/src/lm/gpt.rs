@@ -144,8 +144,20 @@ impl Gpt {
         &self,
         tokens: &Tensor,
         attention_mask: Option<&Tensor>,
+        cache: Option<&mut GptCache>,
+        train: bool,
+    ) -> Result<Tensor> {
+        self.forward_inner(tokens, attention_mask, cache, train, false)
+    }
+
+    /// [`forward_t`](Self::forward_t), stopping before the LM head when `hidden_only`.
+    fn forward_inner(
+        &self,
+        tokens: &Tensor,
+        attention_mask: Option<&Tensor>,
         mut cache: Option<&mut GptCache>,
         train: bool,
+        hidden_only: bool,
     ) -> Result<Tensor> {
         let past = cache.as_ref().map_or(0, |c| c.len());
         let (b, t) = self.check_tokens(tokens, past)?;
@@ -208,8 +220,30 @@ impl Gpt {
             c.advance(t);
         }
         let x = self.ln_f.forward(&x)?;
+        if hidden_only {
+            return Ok(x);
+        }
+        self.head(&x)
+    }
+
+    /// The LM head applied to final hidden states `[.., d]` (logits `[.., V]`).
+    fn head(&self, hidden: &Tensor) -> Result<Tensor> {
         let head = self.lm_head.as_ref().unwrap_or(&self.wte);
-        Ok(x.f_linear::<&Tensor>(head, None)?)
+        Ok(hidden.f_linear::<&Tensor>(head, None)?)
+    }
+
+    /// The final hidden states `[B, T, d]` (after the last LayerNorm, i.e. the LM head's input)
+    /// and the logits `[B, T, V]` of one uncached forward pass; for heads on top of the model
+    /// (e.g. a PPO value head). Arguments and errors as [`forward_t`](Self::forward_t).
+    pub fn hidden_states(
+        &self,
+        tokens: &Tensor,
+        attention_mask: Option<&Tensor>,
+        train: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let hidden = self.forward_inner(tokens, attention_mask, None, train, true)?;
+        let logits = self.head(&hidden)?;
+        Ok((hidden, logits))
     }
 
     /// Mean next-token cross-entropy over the real targets.
