@@ -186,7 +186,7 @@ impl RunConfig {
 
     /// Parses and validates TOML text (the error names the line and the offending key).
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let mut cfg: RunConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut cfg: RunConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         cfg.validate()?;
         cfg.fill_algo_section();
         Ok(cfg)
@@ -316,6 +316,21 @@ impl RunConfig {
                 self.reinforce.get_or_insert_with(ReinforceConfig::default);
             }
         }
+    }
+}
+
+/// A TOML error as one line: `line L, column C: message` (toml's own rendering spans several
+/// lines with a source snippet; binaries print errors on one line).
+fn toml_error(text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            anyhow::anyhow!("line {line}, column {column}: {message}")
+        }
+        None => anyhow::anyhow!("{message}"),
     }
 }
 
