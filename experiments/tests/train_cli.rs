@@ -13,7 +13,8 @@ fn eval() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tokengym-train-cli-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tokengym-train-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -50,7 +51,8 @@ fn summary(dir: &Path) -> serde_json::Value {
 #[test]
 fn train_writes_a_run_folder_resumes_and_evaluates() {
     let dir = tmp("run");
-    let out = run(train().args(["--env", "CartPole-v1", "--algo", "ppo", "--steps", "2048"])
+    let out = run(train()
+        .args(["--env", "CartPole-v1", "--algo", "ppo", "--steps", "2048"])
         .args(["--seed", "3", "--device", "cpu", "--quiet", "--out"])
         .arg(&dir));
     let stdout = ok(&out);
@@ -76,13 +78,20 @@ fn train_writes_a_run_folder_resumes_and_evaluates() {
     assert_eq!(s["total_steps"], 2048);
     assert_eq!(s["eval_episodes"], 20);
     let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
-    assert!(config.contains("n_epochs = 20"), "the preset is spelled out: {config}");
+    assert!(
+        config.contains("n_epochs = 20"),
+        "the preset is spelled out: {config}"
+    );
 
     // Training again into the same folder is refused; --resume continues to a larger budget.
-    let again = run(train().args(["--steps", "2048", "--quiet", "--device", "cpu", "--out"]).arg(&dir));
+    let again = run(train()
+        .args(["--steps", "2048", "--quiet", "--device", "cpu", "--out"])
+        .arg(&dir));
     one_error_line(&again, "--resume");
     let out = run(train()
-        .args(["--steps", "4096", "--quiet", "--device", "cpu", "--resume", "--out"])
+        .args([
+            "--steps", "4096", "--quiet", "--device", "cpu", "--resume", "--out",
+        ])
         .arg(&dir));
     // --resume reads the run's config.toml: the budget there is 2048, already reached.
     ok(&out);
@@ -104,30 +113,46 @@ fn train_writes_a_run_folder_resumes_and_evaluates() {
 fn bad_input_gives_one_error_line() {
     let dir = tmp("bad");
     one_error_line(
-        &run(train().args(["--algo", "sac", "--quiet", "--out"]).arg(&dir)),
+        &run(train()
+            .args(["--algo", "sac", "--quiet", "--out"])
+            .arg(&dir)),
         "sac",
     );
     one_error_line(
-        &run(train().args(["--env", "CartPol-v1", "--quiet", "--out"]).arg(&dir)),
+        &run(train()
+            .args(["--env", "CartPol-v1", "--quiet", "--out"])
+            .arg(&dir)),
         "CartPol-v1",
     );
     one_error_line(
-        &run(train().args(["--device", "tpu", "--quiet", "--out"]).arg(&dir)),
+        &run(train()
+            .args(["--device", "tpu", "--quiet", "--out"])
+            .arg(&dir)),
         "tpu",
     );
     let cfg = dir.join("bad.toml");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(&cfg, "env = \"CartPole-v1\"\nalgo = \"ppo\"\ntotal_steps = 10\n[ppo]\nn_step = 3\n")
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        "env = \"CartPole-v1\"\nalgo = \"ppo\"\ntotal_steps = 10\n[ppo]\nn_step = 3\n",
+    )
+    .unwrap();
     one_error_line(
-        &run(train().arg("--config").arg(&cfg).args(["--quiet", "--out"]).arg(&dir)),
+        &run(train()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--quiet", "--out"])
+            .arg(&dir)),
         "n_step",
     );
     let ckpt = dir.join("checkpoint");
     std::fs::create_dir_all(&ckpt).unwrap();
     std::fs::write(ckpt.join("model.safetensors"), b"not a checkpoint").unwrap();
     one_error_line(
-        &run(eval().arg("--checkpoint").arg(&dir).args(["--device", "cpu"])),
+        &run(eval()
+            .arg("--checkpoint")
+            .arg(&dir)
+            .args(["--device", "cpu"])),
         "model.safetensors",
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -18,6 +18,15 @@ use crate::nn::backend::build_net;
 use crate::nn::device::DeviceChoice;
 use crate::nn::net::PolicyValueNet;
 
+/// The sampling generator of an agent after `updates` updates of a run with `seed`; `salt`
+/// keeps different algorithms' streams apart. A resumed run continues with a generator of its
+/// own rather than replaying the first one's draws.
+pub fn sampling_rng(seed: u64, salt: u64, updates: u64) -> EnvRng {
+    tokengym::seeding::rng_from_seed(Some(
+        seed ^ salt ^ updates.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    ))
+}
+
 /// A network that acts: outputs for `n` observations, then actions drawn or chosen from them.
 pub struct Actor {
     /// The policy-value network.

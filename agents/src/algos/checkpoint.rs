@@ -178,6 +178,80 @@ pub fn load(path: &Path) -> Result<(CheckpointMeta, Vec<NamedTensor>)> {
     Ok((meta, tensors))
 }
 
+/// A checkpoint read for one algorithm: its metadata and tensors, the algorithm's configuration
+/// and how the environment was made.
+#[derive(Debug)]
+pub struct AgentCheckpoint<C> {
+    /// Everything besides the tensors.
+    pub meta: CheckpointMeta,
+    /// Parameters and optimiser state.
+    pub tensors: Vec<NamedTensor>,
+    /// The algorithm's configuration.
+    pub config: C,
+    /// Keyword arguments and step limit of the environment.
+    pub make: tokengym::MakeOptions,
+}
+
+/// Reads the checkpoint at `path` for algorithm `algo` (`"ppo"`, `"reinforce"`); `name` is how
+/// errors call the algorithm. Another algorithm's checkpoint or an unreadable configuration is
+/// an [`Error::Checkpoint`].
+pub fn read_agent<C: serde::de::DeserializeOwned>(
+    path: &Path,
+    algo: &str,
+    name: &str,
+) -> Result<AgentCheckpoint<C>> {
+    let (meta, tensors) = load(path)?;
+    if meta.algo != algo {
+        return Err(Error::checkpoint(
+            path,
+            format!("holds a {} agent, not a {name} agent", meta.algo),
+        ));
+    }
+    let config: C = serde_json::from_value(meta.config.clone())
+        .map_err(|e| Error::checkpoint(path, format!("{name} configuration: {e}")))?;
+    let make = tokengym::MakeOptions {
+        kwargs: meta.env_kwargs.clone(),
+        max_episode_steps: meta.max_episode_steps,
+        ..tokengym::MakeOptions::default()
+    };
+    Ok(AgentCheckpoint {
+        meta,
+        tensors,
+        config,
+        make,
+    })
+}
+
+/// Puts a checkpoint's parameters, optimiser state and observation statistics into `actor`
+/// (built from the same configuration); a network of another shape is an error.
+pub fn restore_actor(
+    path: &Path,
+    actor: &mut crate::algos::actor::Actor,
+    meta: &CheckpointMeta,
+    tensors: &[NamedTensor],
+) -> Result<()> {
+    if actor.net.spec() != &meta.net {
+        return Err(Error::checkpoint(
+            path,
+            "the network shape in the checkpoint does not match its configuration",
+        ));
+    }
+    actor.net.load(tensors)?;
+    actor.obs_norm = meta.obs_norm.clone();
+    Ok(())
+}
+
+/// Writes `meta` with `actor`'s parameters and optimiser state to `path`, atomically.
+pub fn save_actor(
+    path: &Path,
+    meta: &CheckpointMeta,
+    actor: &crate::algos::actor::Actor,
+) -> Result<()> {
+    let mut tensors = actor.net.parameters()?;
+    tensors.extend(actor.net.optimizer_state()?);
+    save(path, meta, &tensors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use tokengym::policy::Evaluation;
-use tokengym::seeding::rng_from_seed;
 use tokengym::vector::AutoresetMode;
 use tokengym::{Callback, EnvRng, MakeOptions};
 
-use crate::algos::actor::{Actor, build_actor, evaluate_actor};
+use crate::algos::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
 use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
 use crate::algos::gae::{Steps, gae_into};
 use crate::algos::normalization::RewardNormalizer;
@@ -77,13 +76,8 @@ impl std::fmt::Debug for Ppo {
     }
 }
 
-/// The sampling generator after `updates` updates of a run with `seed` (so a resumed run
-/// continues with a generator of its own rather than replaying the first one's draws).
-fn agent_rng(seed: u64, updates: u64) -> EnvRng {
-    rng_from_seed(Some(
-        seed ^ 0x5851_f42d_4c95_7f2d ^ updates.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-    ))
-}
+/// Keeps PPO's sampling stream apart from other algorithms'.
+const RNG_SALT: u64 = 0x5851_f42d_4c95_7f2d;
 
 impl Ppo {
     /// A fresh agent for the registered environment `env_id` made with `make`; the network is
@@ -121,7 +115,7 @@ impl Ppo {
             runner: None,
             reward_norm,
             scratch: MinibatchScratch::default(),
-            rng: agent_rng(seed, 0),
+            rng: sampling_rng(seed, RNG_SALT, 0),
             seed,
             steps: 0,
             updates: 0,
@@ -305,43 +299,22 @@ impl Ppo {
     /// Writes a checkpoint (parameters, Adam state, normalisation statistics, counters and
     /// configuration) to `path` (a folder or a `.safetensors` file), atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut tensors = self.actor.net.parameters()?;
-        tensors.extend(self.actor.net.optimizer_state()?);
-        checkpoint::save(path, &self.meta()?, &tensors)
+        checkpoint::save_actor(path, &self.meta()?, &self.actor)
     }
 
     /// Restores an agent saved by [`save`](Self::save), ready to evaluate or to continue
     /// training with [`learn`](Self::learn).
     pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
-        let (meta, tensors) = checkpoint::load(path)?;
-        if meta.algo != "ppo" {
-            return Err(Error::checkpoint(
-                path,
-                format!("holds a {} agent, not a PPO agent", meta.algo),
-            ));
-        }
-        let config: PpoConfig = serde_json::from_value(meta.config.clone())
-            .map_err(|e| Error::checkpoint(path, format!("PPO configuration: {e}")))?;
-        let make = MakeOptions {
-            kwargs: meta.env_kwargs.clone(),
-            max_episode_steps: meta.max_episode_steps,
-            ..MakeOptions::default()
-        };
-        let mut ppo = Self::new(&meta.env_id, &make, config, meta.seed, device)?;
-        if ppo.actor.net.spec() != &meta.net {
-            return Err(Error::checkpoint(
-                path,
-                "the network shape in the checkpoint does not match its configuration",
-            ));
-        }
-        ppo.actor.net.load(&tensors)?;
-        ppo.actor.obs_norm = meta.obs_norm;
+        let ck = checkpoint::read_agent::<PpoConfig>(path, "ppo", "PPO")?;
+        let meta = ck.meta;
+        let mut ppo = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
+        checkpoint::restore_actor(path, &mut ppo.actor, &meta, &ck.tensors)?;
         ppo.reward_norm = meta.reward_norm;
         ppo.steps = meta.steps;
         ppo.updates = meta.updates;
         ppo.episodes = meta.episodes;
         ppo.total_steps = meta.total_steps;
-        ppo.rng = agent_rng(meta.seed, meta.updates);
+        ppo.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
         Ok(ppo)
     }
 }

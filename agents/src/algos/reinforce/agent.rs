@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use tokengym::policy::Evaluation;
 use tokengym::policy::StepEvent;
-use tokengym::seeding::rng_from_seed;
 use tokengym::{AnyEnv, Callback, EnvRng, MakeOptions};
 
-use crate::algos::actor::{Actor, build_actor, evaluate_actor};
+use crate::algos::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
 use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
 use crate::algos::gae::{Steps, discounted_returns_into};
 use crate::algos::ppo_loss::OutputGrads;
@@ -114,11 +113,8 @@ impl std::fmt::Debug for Reinforce {
     }
 }
 
-fn agent_rng(seed: u64, updates: u64) -> EnvRng {
-    rng_from_seed(Some(
-        seed ^ 0x2545_f491_4f6c_dd1d ^ updates.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-    ))
-}
+/// Keeps REINFORCE's sampling stream apart from other algorithms'.
+const RNG_SALT: u64 = 0x2545_f491_4f6c_dd1d;
 
 impl Reinforce {
     /// A fresh agent for the registered environment `env_id`.
@@ -145,7 +141,7 @@ impl Reinforce {
             actor,
             env: None,
             batch: Batch::default(),
-            rng: agent_rng(seed, 0),
+            rng: sampling_rng(seed, RNG_SALT, 0),
             seed,
             steps: 0,
             episodes: 0,
@@ -438,40 +434,19 @@ impl Reinforce {
             config: serde_json::to_value(&self.config)
                 .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
         };
-        let mut tensors = self.actor.net.parameters()?;
-        tensors.extend(self.actor.net.optimizer_state()?);
-        checkpoint::save(path, &meta, &tensors)
+        checkpoint::save_actor(path, &meta, &self.actor)
     }
 
     /// Restores an agent saved by [`save`](Self::save).
     pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
-        let (meta, tensors) = checkpoint::load(path)?;
-        if meta.algo != "reinforce" {
-            return Err(Error::checkpoint(
-                path,
-                format!("holds a {} agent, not a REINFORCE agent", meta.algo),
-            ));
-        }
-        let config: ReinforceConfig = serde_json::from_value(meta.config.clone())
-            .map_err(|e| Error::checkpoint(path, format!("REINFORCE configuration: {e}")))?;
-        let make = MakeOptions {
-            kwargs: meta.env_kwargs.clone(),
-            max_episode_steps: meta.max_episode_steps,
-            ..MakeOptions::default()
-        };
-        let mut agent = Self::new(&meta.env_id, &make, config, meta.seed, device)?;
-        if agent.actor.net.spec() != &meta.net {
-            return Err(Error::checkpoint(
-                path,
-                "the network shape in the checkpoint does not match its configuration",
-            ));
-        }
-        agent.actor.net.load(&tensors)?;
-        agent.actor.obs_norm = meta.obs_norm;
+        let ck = checkpoint::read_agent::<ReinforceConfig>(path, "reinforce", "REINFORCE")?;
+        let meta = ck.meta;
+        let mut agent = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
+        checkpoint::restore_actor(path, &mut agent.actor, &meta, &ck.tensors)?;
         agent.steps = meta.steps;
         agent.episodes = meta.episodes;
         agent.updates = meta.updates;
-        agent.rng = agent_rng(meta.seed, meta.updates);
+        agent.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
         Ok(agent)
     }
 }
