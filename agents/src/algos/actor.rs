@@ -174,8 +174,7 @@ impl Actor {
                 i / self.net.spec().head.policy_dim()
             )));
         }
-        self.log_std.clear();
-        self.log_std.extend(self.net.log_std());
+        self.net.log_std_into(&mut self.log_std);
         if deterministic {
             self.dist.mode(&self.policy_out, &mut self.actions)?;
             self.dist.log_prob(

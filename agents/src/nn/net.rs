@@ -191,6 +191,14 @@ pub trait PolicyValueNet: Send {
     /// The current log-std parameter (empty for a categorical head).
     fn log_std(&self) -> Vec<f32>;
 
+    /// Writes the current log-std parameter into `out` (cleared first). Backends that hold it
+    /// on the host override this to avoid the allocation of [`log_std`](Self::log_std): the
+    /// acting path calls it on every step.
+    fn log_std_into(&self, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(self.log_std());
+    }
+
     /// All parameters, in a fixed order, named as documented on [`NamedTensor`].
     fn parameters(&self) -> Result<Vec<NamedTensor>>;
 

@@ -135,8 +135,7 @@ pub fn ppo_update(
             s.d_values.resize(m, 0.0);
             s.d_log_std.resize(lsd, 0.0);
             net.forward(&s.obs, &mut s.policy_out, &mut s.values)?;
-            s.log_std.clear();
-            s.log_std.extend(net.log_std());
+            net.log_std_into(&mut s.log_std);
             let stats = loss.compute(
                 dist,
                 &PpoBatch {

@@ -368,8 +368,7 @@ impl Reinforce {
             Some(&b.values),
             &mut b.weights,
         )?;
-        b.log_std.clear();
-        b.log_std.extend(self.actor.net.log_std());
+        self.actor.net.log_std_into(&mut b.log_std);
         b.d_policy.resize(n * pd, 0.0);
         b.d_values.resize(n, 0.0);
         b.d_log_std.resize(spec.head.log_std_dim(), 0.0);

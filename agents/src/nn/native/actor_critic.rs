@@ -292,6 +292,11 @@ impl PolicyValueNet for NativeActorCritic {
         self.params.values[self.log_std.clone()].to_vec()
     }
 
+    fn log_std_into(&self, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend_from_slice(&self.params.values[self.log_std.clone()]);
+    }
+
     fn parameters(&self) -> Result<Vec<NamedTensor>> {
         Ok(self.params.to_named("", &self.params.values))
     }
