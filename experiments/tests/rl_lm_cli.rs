@@ -173,6 +173,54 @@ fn group_run_writes_its_folder() {
 }
 
 #[test]
+fn exploding_update_stops_with_one_line_and_keeps_a_checkpoint() {
+    let out = tmp("nan");
+    let o = rl_lm(&[
+        "--checkpoint",
+        checkpoint().to_str().unwrap(),
+        "--algo",
+        "ppo",
+        "--steps",
+        "3",
+        "--batch",
+        "4",
+        "--max-new-tokens",
+        "6",
+        "--lr",
+        "1e30",
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("non-finite"),
+        "{err}"
+    );
+    assert!(out.join("checkpoint/model.safetensors").is_file());
+    // The kept model is a good one: it still generates.
+    let o = run(
+        env!("CARGO_BIN_EXE_generate"),
+        &[
+            "--checkpoint",
+            out.join("checkpoint").to_str().unwrap(),
+            "--prompt",
+            "the movie was",
+            "--max-new-tokens",
+            "3",
+            "--threads",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn bad_arguments_give_one_error_line() {
     let ckpt = checkpoint().to_str().unwrap();
     let out = tmp("bad");

@@ -22,7 +22,8 @@
 //! `summary.json`) and the completions of fixed prompts are written to `samples.txt`. The tuned
 //! model is saved to `OUT/checkpoint` (atomically, loadable by `generate`). A non-finite loss or
 //! gradient stops the run before the weights change: the last good model is saved and the run
-//! fails with one `error:` line.
+//! fails with one `error:` line,
+//! leaving the model from before the failed step in `OUT/checkpoint`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -282,7 +283,11 @@ fn run(args: Args) -> Result<()> {
     let mut csv = String::from("step,mean_reward,kl,mean_response_len,loss,wall_seconds\n");
     let (mut rewards, mut kls) = (Vec::new(), Vec::new());
     let ckpt_dir = args.out.join("checkpoint");
+    // The weights before the current update (PPO takes several optimizer steps per batch, so a
+    // failure mid-update must not save a half-updated model).
+    let mut last_good = FrozenGpt::copy_of(&vs, &cfg)?;
     for step in 1..=args.steps {
+        last_good.sync_from(&vs)?;
         let batch = tch::no_grad(|| match args.algo {
             Algo::Group => rollout.collect_groups(
                 &model,
@@ -310,9 +315,9 @@ fn run(args: Args) -> Result<()> {
         let loss = match loss {
             Ok(v) => v,
             Err(e) => {
-                // The optimizer refuses a non-finite loss or gradient before touching the
-                // weights, so the model in memory is still the last good one.
-                save_model(&vs, &cfg, &args.checkpoint, &ckpt_dir)?;
+                // The optimizer refused a non-finite loss or gradient; save the weights from
+                // before this step's update.
+                save_model(last_good.var_store(), &cfg, &args.checkpoint, &ckpt_dir)?;
                 bail!(
                     "step {step} failed: {e}; the last good model is in {}",
                     ckpt_dir.display()
