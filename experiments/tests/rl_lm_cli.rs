@@ -76,7 +76,7 @@ fn checkpoint() -> &'static Path {
 }
 
 fn fine_tune(algo: &str, task: &str) {
-    let out = tmp(algo);
+    let out = tmp(&format!("{algo}-{task}"));
     let ckpt = checkpoint().to_str().unwrap();
     let o = rl_lm(&[
         "--checkpoint",
@@ -91,6 +91,8 @@ fn fine_tune(algo: &str, task: &str) {
         "4",
         "--group-size",
         "2",
+        "--rm-steps",
+        "3",
         "--max-new-tokens",
         "6",
         "--out",
@@ -134,6 +136,9 @@ fn fine_tune(algo: &str, task: &str) {
         );
     }
     assert_eq!(summary["algo"], algo);
+    assert_eq!(summary["task"], task);
+    let acc = summary["reward_model_accuracy"].as_f64();
+    assert_eq!(acc.is_some(), task == "preference", "{summary}");
     let samples = std::fs::read_to_string(out.join("samples.txt")).unwrap();
     assert!(
         samples.contains("before") && samples.contains("after"),
@@ -170,6 +175,11 @@ fn ppo_run_writes_its_folder() {
 #[test]
 fn group_run_writes_its_folder() {
     fine_tune("group", "arithmetic");
+}
+
+#[test]
+fn reward_model_task_trains_a_reward_model_first() {
+    fine_tune("reinforce", "preference");
 }
 
 #[test]
@@ -261,6 +271,16 @@ fn bad_arguments_give_one_error_line() {
             out,
         ],
         vec!["--checkpoint", ckpt, "--threads", "0", "--out", out],
+        vec![
+            "--checkpoint",
+            ckpt,
+            "--task",
+            "preference",
+            "--rm-steps",
+            "0",
+            "--out",
+            out,
+        ],
     ];
     for args in cases {
         let o = rl_lm(&args);

@@ -41,7 +41,8 @@ use tokengym_agents::lm::logits_processing::SamplingConfig;
 use tokengym_agents::lm::{Gpt, GptConfig, load_checkpoint, save_gpt};
 use tokengym_agents::lm_rl::{
     FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig, Ppo, PpoConfig,
-    Reinforce, ReinforceConfig, Rollout, RolloutBatch, RolloutConfig, response_log_probs,
+    Reinforce, ReinforceConfig, RewardModel, RewardTrainConfig, Rollout, RolloutBatch,
+    RolloutConfig, response_log_probs, synthetic_sentiment_preferences,
 };
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{ArithmeticReward, LexiconReward, PromptSet, RewardFn, Tokenizer};
@@ -54,6 +55,9 @@ enum Task {
     Sentiment,
     /// Arithmetic prompts, exact-answer reward.
     Arithmetic,
+    /// Sentiment prompts, reward = a Bradley–Terry reward model trained first (from the
+    /// checkpoint's weights) on synthetic sentiment preferences.
+    Preference,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -94,6 +98,9 @@ struct Args {
     /// Adaptive KL target per sequence (--algo ppo only).
     #[arg(long)]
     target_kl: Option<f64>,
+    /// Reward-model training steps for --task preference.
+    #[arg(long, default_value_t = 150)]
+    rm_steps: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
@@ -200,7 +207,13 @@ fn run(args: Args) -> Result<()> {
     let cfg = ckpt.model.config().clone();
     let (vs, model) = (ckpt.vs, ckpt.model);
     let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
+    let mut rm_accuracy = None;
     let (prompts, reward): (PromptSet, Arc<dyn RewardFn>) = match args.task {
+        Task::Preference => {
+            let (rm, acc) = train_reward_model(&args, device)?;
+            rm_accuracy = Some(acc);
+            (PromptSet::sentiment(args.seed + 1000, 64, 3)?, rm)
+        }
         Task::Sentiment => (
             PromptSet::sentiment(args.seed + 1000, 64, 3)?,
             Arc::new(LexiconReward::default()),
@@ -365,6 +378,7 @@ fn run(args: Args) -> Result<()> {
         "mean_reward_start": start.mean_reward(),
         "mean_reward_end": end.mean_reward(),
         "kl_end": eval_kl,
+        "reward_model_accuracy": rm_accuracy,
         "train_reward_first": rewards.first(),
         "train_reward_last": rewards.last(),
         "wall_seconds": t0.elapsed().as_secs_f64(),
@@ -378,6 +392,28 @@ fn run(args: Args) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// A reward model on a fresh copy of the checkpoint, trained on synthetic sentiment
+/// preferences; returns it with its held-out preference accuracy.
+fn train_reward_model(args: &Args, device: tch::Device) -> Result<(Arc<dyn RewardFn>, f64)> {
+    if args.rm_steps == 0 {
+        bail!("--rm-steps must be at least 1");
+    }
+    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    let rm = RewardModel::new(ckpt.vs, ckpt.model, Arc::from(ckpt.tokenizer))?;
+    let train = synthetic_sentiment_preferences(args.seed + 2000, 512)?;
+    let held_out = synthetic_sentiment_preferences(args.seed + 3000, 128)?;
+    let cfg = RewardTrainConfig {
+        steps: args.rm_steps,
+        ..RewardTrainConfig::default()
+    };
+    rm.train(&train, &cfg, &mut rng_from_seed(Some(args.seed + 2000)))?;
+    let acc = rm.preference_accuracy(&held_out)?;
+    if !args.quiet {
+        println!("reward model: held-out preference accuracy {acc:.3}");
+    }
+    Ok((Arc::new(rm), acc))
 }
 
 /// Mean per-sequence KL estimate `sum_t (log pi - log pi_ref)` over the batch's responses.
