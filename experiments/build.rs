@@ -4,7 +4,7 @@
 // Add a binary here when it starts using tch, or `--device cuda` cannot find CUDA in it.
 include!("../agents/build_libtorch.rs");
 
-const TCH_BINS: &[&str] = &["train", "eval", "pretrain-lm", "generate"];
+const TCH_BINS: &[&str] = &["train", "eval", "pretrain-lm", "generate", "rl-lm"];
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

@@ -14,6 +14,8 @@
 //!   optional KL penalty to a frozen reference.
 //! - [`kl_controller`]: fixed or adaptive (Ziegler et al.) KL coefficient.
 //! - [`value_head`]: a scalar value head on the GPT's final hidden states.
+//! - [`reward_model`]: a Bradley–Terry reward model (scalar head on the LM) trained on
+//!   preference pairs; it implements [`RewardFn`](tokengym_envs::text::RewardFn).
 //! - [`ppo`]: PPO with per-token KL penalty, GAE over tokens, clipped policy and value losses.
 //!
 //! ```
@@ -53,6 +55,7 @@ pub mod optimizer;
 pub mod ppo;
 pub mod reference;
 pub mod reinforce;
+pub mod reward_model;
 pub mod rollout;
 pub mod value_head;
 
@@ -64,5 +67,9 @@ pub use optimizer::{LmOptimizer, OptimConfig};
 pub use ppo::{Ppo, PpoConfig, PpoStats, token_gae};
 pub use reference::FrozenGpt;
 pub use reinforce::{Baseline, Reinforce, ReinforceConfig, ReinforceStats};
+pub use reward_model::{
+    PreferencePair, RewardModel, RewardTrainConfig, RewardTrainStats,
+    synthetic_sentiment_preferences,
+};
 pub use rollout::{Rollout, RolloutBatch, RolloutConfig};
 pub use value_head::ValueHead;

@@ -1,0 +1,494 @@
+//! `rl-lm`: reinforcement-learning fine-tuning of a `pretrain-lm` checkpoint.
+//!
+//! ```text
+//! rl-lm --checkpoint runs/lm/checkpoint --task sentiment --algo ppo --steps 100 --batch 16 \
+//!     --out runs/rl-lm --threads 1
+//! rl-lm --checkpoint runs/lm/checkpoint --task arithmetic --algo group --group-size 4 \
+//!     --batch 16 --kl-beta 0.05
+//! ```
+//!
+//! Tasks: `sentiment` (sentiment prompts of the corpus, reward = lexicon score of the
+//! completion) and `arithmetic` (`a+b=` prompts, reward 1 for the right leading integer).
+//! Algorithms: `reinforce` (moving-average baseline, no KL term in the loss), `group`
+//! (GRPO-style group-mean baseline, `--batch / --group-size` prompts per step, KL penalty
+//! `--kl-beta`), `ppo` (per-token KL penalty, fixed `--kl-beta` or adaptive towards
+//! `--target-kl`).
+//!
+//! Each step collects a batch, updates the model and appends a row to `metrics.csv` (step,
+//! mean_reward, kl, mean_response_len, loss, wall_seconds). `kl` is the mean per-sequence KL
+//! estimate `sum_t (log pi - log pi_ref)` of the batch's responses against the frozen starting
+//! model, measured before the update, for every algorithm. Before and after training the same
+//! seeded evaluation batch is scored (`mean_reward_start` / `mean_reward_end` in
+//! `summary.json`) and the completions of fixed prompts are written to `samples.txt`. The tuned
+//! model is saved to `OUT/checkpoint` (atomically, loadable by `generate`). A non-finite loss or
+//! gradient stops the run before the weights change: the last good model is saved and the run
+//! fails with one `error:` line,
+//! leaving the model from before the failed step in `OUT/checkpoint`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use serde_json::json;
+use tch::Kind;
+use tokengym::seeding::rng_from_seed;
+use tokengym_agents::lm::checkpoint::{STATE_FILE, TOKENIZER_FILE};
+use tokengym_agents::lm::logits_processing::SamplingConfig;
+use tokengym_agents::lm::{Gpt, GptConfig, load_checkpoint, save_gpt};
+use tokengym_agents::lm_rl::{
+    FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig, Ppo, PpoConfig,
+    Reinforce, ReinforceConfig, RewardModel, RewardTrainConfig, Rollout, RolloutBatch,
+    RolloutConfig, response_log_probs, synthetic_sentiment_preferences,
+};
+use tokengym_agents::nn::DeviceChoice;
+use tokengym_envs::text::{ArithmeticReward, LexiconReward, PromptSet, RewardFn, Tokenizer};
+use tokengym_experiments::plot::{LineChart, Series};
+use tokengym_experiments::run_dir::{write_atomic, write_json};
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Task {
+    /// Sentiment prompts, lexicon reward.
+    Sentiment,
+    /// Arithmetic prompts, exact-answer reward.
+    Arithmetic,
+    /// Sentiment prompts, reward = a Bradley–Terry reward model trained first (from the
+    /// checkpoint's weights) on synthetic sentiment preferences.
+    Preference,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Algo {
+    /// REINFORCE with a moving-average baseline.
+    Reinforce,
+    /// PPO with a value head and a per-token KL penalty.
+    Ppo,
+    /// Group baseline (GRPO): several completions per prompt.
+    Group,
+}
+
+/// Fine-tune a language model checkpoint with reinforcement learning.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// A pretrain-lm checkpoint folder.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The task (prompts and reward).
+    #[arg(long, value_enum, default_value = "sentiment")]
+    task: Task,
+    /// The learning algorithm.
+    #[arg(long, value_enum, default_value = "ppo")]
+    algo: Algo,
+    /// Update steps.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Completions per step.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Completions per prompt for --algo group (must divide --batch).
+    #[arg(long, default_value_t = 4)]
+    group_size: usize,
+    /// KL coefficient (initial one when --target-kl is set).
+    #[arg(long, default_value_t = 0.05)]
+    kl_beta: f64,
+    /// Adaptive KL target per sequence (--algo ppo only).
+    #[arg(long)]
+    target_kl: Option<f64>,
+    /// Reward-model training steps for --task preference.
+    #[arg(long, default_value_t = 150)]
+    rm_steps: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Sampling temperature of the rollouts.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Most new tokens per completion.
+    #[arg(long, default_value_t = 16)]
+    max_new_tokens: i64,
+    /// Seed of prompts, sampling and minibatches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long, default_value = "runs/rl-lm")]
+    out: PathBuf,
+    /// libtorch CPU threads (default: libtorch's choice).
+    #[arg(long)]
+    threads: Option<i32>,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// No per-step progress lines.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            let line = line.trim().trim_start_matches("error:").trim();
+            eprintln!("error: {line} (see rl-lm --help)");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = run(args) {
+        let msg = format!("{e:#}").replace('\n', " ");
+        eprintln!("error: {msg}");
+        std::process::exit(1);
+    }
+}
+
+/// The learner of the chosen algorithm.
+enum Learner {
+    Reinforce(Reinforce),
+    Ppo(Box<Ppo>),
+    Group(GroupPolicyGradient),
+}
+
+/// Number of prompts of the evaluation batch and of the samples file.
+const EVAL_ROWS: usize = 32;
+const SAMPLE_ROWS: usize = 6;
+
+fn check_args(a: &Args) -> Result<()> {
+    if a.steps == 0 || a.batch == 0 {
+        bail!("--steps and --batch must be at least 1");
+    }
+    if a.max_new_tokens < 1 {
+        bail!(
+            "--max-new-tokens must be at least 1, got {}",
+            a.max_new_tokens
+        );
+    }
+    if !(a.kl_beta.is_finite() && a.kl_beta >= 0.0) {
+        bail!("--kl-beta must be finite and >= 0, got {}", a.kl_beta);
+    }
+    if !(a.lr.is_finite() && a.lr > 0.0) {
+        bail!("--lr must be finite and > 0, got {}", a.lr);
+    }
+    if let Some(t) = a.target_kl {
+        if a.algo != Algo::Ppo {
+            bail!("--target-kl only applies to --algo ppo");
+        }
+        if !(t.is_finite() && t > 0.0) {
+            bail!("--target-kl must be finite and > 0, got {t}");
+        }
+    }
+    if a.algo == Algo::Group && (a.group_size < 2 || !a.batch.is_multiple_of(a.group_size)) {
+        bail!(
+            "--algo group needs --group-size >= 2 dividing --batch (got group size {} and batch {})",
+            a.group_size,
+            a.batch
+        );
+    }
+    if let Some(n) = a.threads
+        && n < 1
+    {
+        bail!("--threads must be at least 1, got {n}");
+    }
+    Ok(())
+}
+
+fn run(args: Args) -> Result<()> {
+    check_args(&args)?;
+    if let Some(n) = args.threads {
+        tch::set_num_threads(n);
+    }
+    let device = args.device.parse::<DeviceChoice>()?.resolve()?;
+    tch::manual_seed(args.seed as i64);
+    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    let cfg = ckpt.model.config().clone();
+    let (vs, model) = (ckpt.vs, ckpt.model);
+    let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
+    let mut rm_accuracy = None;
+    let (prompts, reward): (PromptSet, Arc<dyn RewardFn>) = match args.task {
+        Task::Preference => {
+            let (rm, acc) = train_reward_model(&args, device)?;
+            rm_accuracy = Some(acc);
+            (PromptSet::sentiment(args.seed + 1000, 64, 3)?, rm)
+        }
+        Task::Sentiment => (
+            PromptSet::sentiment(args.seed + 1000, 64, 3)?,
+            Arc::new(LexiconReward::default()),
+        ),
+        Task::Arithmetic => (
+            PromptSet::arithmetic(args.seed + 1000, 64, 20)?,
+            Arc::new(ArithmeticReward),
+        ),
+    };
+    let sampling = SamplingConfig::new(args.temperature)?;
+    let rollout = Rollout::new(
+        tokenizer.clone(),
+        prompts,
+        reward,
+        RolloutConfig {
+            max_new_tokens: args.max_new_tokens,
+            sampling,
+            add_bos: tokenizer.special_tokens().bos.is_some(),
+            stop_at_eos: tokenizer.special_tokens().eos.is_some(),
+        },
+    )?;
+    let reference = FrozenGpt::copy_of(&vs, &cfg)?;
+    let optim = OptimConfig {
+        lr: args.lr,
+        ..OptimConfig::default()
+    };
+    let mut learner = match args.algo {
+        Algo::Reinforce => Learner::Reinforce(Reinforce::new(
+            &vs,
+            ReinforceConfig {
+                optim,
+                ..ReinforceConfig::default()
+            },
+        )?),
+        Algo::Group => Learner::Group(GroupPolicyGradient::new(
+            &vs,
+            GroupConfig {
+                group_size: args.group_size,
+                kl_beta: args.kl_beta,
+                optim,
+                ..GroupConfig::default()
+            },
+        )?),
+        Algo::Ppo => {
+            let kl = match args.target_kl {
+                Some(target) => KlController::Adaptive {
+                    beta: args.kl_beta,
+                    target,
+                    horizon: 10_000.0,
+                },
+                None => KlController::Fixed { beta: args.kl_beta },
+            };
+            Learner::Ppo(Box::new(Ppo::new(
+                &vs,
+                &model,
+                PpoConfig {
+                    kl,
+                    optim,
+                    minibatch_size: args.batch.min(16),
+                    ..PpoConfig::default()
+                },
+            )?))
+        }
+    };
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let n_prompts = rollout.prompts().len();
+    let eval_idx: Vec<usize> = (0..EVAL_ROWS).map(|i| i % n_prompts).collect();
+    let sample_idx: Vec<usize> = (0..SAMPLE_ROWS.min(n_prompts)).collect();
+    let eval_seed = args.seed.wrapping_add(77);
+    let start = tch::no_grad(|| {
+        rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+    let before = tch::no_grad(|| {
+        rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+
+    let t0 = Instant::now();
+    let mut rng = rng_from_seed(Some(args.seed));
+    let mut csv = String::from("step,mean_reward,kl,mean_response_len,loss,wall_seconds\n");
+    let (mut rewards, mut kls) = (Vec::new(), Vec::new());
+    let ckpt_dir = args.out.join("checkpoint");
+    // The weights before the current update (PPO takes several optimizer steps per batch, so a
+    // failure mid-update must not save a half-updated model).
+    let mut last_good = FrozenGpt::copy_of(&vs, &cfg)?;
+    for step in 1..=args.steps {
+        last_good.sync_from(&vs)?;
+        let batch = tch::no_grad(|| match args.algo {
+            Algo::Group => rollout.collect_groups(
+                &model,
+                args.batch / args.group_size,
+                args.group_size,
+                &mut rng,
+            ),
+            _ => rollout.collect(&model, args.batch, &mut rng),
+        })?;
+        let kl = batch_kl(&model, reference.model(), &batch)?;
+        let len = batch
+            .response_mask
+            .f_sum(Kind::Double)?
+            .f_double_value(&[])?
+            / batch.len() as f64;
+        let loss = match &mut learner {
+            Learner::Reinforce(l) => l.step(&model, &batch).map(|s| s.loss),
+            Learner::Group(l) => l
+                .step(&model, Some(reference.model()), &batch)
+                .map(|s| s.loss),
+            Learner::Ppo(l) => l
+                .step(&model, reference.model(), &batch, &mut rng)
+                .map(|s| s.policy_loss + s.value_loss),
+        };
+        let loss = match loss {
+            Ok(v) => v,
+            Err(e) => {
+                // The optimizer refused a non-finite loss or gradient; save the weights from
+                // before this step's update.
+                save_model(last_good.var_store(), &cfg, &args.checkpoint, &ckpt_dir)?;
+                bail!(
+                    "step {step} failed: {e}; the last good model is in {}",
+                    ckpt_dir.display()
+                );
+            }
+        };
+        let mean = batch.mean_reward();
+        let wall = t0.elapsed().as_secs_f64();
+        writeln!(csv, "{step},{mean},{kl},{len},{loss},{wall:.3}")?;
+        rewards.push(mean);
+        kls.push(kl);
+        if !args.quiet {
+            println!(
+                "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  len {len:>5.1}  loss {loss:>9.4}"
+            );
+        }
+    }
+    write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
+    save_model(&vs, &cfg, &args.checkpoint, &ckpt_dir)?;
+    let end = tch::no_grad(|| {
+        rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+    let after = tch::no_grad(|| {
+        rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+    let eval_kl = batch_kl(&model, reference.model(), &end)?;
+    write_samples(&args.out.join("samples.txt"), &before, &after)?;
+    plot(
+        &args.out.join("reward.png"),
+        "mean reward per step",
+        "mean reward",
+        &rewards,
+    )?;
+    plot(
+        &args.out.join("kl.png"),
+        "KL to the starting model",
+        "KL (nats / sequence)",
+        &kls,
+    )?;
+    let summary = json!({
+        "task": format!("{:?}", args.task).to_lowercase(),
+        "algo": format!("{:?}", args.algo).to_lowercase(),
+        "steps": args.steps,
+        "batch": args.batch,
+        "mean_reward_start": start.mean_reward(),
+        "mean_reward_end": end.mean_reward(),
+        "kl_end": eval_kl,
+        "reward_model_accuracy": rm_accuracy,
+        "train_reward_first": rewards.first(),
+        "train_reward_last": rewards.last(),
+        "wall_seconds": t0.elapsed().as_secs_f64(),
+    });
+    write_json(&args.out.join("summary.json"), &summary)?;
+    println!(
+        "mean reward {:.4} -> {:.4}, KL {:.4}; outputs in {}",
+        start.mean_reward(),
+        end.mean_reward(),
+        eval_kl,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// A reward model on a fresh copy of the checkpoint, trained on synthetic sentiment
+/// preferences; returns it with its held-out preference accuracy.
+fn train_reward_model(args: &Args, device: tch::Device) -> Result<(Arc<dyn RewardFn>, f64)> {
+    if args.rm_steps == 0 {
+        bail!("--rm-steps must be at least 1");
+    }
+    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    let rm = RewardModel::new(ckpt.vs, ckpt.model, Arc::from(ckpt.tokenizer))?;
+    let train = synthetic_sentiment_preferences(args.seed + 2000, 512)?;
+    let held_out = synthetic_sentiment_preferences(args.seed + 3000, 128)?;
+    let cfg = RewardTrainConfig {
+        steps: args.rm_steps,
+        ..RewardTrainConfig::default()
+    };
+    rm.train(&train, &cfg, &mut rng_from_seed(Some(args.seed + 2000)))?;
+    let acc = rm.preference_accuracy(&held_out)?;
+    if !args.quiet {
+        println!("reward model: held-out preference accuracy {acc:.3}");
+    }
+    Ok((Arc::new(rm), acc))
+}
+
+/// Mean per-sequence KL estimate `sum_t (log pi - log pi_ref)` over the batch's responses.
+fn batch_kl(model: &Gpt, reference: &Gpt, batch: &RolloutBatch) -> Result<f64> {
+    tch::no_grad(|| -> Result<f64> {
+        let lp = |m: &Gpt| {
+            response_log_probs(
+                m,
+                &batch.query_ids,
+                &batch.query_mask,
+                &batch.response,
+                &batch.response_mask,
+                &batch.sampling,
+            )
+        };
+        let diff = lp(model)?.f_sub(&lp(reference)?)?;
+        let v = diff.f_sum(Kind::Double)?.f_double_value(&[])? / batch.len() as f64;
+        if !v.is_finite() {
+            bail!("non-finite KL estimate {v}");
+        }
+        Ok(v)
+    })
+}
+
+/// Saves the GPT's variables of `vs` (not a PPO value head) with the source checkpoint's
+/// tokenizer and trainer state to `dir`, replacing it atomically (written next to it, renamed).
+fn save_model(vs: &tch::nn::VarStore, cfg: &GptConfig, source: &Path, dir: &Path) -> Result<()> {
+    let snapshot = FrozenGpt::copy_of(vs, cfg)?;
+    let tmp = dir.with_extension("tmp");
+    let _ = fs::remove_dir_all(&tmp);
+    save_gpt(&tmp, snapshot.var_store(), cfg)?;
+    for file in [TOKENIZER_FILE, STATE_FILE] {
+        let src = source.join(file);
+        if src.is_file() {
+            fs::copy(&src, tmp.join(file))
+                .with_context(|| format!("cannot copy {}", src.display()))?;
+        }
+    }
+    let old = dir.with_extension("old");
+    let _ = fs::remove_dir_all(&old);
+    if dir.exists() {
+        fs::rename(dir, &old).with_context(|| format!("cannot move {}", dir.display()))?;
+    }
+    fs::rename(&tmp, dir)
+        .with_context(|| format!("cannot move the new checkpoint to {}", dir.display()))?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
+fn write_samples(path: &Path, before: &RolloutBatch, after: &RolloutBatch) -> Result<()> {
+    let mut text =
+        String::from("# completions of fixed prompts, same sampling seed before and after\n");
+    for i in 0..before.len().min(after.len()) {
+        writeln!(text, "prompt: {:?}", before.prompts[i])?;
+        writeln!(
+            text,
+            "  before ({:+.3}): {:?}",
+            before.reward_values[i], before.completions[i]
+        )?;
+        writeln!(
+            text,
+            "  after  ({:+.3}): {:?}",
+            after.reward_values[i], after.completions[i]
+        )?;
+    }
+    write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+fn plot(path: &Path, title: &str, y: &str, ys: &[f64]) -> Result<()> {
+    LineChart::new(title)
+        .x_label("step")
+        .y_label(y)
+        .series(Series::from_ys(y, ys))
+        .save_png(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
