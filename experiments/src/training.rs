@@ -163,6 +163,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     config.validate()?;
     let seed = config.seed.unwrap_or(0);
     let (by_episodes, total) = budget(config)?;
+    if by_episodes && config.algo == Algo::Ppo {
+        bail!("PPO's budget counts environment steps: give total_steps (or --steps), not episodes");
+    }
     let out = &opts.out;
     let ckpt = out.join("checkpoint");
     let metrics_path = out.join("metrics.csv");

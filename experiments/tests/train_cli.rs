@@ -130,6 +130,12 @@ fn bad_input_gives_one_error_line() {
             .arg(&dir)),
         "tpu",
     );
+    one_error_line(
+        &run(train()
+            .args(["--algo", "ppo", "--episodes", "10", "--quiet", "--out"])
+            .arg(&dir)),
+        "environment steps",
+    );
     let cfg = dir.join("bad.toml");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
