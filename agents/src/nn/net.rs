@@ -211,6 +211,24 @@ pub trait PolicyValueNet: Send {
     fn load(&mut self, tensors: &[NamedTensor]) -> Result<()>;
 }
 
+/// Checks the arguments of [`PolicyValueNet::step`] (shared by every backend): a finite,
+/// non-negative learning rate and, if given, a finite positive gradient-norm bound.
+pub(crate) fn check_step_args(lr: f32, max_grad_norm: Option<f32>) -> Result<()> {
+    if !(lr.is_finite() && lr >= 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "learning rate must be finite and non-negative, got {lr}"
+        )));
+    }
+    if let Some(m) = max_grad_norm
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "max_grad_norm must be finite and positive, got {m}"
+        )));
+    }
+    Ok(())
+}
+
 mod activation_serde {
     use serde::{Deserialize, Deserializer, Serializer};
 

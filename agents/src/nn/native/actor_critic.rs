@@ -269,18 +269,7 @@ impl PolicyValueNet for NativeActorCritic {
     }
 
     fn step(&mut self, lr: f32, max_grad_norm: Option<f32>) -> Result<f32> {
-        if !(lr.is_finite() && lr >= 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "learning rate must be finite and non-negative, got {lr}"
-            )));
-        }
-        if let Some(m) = max_grad_norm
-            && !(m.is_finite() && m > 0.0)
-        {
-            return Err(Error::InvalidArgument(format!(
-                "max_grad_norm must be finite and positive, got {m}"
-            )));
-        }
+        crate::nn::net::check_step_args(lr, max_grad_norm)?;
         let norm = clip_grad_norm(&mut self.params.grads, max_grad_norm);
         self.adam
             .update(&mut self.params.values, &self.params.grads, lr);
