@@ -57,3 +57,26 @@ pub trait CausalLm {
         cache: &mut Self::Cache,
     ) -> Result<Tensor>;
 }
+
+/// Integer token ids as int64 on `model`'s device, after checking that they lie in its
+/// vocabulary; `what` names them in the error (what generation and scoring both need).
+pub(crate) fn checked_tokens<M: CausalLm>(
+    model: &M,
+    tokens: &Tensor,
+    what: &str,
+) -> Result<Tensor> {
+    let tokens = tokens
+        .f_to_kind(tch::Kind::Int64)?
+        .f_to_device(model.device())?;
+    let vocab = model.vocab_size();
+    let (lo, hi) = (
+        tokens.f_min()?.f_int64_value(&[])?,
+        tokens.f_max()?.f_int64_value(&[])?,
+    );
+    if lo < 0 || hi >= vocab {
+        return Err(crate::error::Error::InvalidArgument(format!(
+            "{what} must lie in [0, {vocab}), got range [{lo}, {hi}]"
+        )));
+    }
+    Ok(tokens)
+}

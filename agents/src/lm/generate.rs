@@ -33,6 +33,7 @@ use tokengym::seeding::EnvRng;
 
 use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
+use crate::lm::causal_lm::checked_tokens;
 use crate::lm::logits_processing::{SamplingConfig, apply_allowed_mask, check_rows_not_empty};
 
 /// How the next token is chosen (serialized as `"greedy"` or `{"sample": {...}}`).
@@ -169,17 +170,7 @@ pub(crate) fn check_prompts<M: CausalLm>(
         )));
     }
     let device = model.device();
-    let tokens = prompts.f_to_kind(Kind::Int64)?.f_to_device(device)?;
-    let vocab = model.vocab_size();
-    let (lo, hi) = (
-        tokens.f_min()?.f_int64_value(&[])?,
-        tokens.f_max()?.f_int64_value(&[])?,
-    );
-    if lo < 0 || hi >= vocab {
-        return Err(Error::InvalidArgument(format!(
-            "prompt token ids must lie in [0, {vocab}), got range [{lo}, {hi}]"
-        )));
-    }
+    let tokens = checked_tokens(model, prompts, "prompt token ids")?;
     let mask = match attention_mask {
         Some(m) => {
             if m.size() != [batch, len] {

@@ -14,6 +14,7 @@ use tch::{Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
+use crate::lm::causal_lm::checked_tokens;
 
 /// Per-token scores of a batch: `log_probs[b, t]` is `log p(tokens[b, t + 1] | tokens[b, ..=t])`.
 #[derive(Debug)]
@@ -51,17 +52,8 @@ pub fn token_log_probs<M: CausalLm>(
         )));
     }
     let device = model.device();
-    let tokens = tokens.f_to_kind(Kind::Int64)?.f_to_device(device)?;
+    let tokens = checked_tokens(model, tokens, "token ids")?;
     let vocab = model.vocab_size();
-    let (lo, hi) = (
-        tokens.f_min()?.f_int64_value(&[])?,
-        tokens.f_max()?.f_int64_value(&[])?,
-    );
-    if lo < 0 || hi >= vocab {
-        return Err(Error::InvalidArgument(format!(
-            "token ids must lie in [0, {vocab}), got range [{lo}, {hi}]"
-        )));
-    }
     let mask = match attention_mask {
         Some(m) if m.size() == [batch, len] => {
             Some(m.f_to_device(device)?.f_ne(0)?.f_to_kind(Kind::Int64)?)
