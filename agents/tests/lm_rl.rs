@@ -11,7 +11,7 @@ use tokengym_agents::lm::logits_processing::SamplingConfig;
 use tokengym_agents::lm::{Gpt, GptConfig};
 use tokengym_agents::lm_rl::{
     FrozenGpt, KlEstimator, LmOptimizer, OptimConfig, Reinforce, ReinforceConfig, Rollout,
-    RolloutConfig, kl_per_token, response_log_probs,
+    RolloutConfig, kl_per_token, response_log_probs, response_log_probs_and_entropy,
 };
 use tokengym_envs::text::{CharTokenizer, FnReward, Prompt, PromptSet, RewardFn, Tokenizer};
 
@@ -353,6 +353,88 @@ fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
         .with_top_p(0.95)
         .unwrap();
     assert!(recompute_gap(s, s) < 1e-4);
+}
+
+#[test]
+fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
+    let (_vs, gpt) = model(6, 6);
+    let t = SamplingConfig::new(0.8).unwrap();
+    let r = rollout(t, true);
+    let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(2))).unwrap();
+    let args = (
+        &batch.query_ids,
+        &batch.query_mask,
+        &batch.response,
+        &batch.response_mask,
+    );
+    let (lp, ent) =
+        response_log_probs_and_entropy(&gpt, args.0, args.1, args.2, args.3, &t).unwrap();
+    let lp_only = response_log_probs(&gpt, args.0, args.1, args.2, args.3, &t).unwrap();
+    assert!(lp.f_sub(&lp_only).unwrap().abs().max().double_value(&[]) < 1e-6);
+    // Reference: the entropy of softmax(logits / T) at each response position, by hand.
+    let tokens = Tensor::cat(&[&batch.query_ids, &batch.response], 1);
+    let mask = Tensor::cat(
+        &[
+            &batch.query_mask.to_kind(Kind::Int64),
+            &batch.response_mask.to_kind(Kind::Int64),
+        ],
+        1,
+    );
+    let (qt, n) = (batch.query_ids.size()[1], batch.response.size()[1]);
+    use tokengym_agents::lm::CausalLm;
+    let logits = tch::no_grad(|| gpt.logits(&tokens, Some(&mask)).unwrap());
+    let x = logits.narrow(1, qt - 1, n) / 0.8;
+    let p = x.softmax(-1, Kind::Double);
+    let manual = -(&p * p.log()).sum_dim_intlist(-1, false, Kind::Double)
+        * batch.response_mask.to_kind(Kind::Double);
+    let gap = ent.to_kind(Kind::Double).f_sub(&manual).unwrap();
+    assert!(gap.abs().max().double_value(&[]) < 1e-4);
+    let ent_sum = ent.sum(Kind::Double).double_value(&[]);
+    assert!(ent_sum > 0.0);
+    let after_eos = ent
+        .masked_select(&batch.response_mask.eq(0))
+        .abs()
+        .sum(Kind::Double);
+    assert_eq!(after_eos.double_value(&[]), 0.0);
+    // Top-k 1 leaves a single candidate: zero entropy everywhere.
+    let k1 = SamplingConfig::new(1.0).unwrap().with_top_k(1).unwrap();
+    let (_, ent1) =
+        response_log_probs_and_entropy(&gpt, args.0, args.1, args.2, args.3, &k1).unwrap();
+    assert!(ent1.abs().max().double_value(&[]) < 1e-6);
+}
+
+#[test]
+fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
+    use tokengym_agents::lm_rl::batch_stats;
+    let (vs, gpt) = model(8, 6);
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let (_other_vs, other) = model(9, 6);
+    let t = SamplingConfig::new(0.8).unwrap();
+    let batch = rollout(t, true)
+        .collect(&gpt, 8, &mut rng_from_seed(Some(3)))
+        .unwrap();
+    let same = batch_stats(&gpt, frozen.model(), &batch).unwrap();
+    assert!(same.kl.abs() < 1e-5, "{same:?}");
+    assert!(same.entropy > 0.0 && same.entropy <= (6f64).ln() + 1e-9);
+    let tokens = batch.response_mask.sum(Kind::Double).double_value(&[]);
+    assert!((same.mean_response_len - tokens / 8.0).abs() < 1e-12);
+    // Perplexity under the reference's raw distribution (T = 1), not the sampling one.
+    let raw = response_log_probs(
+        frozen.model(),
+        &batch.query_ids,
+        &batch.query_mask,
+        &batch.response,
+        &batch.response_mask,
+        &SamplingConfig::default(),
+    )
+    .unwrap();
+    let ppl = (-raw.sum(Kind::Double).double_value(&[]) / tokens).exp();
+    assert!((same.reference_perplexity - ppl).abs() < 1e-6 * ppl);
+    // Another model as the reference: a nonzero KL, the same policy entropy.
+    let diff = batch_stats(&gpt, &other, &batch).unwrap();
+    assert!(diff.kl.abs() > 1e-3);
+    assert!((diff.entropy - same.entropy).abs() < 1e-9);
+    assert_ne!(diff.reference_perplexity, same.reference_perplexity);
 }
 
 #[test]

@@ -113,9 +113,9 @@ impl ResponseInputs {
     }
 }
 
-/// The processed log-probs `[B, N]` of the response tokens from the model's logits
-/// `[B, T + N, V]` over the whole sequence (see [`response_log_probs`]).
-pub(crate) fn log_probs_from_logits(
+/// The log-softmax `[B * N, V]` of the processed distributions at the response positions,
+/// from the model's logits `[B, T + N, V]` over the whole sequence (see [`response_log_probs`]).
+fn processed_log_softmax(
     inputs: &ResponseInputs,
     logits: &Tensor,
     vocab: i64,
@@ -154,12 +154,57 @@ pub(crate) fn log_probs_from_logits(
     {
         flat = apply_top_p(&flat, p)?;
     }
-    let lp = flat
-        .f_log_softmax(-1, Kind::Float)?
+    Ok(flat.f_log_softmax(-1, Kind::Float)?)
+}
+
+/// The processed log-probs `[B, N]` of the response tokens from the model's logits
+/// `[B, T + N, V]` over the whole sequence (see [`response_log_probs`]).
+pub(crate) fn log_probs_from_logits(
+    inputs: &ResponseInputs,
+    logits: &Tensor,
+    vocab: i64,
+    sampling: &SamplingConfig,
+) -> Result<Tensor> {
+    let (b, n) = (inputs.b, inputs.n);
+    let lp = processed_log_softmax(inputs, logits, vocab, sampling)?
         .f_gather(1, &inputs.response.f_reshape([b * n, 1])?, false)?
         .f_reshape([b, n])?;
     // masked_fill, not a product: a filtered-out pad token would give -inf * 0 = NaN.
     Ok(lp.f_masked_fill(&inputs.rmask.f_logical_not()?, 0.0)?)
+}
+
+/// Per-token log-probabilities `[B, N]` (as [`response_log_probs`]) and per-token entropies
+/// `[B, N]` (nats) of the same processed distributions, from one forward pass. Entropies after
+/// `<eos>` (where `response_mask` is 0) are 0. Keeps the autograd graph.
+pub fn response_log_probs_and_entropy<M: CausalLm>(
+    model: &M,
+    query: &Tensor,
+    query_mask: &Tensor,
+    response: &Tensor,
+    response_mask: &Tensor,
+    sampling: &SamplingConfig,
+) -> Result<(Tensor, Tensor)> {
+    sampling.validate()?;
+    let inputs = ResponseInputs::new(model.device(), query, query_mask, response, response_mask)?;
+    let logits = model.logits(&inputs.tokens, Some(&inputs.mask))?;
+    let (b, n) = (inputs.b, inputs.n);
+    let all = processed_log_softmax(&inputs, &logits, model.vocab_size(), sampling)?;
+    let lp = all
+        .f_gather(1, &inputs.response.f_reshape([b * n, 1])?, false)?
+        .f_reshape([b, n])?;
+    // Filtered-out tokens have p = 0 and log p = -inf: their 0 * -inf = NaN terms count as 0.
+    let entropy = all
+        .f_exp()?
+        .f_mul(&all)?
+        .f_nan_to_num(0.0, None, None)?
+        .f_sum_dim_intlist(-1, false, Kind::Float)?
+        .f_neg()?
+        .f_reshape([b, n])?;
+    let pad = inputs.rmask.f_logical_not()?;
+    Ok((
+        lp.f_masked_fill(&pad, 0.0)?,
+        entropy.f_masked_fill(&pad, 0.0)?,
+    ))
 }
 
 /// The repetition penalty at every response position: token `v` is penalised at position `j`
