@@ -11,7 +11,7 @@
 //! every tensor in the file must belong to the model, except Hugging Face's attention buffers
 //! (`*.attn.bias`, `*.attn.masked_bias`) and a `lm_head.weight` that duplicates tied embeddings.
 //! Names without the `transformer.` prefix (checkpoints of a bare `GPT2Model`, like the original
-//! `gpt2`) get it added. Tensors are converted to the variables' dtype and device.
+//! `gpt2`) get it added, except our RL heads (`reward_head.*`, `value_head.*`). Tensors are converted to the variables' dtype and device.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -33,6 +33,10 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
     Error::Core(tokengym::Error::io(path, e))
 }
 
+/// Prefixes of the heads our RL code puts next to the GPT in one variable store (the reward
+/// model's scalar head, PPO's value head); their names are kept as they are.
+const HEAD_PREFIXES: [&str; 2] = ["reward_head.", "value_head."];
+
 /// Maps a checkpoint tensor name to our variable name; `None` for tensors to skip.
 fn normalise_name(name: &str, tied: bool) -> Option<String> {
     if name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") {
@@ -41,7 +45,7 @@ fn normalise_name(name: &str, tied: bool) -> Option<String> {
     if name == "lm_head.weight" {
         return (!tied).then(|| name.to_owned());
     }
-    if name.starts_with("transformer.") {
+    if name.starts_with("transformer.") || HEAD_PREFIXES.iter().any(|p| name.starts_with(p)) {
         Some(name.to_owned())
     } else {
         Some(format!("transformer.{name}"))

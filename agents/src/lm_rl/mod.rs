@@ -5,6 +5,8 @@
 //!   [`RolloutBatch`]: prompts, sampled responses, their log-probabilities, masks, rewards).
 //! - [`logprobs`]: per-token log-probabilities of the responses recomputed with autograd under
 //!   the **same** sampling transforms (temperature, filters) that generated them.
+//! - [`batch_stats`]: KL to the reference, entropy, the reference's perplexity and the
+//!   response length of a batch (what a run logs per step).
 //! - [`kl`]: per-token KL estimators against a reference model.
 //! - [`reference`]: a frozen copy of a [`Gpt`](crate::lm::Gpt) (the KL reference).
 //! - [`optimizer`]: AdamW with global gradient-norm clipping and a finite-loss check.
@@ -14,6 +16,8 @@
 //!   optional KL penalty to a frozen reference.
 //! - [`kl_controller`]: fixed or adaptive (Ziegler et al.) KL coefficient.
 //! - [`value_head`]: a scalar value head on the GPT's final hidden states.
+//! - [`preference_data`]: preference pairs, from templates or from a policy's own completions
+//!   judged by a reward function.
 //! - [`reward_model`]: a Bradley–Terry reward model (scalar head on the LM) trained on
 //!   preference pairs; it implements [`RewardFn`](tokengym_envs::text::RewardFn).
 //! - [`ppo`]: PPO with per-token KL penalty, GAE over tokens, clipped policy and value losses.
@@ -47,29 +51,32 @@
 //! # Ok::<(), tokengym_agents::error::Error>(())
 //! ```
 
+pub mod batch_stats;
 pub mod group;
 pub mod kl;
 pub mod kl_controller;
 pub mod logprobs;
 pub mod optimizer;
 pub mod ppo;
+pub mod preference_data;
 pub mod reference;
 pub mod reinforce;
 pub mod reward_model;
 pub mod rollout;
 pub mod value_head;
 
+pub use batch_stats::{BatchStats, batch_stats};
 pub use group::{GroupBaseline, GroupConfig, GroupPolicyGradient, GroupStats, group_advantages};
 pub use kl::{KlEstimator, kl_per_token};
 pub use kl_controller::KlController;
-pub use logprobs::response_log_probs;
+pub use logprobs::{response_log_probs, response_log_probs_and_entropy};
 pub use optimizer::{LmOptimizer, OptimConfig};
 pub use ppo::{Ppo, PpoConfig, PpoStats, token_gae};
+pub use preference_data::{
+    PreferencePair, preferences_from_groups, synthetic_sentiment_preferences,
+};
 pub use reference::FrozenGpt;
 pub use reinforce::{Baseline, Reinforce, ReinforceConfig, ReinforceStats};
-pub use reward_model::{
-    PreferencePair, RewardModel, RewardTrainConfig, RewardTrainStats,
-    synthetic_sentiment_preferences,
-};
+pub use reward_model::{RewardModel, RewardTrainConfig, RewardTrainStats};
 pub use rollout::{Rollout, RolloutBatch, RolloutConfig};
 pub use value_head::ValueHead;

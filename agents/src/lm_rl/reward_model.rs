@@ -11,69 +11,32 @@
 //! `-log σ(r(prompt + chosen) - r(prompt + rejected))` averaged over a minibatch, with AdamW
 //! ([`LmOptimizer`]) over every variable of the store (the language model and the head).
 //!
-//! [`synthetic_sentiment_preferences`] builds seeded preference data from the project's corpus:
-//! sentiment prompts ([`PromptSet::sentiment`]) with a positive completion preferred over a
-//! negative one (word lists [`POSITIVE_WORDS`] / [`NEGATIVE_WORDS`]).
+//! Preference data comes from [`preference_data`](crate::lm_rl::preference_data). A trained
+//! model is saved with [`RewardModel::save`] and read back with [`RewardModel::load`].
 //!
 //! [`RewardModel`] implements [`RewardFn`]. It is **not** thread-parallel: the model sits behind
 //! a [`Mutex`] (`RewardFn` must be `Send + Sync`), so concurrent scorers take turns.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rand::RngExt;
 use tch::nn::{Init, VarStore};
-use tch::{Kind, Tensor};
-use tokengym::seeding::{EnvRng, rng_from_seed};
-use tokengym_envs::text::corpus::{NEGATIVE_WORDS, POSITIVE_WORDS};
-use tokengym_envs::text::{PromptSet, RewardContext, RewardFn, Tokenizer};
+use tch::{Device, Kind, Tensor};
+use tokengym::seeding::EnvRng;
+use tokengym_envs::text::{RewardContext, RewardFn, Tokenizer, load_tokenizer};
 
 use crate::error::{Error, Result};
+use crate::lm::config::GptConfig;
 use crate::lm::gpt::Gpt;
 use crate::lm::scoring::left_pad;
+use crate::lm::weights::{CONFIG_FILE, WEIGHTS_FILE, load_weights, save_gpt};
 use crate::lm_rl::optimizer::{LmOptimizer, OptimConfig};
+use crate::lm_rl::preference_data::PreferencePair;
 
-/// One preference: `prompt + chosen` is preferred over `prompt + rejected`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreferencePair {
-    /// The shared prompt.
-    pub prompt: String,
-    /// The preferred completion (appended to the prompt as is).
-    pub chosen: String,
-    /// The other completion.
-    pub rejected: String,
-}
-
-/// `count` seeded preference pairs: a sentiment prompt (its first three words) completed by
-/// `" <pos> and <pos>."` (chosen) or `" <neg> and <neg>."` (rejected), words drawn from the
-/// corpus lexicon. The same arguments give the same pairs.
-pub fn synthetic_sentiment_preferences(seed: u64, count: usize) -> Result<Vec<PreferencePair>> {
-    if count == 0 {
-        return Err(Error::InvalidArgument(
-            "synthetic preferences need count >= 1".to_owned(),
-        ));
-    }
-    let prompts = PromptSet::sentiment(seed, count.max(8), 3)?;
-    let mut rng = rng_from_seed(Some(seed));
-    let pick = |words: &[&'static str], rng: &mut EnvRng| words[rng.random_range(0..words.len())];
-    let mut out = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (_, p) = prompts.sample(&mut rng);
-        let (p1, p2) = (
-            pick(&POSITIVE_WORDS, &mut rng),
-            pick(&POSITIVE_WORDS, &mut rng),
-        );
-        let (n1, n2) = (
-            pick(&NEGATIVE_WORDS, &mut rng),
-            pick(&NEGATIVE_WORDS, &mut rng),
-        );
-        out.push(PreferencePair {
-            prompt: p.text.clone(),
-            chosen: format!(" {p1} and {p2}."),
-            rejected: format!(" {n1} and {n2}."),
-        });
-    }
-    Ok(out)
-}
+/// Name of the file that marks a folder as a saved reward model.
+pub const MARKER_FILE: &str = "reward_model.json";
+const MARKER_FORMAT: &str = "tokengym-reward-model";
 
 /// Settings of [`RewardModel::train`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,6 +178,11 @@ impl RewardModel {
             .f_squeeze_dim(-1)?)
     }
 
+    /// The tokenizer that turns texts into the model's ids.
+    pub fn tokenizer(&self) -> &Arc<dyn Tokenizer> {
+        &self.tokenizer
+    }
+
     /// The scores of `texts` (no autograd).
     pub fn score_texts(&self, texts: &[String]) -> Result<Vec<f64>> {
         let inner = self.lock()?;
@@ -301,6 +269,79 @@ impl RewardModel {
     }
 }
 
+impl RewardModel {
+    /// Saves the model (language model and head, `model.safetensors`) and its [`GptConfig`]
+    /// (`config.json`) into `dir`, each file written to a temporary name and renamed into place,
+    /// plus a `reward_model.json` marker. The tokenizer is not written: put the tokenizer file
+    /// the model was built with next to them as `tokenizer.json` (as `rl-lm` does) to make the
+    /// folder loadable by [`RewardModel::load`].
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let inner = self.lock()?;
+        save_gpt(dir, &inner.vs, inner.gpt.config())?;
+        let marker = serde_json::json!({
+            "format": MARKER_FORMAT,
+            "version": 1,
+            "head": "reward_head",
+        });
+        let text = serde_json::to_string_pretty(&marker)
+            .map_err(|e| Error::InvalidArgument(format!("cannot serialise the marker: {e}")))?;
+        let path = dir.join(MARKER_FILE);
+        tokengym::atomic_write::write_atomic(&path, (text + "\n").as_bytes())
+            .map_err(|e| Error::Core(tokengym::Error::io(&path, e)))?;
+        Ok(())
+    }
+
+    /// Loads a reward model saved by [`RewardModel::save`] from `dir` onto `device`, with the
+    /// tokenizer of `dir/tokenizer.json`. A folder without the marker (for example a plain
+    /// language-model checkpoint), a missing head, a missing tokenizer or a tokenizer larger
+    /// than the model's vocabulary are errors.
+    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+        let marker = dir.join(MARKER_FILE);
+        let text = std::fs::read_to_string(&marker).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{} is not a reward model folder (cannot read {}: {e})",
+                dir.display(),
+                MARKER_FILE
+            ))
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::InvalidArgument(format!("{} is not valid JSON: {e}", marker.display()))
+        })?;
+        if value.get("format").and_then(|v| v.as_str()) != Some(MARKER_FORMAT) {
+            return Err(Error::InvalidArgument(format!(
+                "{} is not a tokengym reward model marker",
+                marker.display()
+            )));
+        }
+        let tok_path = dir.join("tokenizer.json");
+        let tokenizer = load_tokenizer(&tok_path).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "reward model {}: unusable tokenizer: {e}",
+                dir.display()
+            ))
+        })?;
+        let cfg_path = dir.join(CONFIG_FILE);
+        let cfg_text = std::fs::read_to_string(&cfg_path).map_err(|e| {
+            Error::InvalidArgument(format!("cannot read {}: {e}", cfg_path.display()))
+        })?;
+        let cfg: GptConfig = serde_json::from_str(&cfg_text).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{} is not a valid GptConfig: {e}",
+                cfg_path.display()
+            ))
+        })?;
+        let vs = VarStore::new(device);
+        let tied = cfg.tie_embeddings;
+        let gpt = Gpt::new(&vs.root(), cfg)?;
+        let model = Self::new(vs, gpt, Arc::from(tokenizer))?;
+        {
+            let inner = model.lock()?;
+            load_weights(&inner.vs, &dir.join(WEIGHTS_FILE), tied)?;
+        }
+        Ok(model)
+    }
+}
+
 /// The chosen and the rejected full texts of `pairs`.
 fn texts_of(pairs: &[PreferencePair]) -> (Vec<String>, Vec<String>) {
     pairs
@@ -319,24 +360,5 @@ impl RewardFn for RewardModel {
     fn score(&self, ctx: &RewardContext<'_>) -> tokengym::Result<f64> {
         self.score_one(ctx.prompt, ctx.completion)
             .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn synthetic_pairs_are_seeded_and_use_the_lexicon() {
-        let a = synthetic_sentiment_preferences(3, 20).unwrap();
-        assert_eq!(a, synthetic_sentiment_preferences(3, 20).unwrap());
-        assert_ne!(a, synthetic_sentiment_preferences(4, 20).unwrap());
-        for p in &a {
-            let word = p.chosen.split_whitespace().next().unwrap();
-            assert!(POSITIVE_WORDS.contains(&word), "{p:?}");
-            let word = p.rejected.split_whitespace().next().unwrap();
-            assert!(NEGATIVE_WORDS.contains(&word), "{p:?}");
-        }
-        assert!(synthetic_sentiment_preferences(3, 0).is_err());
     }
 }
