@@ -40,6 +40,9 @@ pub enum Metric {
     Eval,
     /// Policy loss, value loss, entropy and approximate KL (2x2 grid).
     Loss,
+    /// `rl-lm` runs: mean reward, KL, entropy and reference perplexity per update (2x2 grid,
+    /// see [`crate::lm_curves`]).
+    Lm,
 }
 
 /// Options of [`plot_runs`].
@@ -251,7 +254,11 @@ fn groups(runs: &[RunData]) -> Vec<((&str, &str), Vec<&RunData>)> {
 }
 
 /// The series of one group: the mean line, and a min–max band when there are several runs.
-fn group_series(name: String, curves: &[Vec<(f64, f64)>], points: usize) -> Result<Series> {
+pub(crate) fn group_series(
+    name: String,
+    curves: &[Vec<(f64, f64)>],
+    points: usize,
+) -> Result<Series> {
     let band = aggregate(curves, points);
     let mean = band.iter().map(|b| (b.x, b.mean));
     if curves.len() < 2 {
@@ -272,6 +279,9 @@ pub fn plot_runs<P: AsRef<Path>>(dirs: &[P], opts: &PlotOptions, out: &Path) -> 
     }
     if opts.window == 0 {
         bail!("the moving-average window must be at least 1");
+    }
+    if opts.metric == Metric::Lm {
+        return crate::lm_curves::plot_lm_runs(dirs, opts.window, out);
     }
     let runs = dirs
         .iter()
@@ -376,6 +386,7 @@ pub fn plot_runs<P: AsRef<Path>>(dirs: &[P], opts: &PlotOptions, out: &Path) -> 
             }
             charts
         }
+        Metric::Lm => return crate::lm_curves::plot_lm_runs(dirs, opts.window, out),
     };
     let (cols, size) = if charts.len() == 1 {
         (1, (1000, 600))

@@ -21,6 +21,8 @@
 
 pub mod curves;
 pub mod heuristics;
+pub mod lm_curves;
+pub mod lm_preference;
 pub mod metrics;
 pub mod plot;
 pub mod report;

@@ -75,10 +75,16 @@ fn checkpoint() -> &'static Path {
     })
 }
 
-fn fine_tune(algo: &str, task: &str) {
-    let out = tmp(&format!("{algo}-{task}"));
+fn fine_tune(algo: &str, task: &str) -> PathBuf {
+    fine_tune_with(algo, task, &format!("{algo}-{task}"), &[])
+}
+
+/// Runs a 2-step fine-tuning into a fresh folder named by `tag` and checks its outputs; returns
+/// the folder.
+fn fine_tune_with(algo: &str, task: &str, tag: &str, extra: &[&str]) -> PathBuf {
+    let out = tmp(tag);
     let ckpt = checkpoint().to_str().unwrap();
-    let o = rl_lm(&[
+    let mut args = vec![
         "--checkpoint",
         ckpt,
         "--task",
@@ -93,6 +99,10 @@ fn fine_tune(algo: &str, task: &str) {
         "2",
         "--rm-steps",
         "3",
+        "--rm-groups",
+        "8",
+        "--rm-templates",
+        "8",
         "--max-new-tokens",
         "6",
         "--out",
@@ -100,12 +110,16 @@ fn fine_tune(algo: &str, task: &str) {
         "--threads",
         "1",
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = rl_lm(&args);
     assert!(o.status.success(), "{}", text(&o));
     for f in [
         "metrics.csv",
         "reward.png",
         "kl.png",
+        "entropy.png",
+        "length.png",
         "summary.json",
         "samples.txt",
         "checkpoint/model.safetensors",
@@ -118,7 +132,7 @@ fn fine_tune(algo: &str, task: &str) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "step,mean_reward,kl,mean_response_len,loss,wall_seconds"
+        "step,mean_reward,kl,entropy,ref_perplexity,mean_response_len,loss,wall_seconds"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[2].starts_with("2,"));
@@ -128,6 +142,10 @@ fn fine_tune(algo: &str, task: &str) {
         "mean_reward_start",
         "mean_reward_end",
         "kl_end",
+        "entropy_start",
+        "entropy_end",
+        "ref_perplexity_start",
+        "ref_perplexity_end",
         "wall_seconds",
     ] {
         assert!(
@@ -137,8 +155,15 @@ fn fine_tune(algo: &str, task: &str) {
     }
     assert_eq!(summary["algo"], algo);
     assert_eq!(summary["task"], task);
-    let acc = summary["reward_model_accuracy"].as_f64();
-    assert_eq!(acc.is_some(), task == "preference", "{summary}");
+    let trained_rm = task == "preference" && !extra.contains(&"--reward-model");
+    let acc = summary["reward_model"]["template_accuracy"].as_f64();
+    assert_eq!(acc.is_some(), trained_rm, "{summary}");
+    assert_eq!(
+        out.join("reward_model/reward_model.json").is_file(),
+        trained_rm
+    );
+    let lexicon = summary["lexicon_reward_end"].as_f64();
+    assert_eq!(lexicon.is_some(), task == "preference", "{summary}");
     let samples = std::fs::read_to_string(out.join("samples.txt")).unwrap();
     assert!(
         samples.contains("before") && samples.contains("after"),
@@ -159,27 +184,97 @@ fn fine_tune(algo: &str, task: &str) {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let _ = std::fs::remove_dir_all(&out);
+    out
+}
+
+/// metrics.csv without its wall-clock column.
+fn metrics_without_time(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_owned() + "\n")
+        .collect()
 }
 
 #[test]
 fn reinforce_run_writes_its_folder() {
-    fine_tune("reinforce", "sentiment");
+    let out = fine_tune("reinforce", "sentiment");
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
-fn ppo_run_writes_its_folder() {
-    fine_tune("ppo", "sentiment");
+fn ppo_runs_write_their_folder_and_repeat_with_the_same_seed() {
+    let a = fine_tune_with("ppo", "sentiment", "ppo-a", &["--seed", "5"]);
+    let b = fine_tune_with("ppo", "sentiment", "ppo-b", &["--seed", "5"]);
+    let c = fine_tune_with("ppo", "sentiment", "ppo-c", &["--seed", "6"]);
+    assert_eq!(metrics_without_time(&a), metrics_without_time(&b));
+    assert_ne!(metrics_without_time(&a), metrics_without_time(&c));
+    assert_eq!(
+        std::fs::read(a.join("samples.txt")).unwrap(),
+        std::fs::read(b.join("samples.txt")).unwrap()
+    );
+    // The runs draw as one group of seeds.
+    let png = tmp("ppo-curves").with_extension("png");
+    let o = run(
+        env!("CARGO_BIN_EXE_plot"),
+        &[
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            c.to_str().unwrap(),
+            "-o",
+            png.to_str().unwrap(),
+            "--metric",
+            "lm",
+            "--window",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    let _ = std::fs::remove_file(&png);
+    for d in [a, b, c] {
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
 
 #[test]
 fn group_run_writes_its_folder() {
-    fine_tune("group", "arithmetic");
+    let out = fine_tune("group", "arithmetic");
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
-fn reward_model_task_trains_a_reward_model_first() {
-    fine_tune("reinforce", "preference");
+fn reward_model_task_trains_saves_and_reuses_a_reward_model() {
+    let first = fine_tune("reinforce", "preference");
+    let rm = first.join("reward_model");
+    let again = fine_tune_with(
+        "ppo",
+        "preference",
+        "preference-reuse",
+        &["--reward-model", rm.to_str().unwrap()],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["reward_model"]["loaded_from"], rm.to_str().unwrap());
+    // A language-model checkpoint is not a reward model.
+    let o = rl_lm(&[
+        "--checkpoint",
+        checkpoint().to_str().unwrap(),
+        "--task",
+        "preference",
+        "--reward-model",
+        checkpoint().to_str().unwrap(),
+        "--out",
+        tmp("not-rm").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a reward model"), "{err}");
+    for d in [first, again] {
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
 
 #[test]
@@ -277,6 +372,17 @@ fn bad_arguments_give_one_error_line() {
             "--task",
             "preference",
             "--rm-steps",
+            "0",
+            "--out",
+            out,
+        ],
+        vec!["--checkpoint", ckpt, "--reward-model", ckpt, "--out", out],
+        vec![
+            "--checkpoint",
+            ckpt,
+            "--task",
+            "preference",
+            "--rm-groups",
             "0",
             "--out",
             out,

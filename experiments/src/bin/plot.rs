@@ -6,6 +6,7 @@
 //! plot runs/ppo-cartpole-s0 runs/ppo-cartpole-s1 runs/reinforce-cartpole-s0 -o cartpole.png
 //! plot runs/ppo-pendulum-s* -o pendulum-eval.png --metric eval
 //! plot runs/ppo-cartpole-s0 -o losses.png --metric loss --window 10
+//! plot runs/rl-lm-sentiment-s* -o rl-lm.png --metric lm --window 5
 //! ```
 
 use anyhow::Result;
@@ -26,7 +27,7 @@ struct Args {
     /// What to draw: training episode returns, evaluation returns, or losses (2x2 grid).
     #[arg(long, value_enum, default_value_t = Metric::Return)]
     metric: Metric,
-    /// Moving-average window: episodes for `return`, updates for `loss`.
+    /// Moving-average window: episodes for `return`, updates for `loss` and `lm`.
     #[arg(long, default_value_t = 100)]
     window: usize,
     /// Chart title (default: the environments and the metric).

@@ -8,18 +8,28 @@
 //! ```
 //!
 //! Tasks: `sentiment` (sentiment prompts of the corpus, reward = lexicon score of the
-//! completion) and `arithmetic` (`a+b=` prompts, reward 1 for the right leading integer).
+//! completion), `arithmetic` (`a+b=` prompts, reward 1 for the right leading integer) and
+//! `preference` (sentiment prompts, reward = a Bradley–Terry reward model: trained first on
+//! preference pairs of the starting model's own completions judged by the lexicon plus template
+//! pairs, see `tokengym_experiments::lm_preference`, and saved to `OUT/reward_model`; or loaded
+//! with `--reward-model DIR`).
 //! Algorithms: `reinforce` (moving-average baseline, no KL term in the loss), `group`
 //! (GRPO-style group-mean baseline, `--batch / --group-size` prompts per step, KL penalty
 //! `--kl-beta`), `ppo` (per-token KL penalty, fixed `--kl-beta` or adaptive towards
 //! `--target-kl`).
 //!
 //! Each step collects a batch, updates the model and appends a row to `metrics.csv` (step,
-//! mean_reward, kl, mean_response_len, loss, wall_seconds). `kl` is the mean per-sequence KL
-//! estimate `sum_t (log pi - log pi_ref)` of the batch's responses against the frozen starting
-//! model, measured before the update, for every algorithm. Before and after training the same
-//! seeded evaluation batch is scored (`mean_reward_start` / `mean_reward_end` in
-//! `summary.json`) and the completions of fixed prompts are written to `samples.txt`. The tuned
+//! mean_reward, kl, entropy, ref_perplexity, mean_response_len, loss, wall_seconds), measured
+//! on the batch before the update (`tokengym_agents::lm_rl::batch_stats`): `kl` is the mean
+//! per-sequence KL estimate `sum_t (log pi - log pi_ref)` against the frozen starting model,
+//! `entropy` the mean per-token entropy of the sampling distribution, `ref_perplexity` the
+//! starting model's perplexity on the responses. `reward.png`, `kl.png`, `entropy.png` and
+//! `length.png` draw them. Before and after training the same seeded evaluation batch is scored
+//! (`mean_reward_start` / `mean_reward_end`, `ref_perplexity_start` / `ref_perplexity_end`,
+//! `kl_end` in `summary.json`; for `preference` also the lexicon score of the same completions,
+//! `lexicon_reward_start` / `lexicon_reward_end`) and the completions of fixed prompts are
+//! written to `samples.txt`. The same arguments and seed give the same numbers on one machine.
+//! The tuned
 //! model is saved to `OUT/checkpoint` (atomically, loadable by `generate`). A non-finite loss or
 //! gradient stops the run before the weights change: the last good model is saved and the run
 //! fails with one `error:` line,
@@ -34,18 +44,20 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
-use tch::Kind;
 use tokengym::seeding::rng_from_seed;
 use tokengym_agents::lm::checkpoint::{STATE_FILE, TOKENIZER_FILE};
 use tokengym_agents::lm::logits_processing::SamplingConfig;
 use tokengym_agents::lm::{Gpt, GptConfig, load_checkpoint, save_gpt};
 use tokengym_agents::lm_rl::{
-    FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig, Ppo, PpoConfig,
-    Reinforce, ReinforceConfig, RewardModel, RewardTrainConfig, Rollout, RolloutBatch,
-    RolloutConfig, response_log_probs, synthetic_sentiment_preferences,
+    BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig, Ppo,
+    PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
+    batch_stats,
 };
 use tokengym_agents::nn::DeviceChoice;
-use tokengym_envs::text::{ArithmeticReward, LexiconReward, PromptSet, RewardFn, Tokenizer};
+use tokengym_envs::text::{
+    ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
+};
+use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
 
@@ -56,7 +68,7 @@ enum Task {
     /// Arithmetic prompts, exact-answer reward.
     Arithmetic,
     /// Sentiment prompts, reward = a Bradley–Terry reward model trained first (from the
-    /// checkpoint's weights) on synthetic sentiment preferences.
+    /// checkpoint's weights) on preference pairs, or loaded with --reward-model.
     Preference,
 }
 
@@ -83,6 +95,12 @@ struct Args {
     /// The learning algorithm.
     #[arg(long, value_enum, default_value = "ppo")]
     algo: Algo,
+    /// Training prompts (drawn with the seed; evaluation uses other prompts).
+    #[arg(long, default_value_t = 256)]
+    prompts: usize,
+    /// Largest operand of --task arithmetic prompts.
+    #[arg(long, default_value_t = 20)]
+    max_operand: u32,
     /// Update steps.
     #[arg(long, default_value_t = 50)]
     steps: usize,
@@ -101,6 +119,17 @@ struct Args {
     /// Reward-model training steps for --task preference.
     #[arg(long, default_value_t = 150)]
     rm_steps: usize,
+    /// Prompts whose 4 completions (best vs worst by the lexicon) make the reward model's
+    /// training pairs, for --task preference.
+    #[arg(long, default_value_t = 256)]
+    rm_groups: usize,
+    /// Template preference pairs added to the reward model's training pairs.
+    #[arg(long, default_value_t = 256)]
+    rm_templates: usize,
+    /// A reward model saved by an earlier --task preference run (OUT/reward_model), used
+    /// instead of training one.
+    #[arg(long)]
+    reward_model: Option<PathBuf>,
     /// Learning rate.
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
@@ -153,13 +182,13 @@ enum Learner {
     Group(GroupPolicyGradient),
 }
 
-/// Number of prompts of the evaluation batch and of the samples file.
-const EVAL_ROWS: usize = 32;
+/// Most prompts of the evaluation batch, and prompts of the samples file.
+const EVAL_ROWS: usize = 128;
 const SAMPLE_ROWS: usize = 6;
 
 fn check_args(a: &Args) -> Result<()> {
-    if a.steps == 0 || a.batch == 0 {
-        bail!("--steps and --batch must be at least 1");
+    if a.steps == 0 || a.batch == 0 || a.prompts == 0 {
+        bail!("--steps, --batch and --prompts must be at least 1");
     }
     if a.max_new_tokens < 1 {
         bail!(
@@ -193,6 +222,9 @@ fn check_args(a: &Args) -> Result<()> {
     {
         bail!("--threads must be at least 1, got {n}");
     }
+    if a.reward_model.is_some() && a.task != Task::Preference {
+        bail!("--reward-model only applies to --task preference");
+    }
     Ok(())
 }
 
@@ -207,34 +239,25 @@ fn run(args: Args) -> Result<()> {
     let cfg = ckpt.model.config().clone();
     let (vs, model) = (ckpt.vs, ckpt.model);
     let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
-    let mut rm_accuracy = None;
-    let (prompts, reward): (PromptSet, Arc<dyn RewardFn>) = match args.task {
+    let mut rm_info = serde_json::Value::Null;
+    let reward: Arc<dyn RewardFn> = match args.task {
         Task::Preference => {
-            let (rm, acc) = train_reward_model(&args, device)?;
-            rm_accuracy = Some(acc);
-            (PromptSet::sentiment(args.seed + 1000, 64, 3)?, rm)
+            let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device)?;
+            rm_info = info;
+            rm
         }
-        Task::Sentiment => (
-            PromptSet::sentiment(args.seed + 1000, 64, 3)?,
-            Arc::new(LexiconReward::default()),
-        ),
-        Task::Arithmetic => (
-            PromptSet::arithmetic(args.seed + 1000, 64, 20)?,
-            Arc::new(ArithmeticReward),
-        ),
+        Task::Sentiment => Arc::new(LexiconReward::default()),
+        Task::Arithmetic => Arc::new(ArithmeticReward),
     };
-    let sampling = SamplingConfig::new(args.temperature)?;
-    let rollout = Rollout::new(
-        tokenizer.clone(),
-        prompts,
-        reward,
-        RolloutConfig {
-            max_new_tokens: args.max_new_tokens,
-            sampling,
-            add_bos: tokenizer.special_tokens().bos.is_some(),
-            stop_at_eos: tokenizer.special_tokens().eos.is_some(),
-        },
-    )?;
+    let (prompts, eval_prompts) = task_prompts(&args)?;
+    let rollout_cfg = RolloutConfig {
+        max_new_tokens: args.max_new_tokens,
+        sampling: SamplingConfig::new(args.temperature)?,
+        add_bos: tokenizer.special_tokens().bos.is_some(),
+        stop_at_eos: tokenizer.special_tokens().eos.is_some(),
+    };
+    let rollout = Rollout::new(tokenizer.clone(), prompts, reward.clone(), rollout_cfg)?;
+    let eval_rollout = Rollout::new(tokenizer.clone(), eval_prompts, reward, rollout_cfg)?;
     let reference = FrozenGpt::copy_of(&vs, &cfg)?;
     let optim = OptimConfig {
         lr: args.lr,
@@ -280,21 +303,23 @@ fn run(args: Args) -> Result<()> {
     };
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let n_prompts = rollout.prompts().len();
-    let eval_idx: Vec<usize> = (0..EVAL_ROWS).map(|i| i % n_prompts).collect();
+    let n_prompts = eval_rollout.prompts().len();
+    let eval_idx: Vec<usize> = (0..n_prompts).collect();
     let sample_idx: Vec<usize> = (0..SAMPLE_ROWS.min(n_prompts)).collect();
     let eval_seed = args.seed.wrapping_add(77);
     let start = tch::no_grad(|| {
-        rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+        eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
     let before = tch::no_grad(|| {
-        rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
+        eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
 
     let t0 = Instant::now();
     let mut rng = rng_from_seed(Some(args.seed));
-    let mut csv = String::from("step,mean_reward,kl,mean_response_len,loss,wall_seconds\n");
-    let (mut rewards, mut kls) = (Vec::new(), Vec::new());
+    let mut csv = String::from(
+        "step,mean_reward,kl,entropy,ref_perplexity,mean_response_len,loss,wall_seconds\n",
+    );
+    let mut curves = Curves::default();
     let ckpt_dir = args.out.join("checkpoint");
     // The weights before the current update (PPO takes several optimizer steps per batch, so a
     // failure mid-update must not save a half-updated model).
@@ -310,12 +335,7 @@ fn run(args: Args) -> Result<()> {
             ),
             _ => rollout.collect(&model, args.batch, &mut rng),
         })?;
-        let kl = batch_kl(&model, reference.model(), &batch)?;
-        let len = batch
-            .response_mask
-            .f_sum(Kind::Double)?
-            .f_double_value(&[])?
-            / batch.len() as f64;
+        let stats = batch_stats(&model, reference.model(), &batch)?;
         let loss = match &mut learner {
             Learner::Reinforce(l) => l.step(&model, &batch).map(|s| s.loss),
             Learner::Group(l) => l
@@ -339,103 +359,219 @@ fn run(args: Args) -> Result<()> {
         };
         let mean = batch.mean_reward();
         let wall = t0.elapsed().as_secs_f64();
-        writeln!(csv, "{step},{mean},{kl},{len},{loss},{wall:.3}")?;
-        rewards.push(mean);
-        kls.push(kl);
+        let BatchStats {
+            kl,
+            entropy,
+            reference_perplexity: ppl,
+            mean_response_len: len,
+        } = stats;
+        writeln!(
+            csv,
+            "{step},{mean},{kl},{entropy},{ppl},{len},{loss},{wall:.3}"
+        )?;
+        curves.push(mean, &stats);
         if !args.quiet {
             println!(
-                "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  len {len:>5.1}  loss {loss:>9.4}"
+                "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  entropy {entropy:>6.3}  \
+                 len {len:>5.1}  loss {loss:>9.4}"
             );
         }
     }
     write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
     save_model(&vs, &cfg, &args.checkpoint, &ckpt_dir)?;
     let end = tch::no_grad(|| {
-        rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+        eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
     let after = tch::no_grad(|| {
-        rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
+        eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
-    let eval_kl = batch_kl(&model, reference.model(), &end)?;
+    let start_stats = batch_stats(reference.model(), reference.model(), &start)?;
+    let end_stats = batch_stats(&model, reference.model(), &end)?;
     write_samples(&args.out.join("samples.txt"), &before, &after)?;
-    plot(
-        &args.out.join("reward.png"),
-        "mean reward per step",
-        "mean reward",
-        &rewards,
-    )?;
-    plot(
-        &args.out.join("kl.png"),
-        "KL to the starting model",
-        "KL (nats / sequence)",
-        &kls,
-    )?;
+    curves.plot(&args.out)?;
+    let lexicon = |b: &RolloutBatch| -> Result<Option<f64>> {
+        if args.task != Task::Preference {
+            return Ok(None);
+        }
+        let judge = LexiconReward::default();
+        let mut total = 0.0;
+        for (p, c) in b.prompts.iter().zip(&b.completions) {
+            total += judge.score(&RewardContext::new(p, c))?;
+        }
+        Ok(Some(total / b.len() as f64))
+    };
     let summary = json!({
         "task": format!("{:?}", args.task).to_lowercase(),
         "algo": format!("{:?}", args.algo).to_lowercase(),
+        "seed": args.seed,
         "steps": args.steps,
         "batch": args.batch,
+        "lr": args.lr,
+        "kl_beta": args.kl_beta,
+        "target_kl": args.target_kl,
+        "temperature": args.temperature,
         "mean_reward_start": start.mean_reward(),
         "mean_reward_end": end.mean_reward(),
-        "kl_end": eval_kl,
-        "reward_model_accuracy": rm_accuracy,
-        "train_reward_first": rewards.first(),
-        "train_reward_last": rewards.last(),
+        "kl_end": end_stats.kl,
+        "entropy_start": start_stats.entropy,
+        "entropy_end": end_stats.entropy,
+        "ref_perplexity_start": start_stats.reference_perplexity,
+        "ref_perplexity_end": end_stats.reference_perplexity,
+        "response_len_start": start_stats.mean_response_len,
+        "response_len_end": end_stats.mean_response_len,
+        "lexicon_reward_start": lexicon(&start)?,
+        "lexicon_reward_end": lexicon(&end)?,
+        "reward_model": rm_info,
+        "train_reward_first": curves.reward.first(),
+        "train_reward_last": curves.reward.last(),
         "wall_seconds": t0.elapsed().as_secs_f64(),
     });
     write_json(&args.out.join("summary.json"), &summary)?;
     println!(
-        "mean reward {:.4} -> {:.4}, KL {:.4}; outputs in {}",
+        "mean reward {:.4} -> {:.4}, KL {:.4}, reference perplexity {:.3} -> {:.3}; outputs in {}",
         start.mean_reward(),
         end.mean_reward(),
-        eval_kl,
+        end_stats.kl,
+        start_stats.reference_perplexity,
+        end_stats.reference_perplexity,
         args.out.display()
     );
     Ok(())
 }
 
-/// A reward model on a fresh copy of the checkpoint, trained on synthetic sentiment
-/// preferences; returns it with its held-out preference accuracy.
-fn train_reward_model(args: &Args, device: tch::Device) -> Result<(Arc<dyn RewardFn>, f64)> {
-    if args.rm_steps == 0 {
-        bail!("--rm-steps must be at least 1");
-    }
-    let ckpt = load_checkpoint(&args.checkpoint, device)?;
-    let rm = RewardModel::new(ckpt.vs, ckpt.model, Arc::from(ckpt.tokenizer))?;
-    let train = synthetic_sentiment_preferences(args.seed + 2000, 512)?;
-    let held_out = synthetic_sentiment_preferences(args.seed + 3000, 128)?;
-    let cfg = RewardTrainConfig {
-        steps: args.rm_steps,
-        ..RewardTrainConfig::default()
+/// The task's training prompts (`--prompts` of them) and its evaluation prompts: up to
+/// [`EVAL_ROWS`] prompts of a fresh seeded draw that are not among the training prompts, so the
+/// evaluation measures prompts the policy never trained on.
+fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
+    let draw = |seed: u64, count: usize| -> Result<PromptSet> {
+        Ok(match args.task {
+            Task::Arithmetic => PromptSet::arithmetic(seed, count, args.max_operand)?,
+            Task::Sentiment | Task::Preference => PromptSet::sentiment(seed, count, 3)?,
+        })
     };
-    rm.train(&train, &cfg, &mut rng_from_seed(Some(args.seed + 2000)))?;
-    let acc = rm.preference_accuracy(&held_out)?;
-    if !args.quiet {
-        println!("reward model: held-out preference accuracy {acc:.3}");
+    let train = draw(args.seed + 1000, args.prompts)?;
+    let seen: std::collections::HashSet<&str> = train.iter().map(|p| p.text.as_str()).collect();
+    let fresh = draw(args.seed + 9000, 4 * EVAL_ROWS)?;
+    let held_out: Vec<_> = fresh
+        .iter()
+        .filter(|p| !seen.contains(p.text.as_str()))
+        .take(EVAL_ROWS)
+        .cloned()
+        .collect();
+    if held_out.is_empty() {
+        bail!(
+            "no evaluation prompt is left outside the {} training prompts: use fewer --prompts",
+            args.prompts
+        );
     }
-    Ok((Arc::new(rm), acc))
+    Ok((train, PromptSet::new(held_out)?))
 }
 
-/// Mean per-sequence KL estimate `sum_t (log pi - log pi_ref)` over the batch's responses.
-fn batch_kl(model: &Gpt, reference: &Gpt, batch: &RolloutBatch) -> Result<f64> {
-    tch::no_grad(|| -> Result<f64> {
-        let lp = |m: &Gpt| {
-            response_log_probs(
-                m,
-                &batch.query_ids,
-                &batch.query_mask,
-                &batch.response,
-                &batch.response_mask,
-                &batch.sampling,
-            )
-        };
-        let diff = lp(model)?.f_sub(&lp(reference)?)?;
-        let v = diff.f_sum(Kind::Double)?.f_double_value(&[])? / batch.len() as f64;
-        if !v.is_finite() {
-            bail!("non-finite KL estimate {v}");
+/// The reward model of `--task preference`: loaded from `--reward-model`, or trained by the
+/// preference pipeline and saved to `OUT/reward_model` (with the checkpoint's tokenizer).
+/// Returns it with what `summary.json` records about it.
+fn reward_model(
+    args: &Args,
+    policy: &Gpt,
+    tokenizer: Arc<dyn Tokenizer>,
+    device: tch::Device,
+) -> Result<(Arc<dyn RewardFn>, serde_json::Value)> {
+    if let Some(dir) = &args.reward_model {
+        let rm = RewardModel::load(dir, device)
+            .with_context(|| format!("cannot load the reward model {}", dir.display()))?;
+        if rm.tokenizer().vocab_size() != tokenizer.vocab_size() {
+            bail!(
+                "the reward model's tokenizer has {} ids, the checkpoint's {}",
+                rm.tokenizer().vocab_size(),
+                tokenizer.vocab_size()
+            );
         }
-        Ok(v)
-    })
+        return Ok((Arc::new(rm), json!({ "loaded_from": dir })));
+    }
+    let setup = PreferenceSetup {
+        rm_steps: args.rm_steps,
+        groups: args.rm_groups,
+        group_size: 4,
+        templates: args.rm_templates,
+        seed: args.seed,
+        max_new_tokens: args.max_new_tokens,
+        temperature: args.temperature,
+    };
+    let trained = train_reward_model(&args.checkpoint, policy, tokenizer, &setup, device)?;
+    let dir = args.out.join("reward_model");
+    trained.model.save(&dir)?;
+    let tok = args.checkpoint.join(TOKENIZER_FILE);
+    if tok.is_file() {
+        fs::copy(&tok, dir.join(TOKENIZER_FILE))
+            .with_context(|| format!("cannot copy {}", tok.display()))?;
+    }
+    if !args.quiet {
+        println!(
+            "reward model: {} training pairs, held-out accuracy {} on {} sampled pairs, \
+             {:.3} on template pairs; saved to {}",
+            trained.train_pairs,
+            trained
+                .held_out_accuracy
+                .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.3}")),
+            trained.held_out_pairs,
+            trained.template_accuracy,
+            dir.display()
+        );
+    }
+    let info = json!({
+        "train_pairs": trained.train_pairs,
+        "held_out_pairs": trained.held_out_pairs,
+        "held_out_accuracy": trained.held_out_accuracy,
+        "template_accuracy": trained.template_accuracy,
+        "steps": args.rm_steps,
+    });
+    Ok((Arc::new(trained.model), info))
+}
+
+/// The per-step curves of the run and their plots.
+#[derive(Default)]
+struct Curves {
+    reward: Vec<f64>,
+    kl: Vec<f64>,
+    entropy: Vec<f64>,
+    length: Vec<f64>,
+}
+
+impl Curves {
+    fn push(&mut self, reward: f64, stats: &BatchStats) {
+        self.reward.push(reward);
+        self.kl.push(stats.kl);
+        self.entropy.push(stats.entropy);
+        self.length.push(stats.mean_response_len);
+    }
+
+    fn plot(&self, out: &Path) -> Result<()> {
+        let charts: [(&str, &str, &str, &[f64]); 4] = [
+            (
+                "reward.png",
+                "mean reward per step",
+                "mean reward",
+                &self.reward,
+            ),
+            (
+                "kl.png",
+                "KL to the starting model",
+                "KL (nats / sequence)",
+                &self.kl,
+            ),
+            (
+                "entropy.png",
+                "policy entropy",
+                "entropy (nats / token)",
+                &self.entropy,
+            ),
+            ("length.png", "response length", "tokens", &self.length),
+        ];
+        for (file, title, y, ys) in charts {
+            plot(&out.join(file), title, y, ys)?;
+        }
+        Ok(())
+    }
 }
 
 /// Saves the GPT's variables of `vs` (not a PPO value head) with the source checkpoint's
