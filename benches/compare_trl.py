@@ -31,9 +31,17 @@ TRL side (trl 1.12.0, the last release with `trl.experimental.ppo`; 1.13+ droppe
      (`batch_generation`), its no-grad scoring (`forward` without grad + `get_reward`: reference,
      value and reward forward passes) and leave the rest of the iteration (GAE, the
      `--epochs` minibatch updates, logging, gc) as "update".
+     PPOTrainer.train also calls gc.collect() twice per iteration; that time is part of the
+     update phase and is printed on its own. For context the script also times the same
+     `--epochs` policy + value-model forward/backward/AdamW steps in plain PyTorch.
 tokengym side: `agents/benches/lm_rl_speed.rs` (see its docs) with the same sizes, run as
 `target/release/deps/lm_rl_speed-*` built by `cargo bench --no-run` (or `--bench-bin`), with
-OMP_NUM_THREADS=1; it prints a JSON line that this script reads.
+OMP_NUM_THREADS=1; it prints a JSON line that this script reads. It runs once before and once
+after TRL, and the table holds the mean of the two (times averaged), so that a change of the
+machine's load during the run does not favour one side.
+
+`make bench-trl` pins trl 1.12.0 with transformers 5.24.0, accelerate 1.15.0 and datasets 5.2.0
+(the versions this script was written against) and uses the torch 2.13 of `.libtorch/venv`.
 
 Known differences, by design of each library (not tuned away):
   - TRL's value model is a separate GPT (its own trunk: one more forward and backward per
@@ -46,7 +54,8 @@ Known differences, by design of each library (not tuned away):
   - Neither side clips gradients (TRL's PPO loop never calls clip_grad_norm_; the bench sets
     max_grad_norm None).
 
-Prints a Markdown table (TRL, tokengym, tokengym / TRL) and optionally writes JSON.
+Prints a Markdown table (TRL, tokengym, and the speed-up of tokengym = TRL time / tokengym time)
+and optionally writes JSON.
 """
 import argparse
 import glob
@@ -57,6 +66,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -64,6 +74,8 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+warnings.filterwarnings("ignore", category=FutureWarning)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRL_VERSION = "1.12.0"
@@ -193,6 +205,22 @@ def run_trl(args):
 
         return wrapper
 
+    phase["gc"] = 0.0
+
+    class TimedGc:
+        """PPOTrainer.train calls gc.collect() twice per iteration; its share of "update"."""
+
+        @staticmethod
+        def collect(*a):
+            import gc
+
+            t0 = time.perf_counter()
+            try:
+                return gc.collect(*a)
+            finally:
+                phase["gc"] += time.perf_counter() - t0
+
+    ppo_mod.gc = TimedGc
     ppo_mod.batch_generation = timed(ppo_mod.batch_generation, "generation")
     ppo_mod.forward = timed(ppo_mod.forward, "scoring", only_no_grad=True)
     ppo_mod.get_reward = timed(ppo_mod.get_reward, "scoring")
@@ -250,6 +278,7 @@ def run_trl(args):
     iter_s = (t_b - t_a) / args.iters
     gen_s = (p_b["generation"] - p_a["generation"]) / args.iters
     scoring_s = (p_b["scoring"] - p_a["scoring"]) / args.iters
+    gc_s = (p_b["gc"] - p_a["gc"]) / args.iters
     import transformers
     import trl
 
@@ -262,6 +291,7 @@ def run_trl(args):
         "generation_s": gen_s,
         "scoring_s": scoring_s,
         "update_s": iter_s - gen_s - scoring_s,
+        "gc_s": gc_s,
         "train_total_s": total_s,
         "versions": {
             "trl": trl.__version__,
@@ -269,6 +299,40 @@ def run_trl(args):
             "torch": torch.__version__,
         },
     }
+
+
+def bare_torch_update(args, reps=3):
+    """Seconds of `--epochs` plain-PyTorch updates on the rollout's shape: a forward/backward of
+    a GPT2LMHeadModel (policy) and a GPT2ForSequenceClassification trunk + score (value), then
+    AdamW. What TRL's update phase costs without TRL (context for the table, not a TRL number)."""
+    import torch
+    from transformers import GPT2ForSequenceClassification, GPT2LMHeadModel
+
+    torch.manual_seed(1)
+    tok = make_tokenizer()
+    cfg = gpt2_config(tok)
+    policy, value = GPT2LMHeadModel(cfg), GPT2ForSequenceClassification(cfg)
+    params = list(policy.parameters()) + list(value.parameters())
+    opt = torch.optim.AdamW(params, lr=3e-6)
+    seq = torch.randint(0, N_CHARS, (args.batch, args.prompt_len + args.new_tokens))
+    t = args.prompt_len
+
+    def update():
+        for _ in range(args.epochs):
+            logits = policy(input_ids=seq).logits[:, t - 1 : -1]
+            logp = torch.log_softmax(logits, -1).gather(-1, seq[:, t:, None]).squeeze(-1)
+            hidden = value.transformer(input_ids=seq).last_hidden_state
+            v = value.score(hidden)[:, t - 1 : -1].squeeze(-1)
+            loss = -logp.mean() + 0.1 * v.square().mean()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+
+    update()
+    start = time.perf_counter()
+    for _ in range(reps):
+        update()
+    return (time.perf_counter() - start) / reps
 
 
 def find_bench_bin():
@@ -311,6 +375,21 @@ def run_tokengym(args, binary):
     return json.loads(lines[-1])
 
 
+def average_runs(runs):
+    """Times averaged arithmetically, rates harmonically (i.e. through their times)."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if not isinstance(value, float):
+            continue
+        values = [r[key] for r in runs]
+        if key.endswith("_per_s"):
+            out[key] = len(values) / sum(1.0 / v for v in values)
+        else:
+            out[key] = sum(values) / len(values)
+    out["runs"] = runs
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=16)
@@ -333,12 +412,20 @@ def main():
     binary = None
     if not args.skip_tokengym:
         binary = args.bench_bin or find_bench_bin()
+    # tokengym runs before and after TRL and the two are averaged, so that a change of the
+    # machine's load during the run does not favour one side.
+    runs = []
+    if binary is not None:
+        print("tokengym lm_rl_speed (1/2) ...", flush=True)
+        runs.append(run_tokengym(args, binary))
     print(f"TRL {TRL_VERSION} PPO ...", flush=True)
     trl_res = run_trl(args)
+    trl_res["bare_torch_update_s"] = bare_torch_update(args)
     ours = None
     if binary is not None:
-        print("tokengym lm_rl_speed ...", flush=True)
-        ours = run_tokengym(args, binary)
+        print("tokengym lm_rl_speed (2/2) ...", flush=True)
+        runs.append(run_tokengym(args, binary))
+        ours = average_runs(runs)
 
     rows = [
         ("rollout, new tokens/s", "rollout_tokens_per_s", 0, True),
@@ -381,7 +468,14 @@ def main():
         f"tokengym {ours['policy_params'] if ours else '-'}; "
         f"TRL attention: {trl_res['attn_implementation']}; versions {trl_res['versions']}"
     )
+    print(
+        f"TRL update phase includes {trl_res['gc_s'] * 1e3:.1f} ms of gc.collect() per iteration; "
+        f"the same {args.epochs} policy + value-model updates in plain PyTorch take "
+        f"{trl_res['bare_torch_update_s'] * 1e3:.1f} ms"
+    )
     if ours is not None:
+        each = ", ".join(f"{r['ppo_iteration_s'] * 1e3:.1f}" for r in ours["runs"])
+        print(f"tokengym PPO iteration ms before / after TRL: {each} (the table has the mean)")
         print(
             f"tokengym split: reward model {ours['reward_s'] * 1e3:.1f} ms, Ppo::step no-grad "
             f"scoring ~{ours['scoring_s'] * 1e3:.1f} ms"
