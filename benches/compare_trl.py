@@ -58,10 +58,10 @@ Prints a Markdown table (TRL, tokengym, and the speed-up of tokengym = TRL time 
 and optionally writes JSON.
 """
 import argparse
-import glob
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -336,19 +336,20 @@ def bare_torch_update(args, reps=3):
 
 
 def find_bench_bin():
-    subprocess.run(
-        ["cargo", "bench", "-q", "-p", "tokengym-agents", "--bench", "lm_rl_speed", "--no-run"],
+    """Builds the bench with `cargo bench --no-run` and returns the executable cargo names."""
+    done = subprocess.run(
+        ["cargo", "bench", "-p", "tokengym-agents", "--bench", "lm_rl_speed", "--no-run"],
         cwd=ROOT,
-        check=True,
+        capture_output=True,
+        text=True,
     )
-    found = [
-        p
-        for p in glob.glob(str(ROOT / "target" / "release" / "deps" / "lm_rl_speed-*"))
-        if os.access(p, os.X_OK) and not p.endswith(".d")
-    ]
+    if done.returncode != 0:
+        sys.exit(f"compare_trl: cargo bench --no-run failed:\n{done.stderr.strip()}")
+    found = re.findall(r"Executable .*lm_rl_speed\.rs \(([^)]+)\)", done.stderr)
     if not found:
-        sys.exit("compare_trl: no target/release/deps/lm_rl_speed-* after cargo bench --no-run")
-    return max(found, key=os.path.getmtime)
+        sys.exit(f"compare_trl: cargo named no lm_rl_speed executable:\n{done.stderr.strip()}")
+    path = Path(found[-1])
+    return path if path.is_absolute() else ROOT / path
 
 
 def run_tokengym(args, binary):
