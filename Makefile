@@ -4,7 +4,7 @@
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test lint bench bench-gymnasium bench-sb3 libtorch
+.PHONY: demo test lint bench bench-gymnasium bench-sb3 bench-trl libtorch
 
 ## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
 ## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
@@ -51,3 +51,20 @@ bench-sb3: libtorch
 		.venv-sb3/bin/pip install -q "stable-baselines3==2.9.*" gymnasium==1.4.0 )
 	$(CARGO) build --release -q -p tokengym-experiments --bin train
 	.venv-sb3/bin/python benches/compare_sb3.py
+
+## RL fine-tuning throughput of a GPT-2-shaped tiny model against TRL's PPO (rollout tokens/s,
+## PPO iterations/s; one CPU thread each). The first time it makes .venv-trl, which sees the torch
+## of .libtorch/venv through a .pth file and gets trl 1.12.0 (the last release with
+## trl.experimental.ppo) with the transformers, accelerate and datasets it was measured with.
+bench-trl: libtorch
+	test -x .venv-trl/bin/python || ( \
+		if [ -x .libtorch/venv/bin/python ]; then \
+			.libtorch/venv/bin/python -m venv .venv-trl && \
+			.libtorch/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' \
+				> "$$(.venv-trl/bin/python -c 'import site; print(site.getsitepackages()[0])')/libtorch-venv.pth"; \
+		else \
+			python3 -m venv .venv-trl; \
+		fi && \
+		.venv-trl/bin/pip install -q trl==1.12.0 transformers==5.24.0 accelerate==1.15.0 datasets==5.2.0 )
+	$(CARGO) bench -q -p tokengym-agents --bench lm_rl_speed --no-run
+	.venv-trl/bin/python benches/compare_trl.py
