@@ -63,6 +63,17 @@ fn reward_model_learns_held_out_preferences() {
     let good = mean_score(&|p| &p.chosen);
     let bad = mean_score(&|p| &p.rejected);
     assert!(good > bad, "{good} vs {bad}");
+
+    // Batched scoring (one padded forward pass) gives the one-by-one scores.
+    let ctxs: Vec<RewardContext<'_>> = held_out[..20]
+        .iter()
+        .map(|p| RewardContext::new(&p.prompt, &p.chosen))
+        .collect();
+    let batched = rm.score_batch(&ctxs).unwrap();
+    for (c, b) in ctxs.iter().zip(&batched) {
+        let one = rm.score(c).unwrap();
+        assert!((one - b).abs() < 1e-4, "{one} vs {b}");
+    }
 }
 
 #[test]

@@ -361,4 +361,20 @@ impl RewardFn for RewardModel {
         self.score_one(ctx.prompt, ctx.completion)
             .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))
     }
+
+    /// The scores of all the completions, in forward passes of up to 64 texts.
+    fn score_batch(&self, ctxs: &[RewardContext<'_>]) -> tokengym::Result<Vec<f64>> {
+        let texts: Vec<String> = ctxs
+            .iter()
+            .map(|c| format!("{}{}", c.prompt, c.completion))
+            .collect();
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(64) {
+            out.extend(
+                self.score_texts(chunk)
+                    .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
 }

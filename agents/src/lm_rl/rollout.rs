@@ -314,39 +314,47 @@ impl Rollout {
         let mut prompts = Vec::with_capacity(b);
         let mut completions = Vec::with_capacity(b);
         let mut finished = Vec::with_capacity(b);
-        let mut rewards = Vec::with_capacity(b);
+        let mut ids = Vec::with_capacity(b);
         for (row, &pi) in prompt_indices.iter().enumerate() {
             let len = g.lengths[row] as usize;
             let real = &flat[row * n..row * n + len];
             let done = self.eos.is_some() && real.last().copied() == self.eos;
             let body = if done { &real[..len - 1] } else { real };
             let completion_ids = to_u32(body)?;
-            let prompt_ids = to_u32(rows[row])?;
-            let completion = self.tokenizer.decode(&completion_ids)?;
+            completions.push(self.tokenizer.decode(&completion_ids)?);
+            ids.push((to_u32(rows[row])?, completion_ids));
             let prompt = self
                 .prompts
                 .get(pi)
                 .ok_or_else(|| Error::InvalidArgument(format!("prompt index {pi} out of range")))?;
-            let ctx = RewardContext {
-                prompt: &prompt.text,
-                completion: &completion,
-                prompt_ids: &prompt_ids,
-                completion_ids: &completion_ids,
-                finished: done,
-                target: prompt.target.as_deref(),
-            };
-            let r = self.reward.score(&ctx)?;
-            if !r.is_finite() {
-                return Err(Error::NonFinite(format!(
-                    "reward {r} for the completion {completion:?} of prompt {:?}",
-                    prompt.text
-                )));
-            }
-            rewards.push(r);
-            prompts.push(prompt.text.clone());
-            completions.push(completion);
+            prompts.push(prompt);
             finished.push(done);
         }
+        let ctxs: Vec<RewardContext<'_>> = (0..b)
+            .map(|row| RewardContext {
+                prompt: &prompts[row].text,
+                completion: &completions[row],
+                prompt_ids: &ids[row].0,
+                completion_ids: &ids[row].1,
+                finished: finished[row],
+                target: prompts[row].target.as_deref(),
+            })
+            .collect();
+        let rewards = self.reward.score_batch(&ctxs)?;
+        if rewards.len() != b {
+            return Err(Error::InvalidArgument(format!(
+                "the reward function returned {} scores for {b} completions",
+                rewards.len()
+            )));
+        }
+        if let Some(row) = rewards.iter().position(|r| !r.is_finite()) {
+            return Err(Error::NonFinite(format!(
+                "reward {} for the completion {:?} of prompt {:?}",
+                rewards[row], completions[row], prompts[row].text
+            )));
+        }
+        drop(ctxs);
+        let prompts: Vec<String> = prompts.iter().map(|p| p.text.clone()).collect();
         Ok(RolloutBatch {
             query_ids,
             query_mask,

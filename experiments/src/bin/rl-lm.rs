@@ -24,16 +24,19 @@
 //! per-sequence KL estimate `sum_t (log pi - log pi_ref)` against the frozen starting model,
 //! `entropy` the mean per-token entropy of the sampling distribution, `ref_perplexity` the
 //! starting model's perplexity on the responses. `reward.png`, `kl.png`, `entropy.png` and
-//! `length.png` draw them. Before and after training the same seeded evaluation batch is scored
-//! (`mean_reward_start` / `mean_reward_end`, `ref_perplexity_start` / `ref_perplexity_end`,
-//! `kl_end` in `summary.json`; for `preference` also the lexicon score of the same completions,
-//! `lexicon_reward_start` / `lexicon_reward_end`) and the completions of fixed prompts are
-//! written to `samples.txt`. The same arguments and seed give the same numbers on one machine.
-//! The tuned
-//! model is saved to `OUT/checkpoint` (atomically, loadable by `generate`). A non-finite loss or
-//! gradient stops the run before the weights change: the last good model is saved and the run
-//! fails with one `error:` line,
-//! leaving the model from before the failed step in `OUT/checkpoint`.
+//! `length.png` draw them.
+//!
+//! Before and after training the same seeded evaluation batches are sampled and scored: 128
+//! fresh prompts of the task (for arithmetic, problems the policy never trains on;
+//! `mean_reward_start` / `mean_reward_end`,
+//! `kl_end`, `entropy_*`, `ref_perplexity_start` / `ref_perplexity_end` in `summary.json`; for
+//! `preference` also their lexicon score, `lexicon_reward_start` / `_end`) and up to 128
+//! training prompts (`train_prompts_reward_start` / `_end`). The completions of the first
+//! evaluation prompts go to `samples.txt`. The same arguments and seed give the same numbers on
+//! one machine. The tuned model is saved to `OUT/checkpoint` (atomically, loadable by
+//! `generate`). A non-finite loss or gradient stops the run before the weights change: the last
+//! good model (from before the failed step) is saved to `OUT/checkpoint` and the run fails
+//! with one `error:` line.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -307,8 +310,12 @@ fn run(args: Args) -> Result<()> {
     let eval_idx: Vec<usize> = (0..n_prompts).collect();
     let sample_idx: Vec<usize> = (0..SAMPLE_ROWS.min(n_prompts)).collect();
     let eval_seed = args.seed.wrapping_add(77);
+    let train_idx: Vec<usize> = (0..rollout.prompts().len().min(EVAL_ROWS)).collect();
     let start = tch::no_grad(|| {
         eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+    let start_train = tch::no_grad(|| {
+        rollout.collect_for(&model, &train_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
     let before = tch::no_grad(|| {
         eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
@@ -370,6 +377,10 @@ fn run(args: Args) -> Result<()> {
             "{step},{mean},{kl},{entropy},{ppl},{len},{loss},{wall:.3}"
         )?;
         curves.push(mean, &stats);
+        if step % 10 == 0 {
+            // A long run leaves its curve behind even if it is stopped.
+            write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
+        }
         if !args.quiet {
             println!(
                 "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  entropy {entropy:>6.3}  \
@@ -381,6 +392,9 @@ fn run(args: Args) -> Result<()> {
     save_model(&vs, &cfg, &args.checkpoint, &ckpt_dir)?;
     let end = tch::no_grad(|| {
         eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
+    })?;
+    let end_train = tch::no_grad(|| {
+        rollout.collect_for(&model, &train_idx, &mut rng_from_seed(Some(eval_seed)))
     })?;
     let after = tch::no_grad(|| {
         eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
@@ -412,6 +426,9 @@ fn run(args: Args) -> Result<()> {
         "temperature": args.temperature,
         "mean_reward_start": start.mean_reward(),
         "mean_reward_end": end.mean_reward(),
+        "eval_prompts": end.len(),
+        "train_prompts_reward_start": start_train.mean_reward(),
+        "train_prompts_reward_end": end_train.mean_reward(),
         "kl_end": end_stats.kl,
         "entropy_start": start_stats.entropy,
         "entropy_end": end_stats.entropy,
@@ -439,9 +456,11 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The task's training prompts (`--prompts` of them) and its evaluation prompts: up to
-/// [`EVAL_ROWS`] prompts of a fresh seeded draw that are not among the training prompts, so the
-/// evaluation measures prompts the policy never trained on.
+/// The task's training prompts (`--prompts` of them) and its evaluation prompts: a fresh
+/// seeded draw of [`EVAL_ROWS`] prompts from the same distribution. For arithmetic, problems
+/// among the training prompts are left out, so accuracy is measured on problems the policy never
+/// practised; sentiment prompts are openers like `the movie was` from a small set, and
+/// leaving the trained ones out would keep only the rarest, so they stay.
 fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
     let draw = |seed: u64, count: usize| -> Result<PromptSet> {
         Ok(match args.task {
@@ -454,7 +473,7 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
     let fresh = draw(args.seed + 9000, 4 * EVAL_ROWS)?;
     let held_out: Vec<_> = fresh
         .iter()
-        .filter(|p| !seen.contains(p.text.as_str()))
+        .filter(|p| args.task != Task::Arithmetic || !seen.contains(p.text.as_str()))
         .take(EVAL_ROWS)
         .cloned()
         .collect();

@@ -101,6 +101,13 @@ pub trait RewardFn: Send + Sync {
     /// The reward for a whole completion, given once at the end of the episode.
     fn score(&self, ctx: &RewardContext<'_>) -> Result<f64>;
 
+    /// The rewards of several completions, in order. The default calls [`RewardFn::score`] on
+    /// each; a scorer with a per-call cost (a neural reward model) overrides it to score the
+    /// batch at once. Batched rollouts call this.
+    fn score_batch(&self, ctxs: &[RewardContext<'_>]) -> Result<Vec<f64>> {
+        ctxs.iter().map(|c| self.score(c)).collect()
+    }
+
     /// Optional shaping: an extra reward on every step, given the completion so far (`ctx`,
     /// which already contains the new token) and the text the new token added. The default is
     /// 0, i.e. the reward is sparse at the end of the episode. On the last step the environment
@@ -121,6 +128,9 @@ impl<R: RewardFn + ?Sized> RewardFn for Box<R> {
     fn score(&self, ctx: &RewardContext<'_>) -> Result<f64> {
         (**self).score(ctx)
     }
+    fn score_batch(&self, ctxs: &[RewardContext<'_>]) -> Result<Vec<f64>> {
+        (**self).score_batch(ctxs)
+    }
     fn per_token(&self, ctx: &RewardContext<'_>, new_token_text: &str) -> Result<f64> {
         (**self).per_token(ctx, new_token_text)
     }
@@ -132,6 +142,9 @@ impl<R: RewardFn + ?Sized> RewardFn for Box<R> {
 impl<R: RewardFn + ?Sized> RewardFn for std::sync::Arc<R> {
     fn score(&self, ctx: &RewardContext<'_>) -> Result<f64> {
         (**self).score(ctx)
+    }
+    fn score_batch(&self, ctxs: &[RewardContext<'_>]) -> Result<Vec<f64>> {
+        (**self).score_batch(ctxs)
     }
     fn per_token(&self, ctx: &RewardContext<'_>, new_token_text: &str) -> Result<f64> {
         (**self).per_token(ctx, new_token_text)
@@ -266,6 +279,16 @@ mod tests {
         assert!(failing.score(&ctx("p", "")).is_err());
         assert_eq!(r.per_token(&ctx("p", "a"), "a").unwrap(), 0.0);
         assert!(!r.shapes_per_token());
+        // The default batch scores each context in order, through Box and Arc alike.
+        let batch = [
+            ctx("p", "ab"),
+            ctx("p", "abcd").finished(true),
+            ctx("p", ""),
+        ];
+        assert_eq!(r.score_batch(&batch).unwrap(), [2.0, 5.0, 0.0]);
+        let boxed: Box<dyn RewardFn> = Box::new(r);
+        assert_eq!(boxed.score_batch(&batch).unwrap(), [2.0, 5.0, 0.0]);
+        assert!(failing.score_batch(&batch).is_err());
     }
 
     struct Shaper;
