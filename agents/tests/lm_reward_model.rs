@@ -74,6 +74,16 @@ fn reward_model_learns_held_out_preferences() {
         let one = rm.score(c).unwrap();
         assert!((one - b).abs() < 1e-4, "{one} vs {b}");
     }
+    // The sigmoid reward is the Bradley–Terry probability of each score.
+    let rm = rm.with_sigmoid_reward(true);
+    for (c, raw) in ctxs.iter().zip(&batched) {
+        let p = rm.score(c).unwrap();
+        assert!(
+            (p - 1.0 / (1.0 + (-raw).exp())).abs() < 1e-4,
+            "{p} vs {raw}"
+        );
+        assert!(p > 0.0 && p < 1.0);
+    }
 }
 
 #[test]

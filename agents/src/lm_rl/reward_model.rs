@@ -87,6 +87,7 @@ pub struct RewardModel {
     bos: Option<i64>,
     pad: i64,
     context_len: i64,
+    sigmoid: bool,
 }
 
 impl std::fmt::Debug for RewardModel {
@@ -126,6 +127,7 @@ impl RewardModel {
             pad: specials.pad.or(specials.eos).map_or(0, i64::from),
             context_len: cfg.context_len,
             tokenizer,
+            sigmoid: false,
             inner: Mutex::new(Inner {
                 vs,
                 gpt,
@@ -176,6 +178,16 @@ impl RewardModel {
         Ok(last
             .f_linear(&inner.weight, Some(&inner.bias))?
             .f_squeeze_dim(-1)?)
+    }
+
+    /// Makes the [`RewardFn`] reward `sigmoid(score)` instead of the raw score: the
+    /// Bradley–Terry probability that the completion beats one scored 0. The reward then lies in
+    /// `(0, 1)` and saturates, so a policy gains little by pushing a completion the model already
+    /// likes further off its training distribution (where its scores are least reliable). The
+    /// scores of [`score_texts`](Self::score_texts) are unchanged.
+    pub fn with_sigmoid_reward(mut self, on: bool) -> Self {
+        self.sigmoid = on;
+        self
     }
 
     /// The tokenizer that turns texts into the model's ids.
@@ -342,6 +354,17 @@ impl RewardModel {
     }
 }
 
+impl RewardModel {
+    /// The reward of a score (see [`RewardModel::with_sigmoid_reward`]).
+    fn reward_of(&self, score: f64) -> f64 {
+        if self.sigmoid {
+            1.0 / (1.0 + (-score).exp())
+        } else {
+            score
+        }
+    }
+}
+
 /// The chosen and the rejected full texts of `pairs`.
 fn texts_of(pairs: &[PreferencePair]) -> (Vec<String>, Vec<String>) {
     pairs
@@ -358,8 +381,10 @@ fn texts_of(pairs: &[PreferencePair]) -> (Vec<String>, Vec<String>) {
 impl RewardFn for RewardModel {
     /// The model's score of `prompt + completion`; takes the model's lock (no parallelism).
     fn score(&self, ctx: &RewardContext<'_>) -> tokengym::Result<f64> {
-        self.score_one(ctx.prompt, ctx.completion)
-            .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))
+        let s = self
+            .score_one(ctx.prompt, ctx.completion)
+            .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))?;
+        Ok(self.reward_of(s))
     }
 
     /// The scores of all the completions, in forward passes of up to 64 texts.
@@ -372,7 +397,9 @@ impl RewardFn for RewardModel {
         for chunk in texts.chunks(64) {
             out.extend(
                 self.score_texts(chunk)
-                    .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))?,
+                    .map_err(|e| tokengym::Error::InvalidState(format!("reward model: {e}")))?
+                    .into_iter()
+                    .map(|s| self.reward_of(s)),
             );
         }
         Ok(out)
