@@ -76,6 +76,14 @@ enum Task {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum RmReward {
+    /// The score itself (unbounded).
+    Raw,
+    /// sigmoid(score), in (0, 1).
+    Sigmoid,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Algo {
     /// REINFORCE with a moving-average baseline.
     Reinforce,
@@ -133,6 +141,10 @@ struct Args {
     /// instead of training one.
     #[arg(long)]
     reward_model: Option<PathBuf>,
+    /// Reward of --task preference: the raw reward-model score, or its sigmoid (the
+    /// Bradley–Terry probability of beating a completion scored 0, in (0, 1)).
+    #[arg(long, value_enum, default_value = "sigmoid")]
+    rm_reward: RmReward,
     /// Learning rate.
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
@@ -505,6 +517,7 @@ fn reward_model(
                 tokenizer.vocab_size()
             );
         }
+        let rm = rm.with_sigmoid_reward(args.rm_reward == RmReward::Sigmoid);
         return Ok((Arc::new(rm), json!({ "loaded_from": dir })));
     }
     let setup = PreferenceSetup {
@@ -543,8 +556,12 @@ fn reward_model(
         "held_out_accuracy": trained.held_out_accuracy,
         "template_accuracy": trained.template_accuracy,
         "steps": args.rm_steps,
+        "reward": format!("{:?}", args.rm_reward).to_lowercase(),
     });
-    Ok((Arc::new(trained.model), info))
+    let rm = trained
+        .model
+        .with_sigmoid_reward(args.rm_reward == RmReward::Sigmoid);
+    Ok((Arc::new(rm), info))
 }
 
 /// The per-step curves of the run and their plots.
