@@ -2,16 +2,17 @@
 # Reproduces the RL-for-language-models rows of RESULTS.md on the CPU: pre-trains the GPT on the
 # shipped corpus once (runs/results-lm/lm, seed 0), fine-tunes it with rl-lm on the three
 # demonstrations with seeds 0, 1, 2, draws one curve PNG per demonstration in docs/results/ and
-# prints a markdown table of the summaries.
+# prints a markdown table of the summaries. A run whose summary.json exists is not run again
+# (delete its folder to redo it), so an interrupted call picks up where it stopped.
 #
-#   scripts/results-lm.sh                         # everything (about an hour on 2 cores)
+#   scripts/results-lm.sh                         # everything (about 1.5 hours on 2 cores)
 #   ROWS="sentiment" SEEDS="0" scripts/results-lm.sh
 #   JOBS=2 scripts/results-lm.sh                  # two runs at a time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/results-lm}
 SEEDS=${SEEDS:-"0 1 2"}
-ROWS=${ROWS:-"sentiment arithmetic preference"}
+ROWS=${ROWS:-"sentiment sentiment-weak-kl arithmetic preference"}
 JOBS=${JOBS:-1}
 cargo build --release -q -p tokengym-experiments --bin pretrain-lm --bin rl-lm --bin plot
 LM="$OUT/lm"
@@ -23,14 +24,16 @@ fi
 args_of() {
     case "$1" in
         sentiment) echo "--task sentiment --algo ppo --lr 1e-4 --kl-beta 0.1 --steps 300 --batch 32 --max-new-tokens 32" ;;
+        sentiment-weak-kl) echo "--task sentiment --algo ppo --lr 5e-5 --kl-beta 0.05 --steps 150 --batch 32 --max-new-tokens 32" ;;
         arithmetic) echo "--task arithmetic --algo group --group-size 16 --batch 128 --prompts 64 --max-operand 9 --lr 3e-4 --kl-beta 0.02 --steps 300 --max-new-tokens 4" ;;
-        preference) echo "--task preference --algo ppo --lr 1e-4 --kl-beta 0.1 --steps 300 --batch 32 --max-new-tokens 32" ;;
+        preference) echo "--task preference --algo ppo --lr 1e-4 --kl-beta 0.1 --steps 200 --batch 32 --max-new-tokens 32" ;;
         *) echo "unknown row $1" >&2; exit 1 ;;
     esac
 }
 
 for row in $ROWS; do
     for seed in $SEEDS; do
+        [ -f "$OUT/$row-s$seed/summary.json" ] && continue
         # shellcheck disable=SC2046
         target/release/rl-lm --checkpoint "$LM/checkpoint" $(args_of "$row") --seed "$seed" \
             --out "$OUT/$row-s$seed" --threads 1 --quiet &
@@ -47,19 +50,20 @@ for row in $ROWS; do
 done
 
 echo
-echo "| task | algo | seed | reward start → end (eval) | training prompts | KL end | entropy | ref. perplexity start → end | extra | s |"
-echo "|---|---|---:|---|---|---:|---|---|---|---:|"
+echo "| row | algo | beta | seed | reward start → end (eval prompts) | training prompts | KL end | entropy | ref. perplexity start → end | extra | s |"
+echo "|---|---|---:|---:|---|---|---:|---|---|---|---:|"
 for row in $ROWS; do
     for seed in $SEEDS; do
-        python3 - "$OUT/$row-s$seed/summary.json" <<'PY'
+        python3 - "$OUT/$row-s$seed/summary.json" "$row" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
+row = sys.argv[2]
 extra = ""
 rm = s.get("reward_model") or {}
 if s["task"] == "preference":
     extra = (f"RM acc. {rm.get('held_out_accuracy', float('nan')):.2f}; lexicon "
              f"{s['lexicon_reward_start']:.2f} → {s['lexicon_reward_end']:.2f}")
-print(f"| {s['task']} | {s['algo']} | {s['seed']} "
+print(f"| {row} | {s['algo']} | {s['kl_beta']} | {s['seed']} "
       f"| {s['mean_reward_start']:.3f} → {s['mean_reward_end']:.3f} "
       f"| {s['train_prompts_reward_start']:.3f} → {s['train_prompts_reward_end']:.3f} "
       f"| {s['kl_end']:.2f} | {s['entropy_start']:.2f} → {s['entropy_end']:.2f} "
