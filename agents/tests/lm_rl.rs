@@ -264,7 +264,7 @@ fn non_finite_losses_and_rewards_are_clear_errors() {
     let r = rollout(SamplingConfig::default(), true);
     let mut batch = r.collect(&gpt, 4, &mut rng_from_seed(Some(2))).unwrap();
     batch.rewards = Tensor::from_slice(&[f32::NAN, 0.0, 1.0, 0.5]);
-    let mut learner = Reinforce::new(&vs, ReinforceConfig::default()).unwrap();
+    let mut learner = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
     let err = learner.step(&gpt, &batch).unwrap_err();
     assert!(matches!(err, Error::NonFinite(_)), "{err}");
     assert_eq!(host_f32(&vs.trainable_variables()[0]), before);
@@ -447,7 +447,7 @@ fn reinforce_baseline_is_a_moving_average_of_batch_means() {
         baseline: Baseline::MovingAverage { decay: 0.5 },
         ..ReinforceConfig::default()
     };
-    let mut learner = Reinforce::new(&vs, cfg).unwrap();
+    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
     assert_eq!(learner.baseline(), None);
     let b1 = r.collect(&gpt, 8, &mut rng).unwrap();
     let s1 = learner.step(&gpt, &b1).unwrap();
@@ -464,14 +464,84 @@ fn reinforce_baseline_is_a_moving_average_of_batch_means() {
         baseline: Baseline::None,
         ..ReinforceConfig::default()
     };
-    let mut plain = Reinforce::new(&vs, none).unwrap();
+    let mut plain = Reinforce::new(&vs, &gpt, none).unwrap();
     assert_eq!(plain.step(&gpt, &b2).unwrap().baseline, 0.0);
     assert_eq!(plain.baseline(), None);
     let bad = ReinforceConfig {
         baseline: Baseline::MovingAverage { decay: 1.0 },
         ..ReinforceConfig::default()
     };
-    assert!(Reinforce::new(&vs, bad).is_err());
+    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
+}
+
+#[test]
+fn learned_baseline_predicts_each_prompts_reward() {
+    use tokengym_agents::lm_rl::Baseline;
+    let (vs, gpt) = model(10, 6);
+    // The reward depends on the prompt only: 1 after a prompt starting with 'a', else 0.
+    let by_prompt = Arc::new(FnReward::new(|ctx| {
+        f64::from(u8::from(ctx.prompt.starts_with('a')))
+    }));
+    let r = Rollout::new(
+        tokenizer(),
+        prompts(),
+        by_prompt,
+        RolloutConfig {
+            max_new_tokens: 4,
+            sampling: SamplingConfig::default(),
+            add_bos: true,
+            stop_at_eos: true,
+        },
+    )
+    .unwrap();
+    let cfg = ReinforceConfig {
+        optim: OptimConfig {
+            lr: 3e-3,
+            ..OptimConfig::default()
+        },
+        baseline: Baseline::Learned { vf_coef: 1.0 },
+    };
+    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
+    assert!(learner.value_head().is_some());
+    assert!(vs.variables().contains_key("value_head.weight"));
+    let mut rng = rng_from_seed(Some(6));
+    let mut first_error = None;
+    let mut last_error = 0.0;
+    for _ in 0..60 {
+        let batch = r.collect(&gpt, 10, &mut rng).unwrap();
+        let stats = learner.step(&gpt, &batch).unwrap();
+        assert!(stats.loss.is_finite());
+        // |mean baseline - mean reward| shrinks as the head learns.
+        let err = (stats.baseline - stats.mean_reward).abs();
+        first_error.get_or_insert(err);
+        last_error = err;
+    }
+    // The head's values separate the prompts: V("ab") near 1, V("ba") near 0.
+    let batch = r
+        .collect_for(&gpt, &[2, 3], &mut rng_from_seed(Some(1)))
+        .unwrap();
+    let (hidden, _) = tch::no_grad(|| {
+        gpt.hidden_states(&batch.query_ids, Some(&batch.query_mask), false)
+            .unwrap()
+    });
+    let v = tch::no_grad(|| {
+        learner
+            .value_head()
+            .unwrap()
+            .forward(&hidden.select(1, -1))
+            .unwrap()
+    });
+    let (va, vb) = (v.double_value(&[0]), v.double_value(&[1]));
+    assert!(va > 0.7 && vb < 0.3, "V(ab) = {va}, V(ba) = {vb}");
+    assert!(
+        last_error < first_error.unwrap() + 1e-9,
+        "{first_error:?} -> {last_error}"
+    );
+    let bad = ReinforceConfig {
+        baseline: Baseline::Learned { vf_coef: 0.0 },
+        ..ReinforceConfig::default()
+    };
+    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
 }
 
 #[test]
@@ -552,7 +622,7 @@ fn learners_run_on_cuda_when_available() {
         gap < 1e-3,
         "recomputed vs generated log-probs on CUDA: {gap}"
     );
-    let mut reinforce = Reinforce::new(&vs, ReinforceConfig::default()).unwrap();
+    let mut reinforce = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
     assert!(reinforce.step(&gpt, &batch).unwrap().loss.is_finite());
     let mut group = GroupPolicyGradient::new(
         &vs,

@@ -70,7 +70,7 @@ fn reinforce_learns_to_write_a() {
         },
         baseline: Baseline::MovingAverage { decay: 0.8 },
     };
-    let mut learner = Reinforce::new(&vs, cfg).unwrap();
+    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
     let mut rng = rng_from_seed(Some(0));
     let mut history = Vec::new();
     for _ in 0..STEPS {

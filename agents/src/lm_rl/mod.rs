@@ -41,7 +41,7 @@
 //!     Arc::new(LexiconReward::default()),
 //!     RolloutConfig { max_new_tokens: 8, sampling: SamplingConfig::new(0.9)?, ..RolloutConfig::default() },
 //! )?;
-//! let mut learner = Reinforce::new(&vs, ReinforceConfig::default())?;
+//! let mut learner = Reinforce::new(&vs, &policy, ReinforceConfig::default())?;
 //! let mut rng = rng_from_seed(Some(0));
 //! for _ in 0..2 {
 //!     let batch = rollout.collect(&policy, 4, &mut rng)?;
