@@ -197,8 +197,15 @@ fn metrics_without_time(dir: &Path) -> String {
 }
 
 #[test]
-fn reinforce_run_writes_its_folder() {
+fn reinforce_runs_write_their_folder() {
     let out = fine_tune("reinforce", "sentiment");
+    let _ = std::fs::remove_dir_all(&out);
+    let out = fine_tune_with(
+        "reinforce",
+        "sentiment",
+        "reinforce-learned",
+        &["--baseline", "learned"],
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -377,6 +384,16 @@ fn bad_arguments_give_one_error_line() {
             out,
         ],
         vec!["--checkpoint", ckpt, "--reward-model", ckpt, "--out", out],
+        vec![
+            "--checkpoint",
+            ckpt,
+            "--algo",
+            "ppo",
+            "--baseline",
+            "learned",
+            "--out",
+            out,
+        ],
         vec![
             "--checkpoint",
             ckpt,

@@ -13,7 +13,8 @@
 //! preference pairs of the starting model's own completions judged by the lexicon plus template
 //! pairs, see `tokengym_experiments::lm_preference`, and saved to `OUT/reward_model`; or loaded
 //! with `--reward-model DIR`).
-//! Algorithms: `reinforce` (moving-average baseline, no KL term in the loss), `group`
+//! Algorithms: `reinforce` (`--baseline` none, moving-average or learned, no KL term in the
+//! loss), `group`
 //! (GRPO-style group-mean baseline, `--batch / --group-size` prompts per step, KL penalty
 //! `--kl-beta`), `ppo` (per-token KL penalty, fixed `--kl-beta` or adaptive towards
 //! `--target-kl`).
@@ -52,8 +53,8 @@ use tokengym_agents::lm::checkpoint::{STATE_FILE, TOKENIZER_FILE};
 use tokengym_agents::lm::logits_processing::SamplingConfig;
 use tokengym_agents::lm::{Gpt, GptConfig, load_checkpoint, save_gpt};
 use tokengym_agents::lm_rl::{
-    BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig, Ppo,
-    PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
+    Baseline, BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig,
+    Ppo, PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
     batch_stats,
 };
 use tokengym_agents::nn::DeviceChoice;
@@ -73,6 +74,16 @@ enum Task {
     /// Sentiment prompts, reward = a Bradley–Terry reward model trained first (from the
     /// checkpoint's weights) on preference pairs, or loaded with --reward-model.
     Preference,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum BaselineArg {
+    /// No baseline.
+    None,
+    /// Moving average of batch mean rewards (decay 0.9).
+    MovingAverage,
+    /// A value head predicting each prompt's reward (loss weight 0.5).
+    Learned,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -118,6 +129,9 @@ struct Args {
     /// Completions per step.
     #[arg(long, default_value_t = 16)]
     batch: usize,
+    /// Reward baseline of --algo reinforce [default: moving-average].
+    #[arg(long, value_enum)]
+    baseline: Option<BaselineArg>,
     /// Completions per prompt for --algo group (must divide --batch).
     #[arg(long, default_value_t = 4)]
     group_size: usize,
@@ -237,6 +251,9 @@ fn check_args(a: &Args) -> Result<()> {
     {
         bail!("--threads must be at least 1, got {n}");
     }
+    if a.baseline.is_some() && a.algo != Algo::Reinforce {
+        bail!("--baseline only applies to --algo reinforce");
+    }
     if a.reward_model.is_some() && a.task != Task::Preference {
         bail!("--reward-model only applies to --task preference");
     }
@@ -281,9 +298,14 @@ fn run(args: Args) -> Result<()> {
     let mut learner = match args.algo {
         Algo::Reinforce => Learner::Reinforce(Reinforce::new(
             &vs,
+            &model,
             ReinforceConfig {
                 optim,
-                ..ReinforceConfig::default()
+                baseline: match args.baseline.unwrap_or(BaselineArg::MovingAverage) {
+                    BaselineArg::None => Baseline::None,
+                    BaselineArg::MovingAverage => Baseline::MovingAverage { decay: 0.9 },
+                    BaselineArg::Learned => Baseline::Learned { vf_coef: 0.5 },
+                },
             },
         )?),
         Algo::Group => Learner::Group(GroupPolicyGradient::new(
