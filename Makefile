@@ -40,15 +40,8 @@ bench-gymnasium:
 ## thread each). The first time it makes .venv-sb3, which sees the torch of .libtorch/venv
 ## through a .pth file (no second torch download) and gets stable-baselines3 and gymnasium.
 bench-sb3: libtorch
-	test -x .venv-sb3/bin/python || ( \
-		if [ -x .libtorch/venv/bin/python ]; then \
-			.libtorch/venv/bin/python -m venv .venv-sb3 && \
-			.libtorch/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' \
-				> "$$(.venv-sb3/bin/python -c 'import site; print(site.getsitepackages()[0])')/libtorch-venv.pth"; \
-		else \
-			python3 -m venv .venv-sb3; \
-		fi && \
-		.venv-sb3/bin/pip install -q "stable-baselines3==2.9.*" gymnasium==1.4.0 )
+	test -x .venv-sb3/bin/python || \
+		bash scripts/torch-venv.sh .venv-sb3 "stable-baselines3==2.9.*" gymnasium==1.4.0
 	$(CARGO) build --release -q -p tokengym-experiments --bin train
 	.venv-sb3/bin/python benches/compare_sb3.py
 
@@ -57,14 +50,7 @@ bench-sb3: libtorch
 ## of .libtorch/venv through a .pth file and gets trl 1.12.0 (the last release with
 ## trl.experimental.ppo) with the transformers, accelerate and datasets it was measured with.
 bench-trl: libtorch
-	test -x .venv-trl/bin/python || ( \
-		if [ -x .libtorch/venv/bin/python ]; then \
-			.libtorch/venv/bin/python -m venv .venv-trl && \
-			.libtorch/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' \
-				> "$$(.venv-trl/bin/python -c 'import site; print(site.getsitepackages()[0])')/libtorch-venv.pth"; \
-		else \
-			python3 -m venv .venv-trl; \
-		fi && \
-		.venv-trl/bin/pip install -q trl==1.12.0 transformers==5.24.0 accelerate==1.15.0 datasets==5.2.0 )
+	test -x .venv-trl/bin/python || bash scripts/torch-venv.sh .venv-trl \
+		trl==1.12.0 transformers==5.24.0 accelerate==1.15.0 datasets==5.2.0
 	$(CARGO) bench -q -p tokengym-agents --bench lm_rl_speed --no-run
 	.venv-trl/bin/python benches/compare_trl.py

@@ -56,8 +56,7 @@ pub fn batch_stats<P: CausalLm, R: CausalLm>(
             args.3,
             &batch.sampling,
         )?;
-        let lp_ref =
-            response_log_probs(reference, args.0, args.1, args.2, args.3, &batch.sampling)?;
+        let lp_ref = batch.log_probs(reference)?;
         let raw = SamplingConfig::default();
         let lp_ref_raw = if batch.sampling == raw {
             lp_ref.shallow_clone()

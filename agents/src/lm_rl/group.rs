@@ -26,7 +26,6 @@ use tch::nn::VarStore;
 use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
 use crate::lm_rl::kl::{KlEstimator, kl_per_token};
-use crate::lm_rl::logprobs::response_log_probs;
 use crate::lm_rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::lm_rl::rollout::RolloutBatch;
 
@@ -181,14 +180,7 @@ impl GroupPolicyGradient {
         batch: &RolloutBatch,
     ) -> Result<GroupStats> {
         let adv = group_advantages(&batch.reward_values, &self.cfg)?;
-        let logp = response_log_probs(
-            model,
-            &batch.query_ids,
-            &batch.query_mask,
-            &batch.response,
-            &batch.response_mask,
-            &batch.sampling,
-        )?;
+        let logp = batch.log_probs(model)?;
         let device = logp.device();
         let adv_t = tch::Tensor::from_slice(&adv)
             .f_to_kind(Kind::Float)?
@@ -200,16 +192,7 @@ impl GroupPolicyGradient {
             let reference = reference.ok_or_else(|| {
                 Error::InvalidArgument("kl_beta > 0 needs a reference model, got none".to_owned())
             })?;
-            let ref_logp = tch::no_grad(|| {
-                response_log_probs(
-                    reference,
-                    &batch.query_ids,
-                    &batch.query_mask,
-                    &batch.response,
-                    &batch.response_mask,
-                    &batch.sampling,
-                )
-            })?;
+            let ref_logp = tch::no_grad(|| batch.log_probs(reference))?;
             let mask = batch.response_mask.f_to_device(device)?;
             let kl = kl_per_token(&logp, &ref_logp, &mask, self.cfg.kl_estimator)?;
             let tokens = mask.f_sum(Kind::Double)?.f_double_value(&[])?.max(1.0);

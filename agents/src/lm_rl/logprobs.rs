@@ -37,10 +37,23 @@ pub fn response_log_probs<M: CausalLm>(
     response_mask: &Tensor,
     sampling: &SamplingConfig,
 ) -> Result<Tensor> {
+    let (inputs, logits) = forward(model, query, query_mask, response, response_mask, sampling)?;
+    log_probs_from_logits(&inputs, &logits, model.vocab_size(), sampling)
+}
+
+/// Validates the batch and runs `model` over prompt + response: the inputs and the logits.
+fn forward<M: CausalLm>(
+    model: &M,
+    query: &Tensor,
+    query_mask: &Tensor,
+    response: &Tensor,
+    response_mask: &Tensor,
+    sampling: &SamplingConfig,
+) -> Result<(ResponseInputs, Tensor)> {
     sampling.validate()?;
     let inputs = ResponseInputs::new(model.device(), query, query_mask, response, response_mask)?;
     let logits = model.logits(&inputs.tokens, Some(&inputs.mask))?;
-    log_probs_from_logits(&inputs, &logits, model.vocab_size(), sampling)
+    Ok((inputs, logits))
 }
 
 /// A validated prompt + response batch on one device.
@@ -184,9 +197,7 @@ pub fn response_log_probs_and_entropy<M: CausalLm>(
     response_mask: &Tensor,
     sampling: &SamplingConfig,
 ) -> Result<(Tensor, Tensor)> {
-    sampling.validate()?;
-    let inputs = ResponseInputs::new(model.device(), query, query_mask, response, response_mask)?;
-    let logits = model.logits(&inputs.tokens, Some(&inputs.mask))?;
+    let (inputs, logits) = forward(model, query, query_mask, response, response_mask, sampling)?;
     let (b, n) = (inputs.b, inputs.n);
     let all = processed_log_softmax(&inputs, &logits, model.vocab_size(), sampling)?;
     let lp = all

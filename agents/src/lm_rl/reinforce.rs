@@ -26,7 +26,7 @@ use tch::{Kind, Tensor};
 use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
 use crate::lm::gpt::Gpt;
-use crate::lm_rl::logprobs::{ResponseInputs, log_probs_from_logits, response_log_probs};
+use crate::lm_rl::logprobs::{ResponseInputs, log_probs_from_logits};
 use crate::lm_rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::lm_rl::rollout::RolloutBatch;
 use crate::lm_rl::value_head::ValueHead;
@@ -154,17 +154,7 @@ impl Reinforce {
                     log_probs_from_logits(&inputs, &logits, model.vocab_size(), &batch.sampling)?;
                 (logp, Some(values.f_select(1, 0)?))
             }
-            None => (
-                response_log_probs(
-                    model,
-                    &batch.query_ids,
-                    &batch.query_mask,
-                    &batch.response,
-                    &batch.response_mask,
-                    &batch.sampling,
-                )?,
-                None,
-            ),
+            None => (batch.log_probs(model)?, None),
         };
         let rewards = batch.rewards.f_to_device(logp.device())?;
         let (adv, b) = match (&values, self.cfg.baseline) {

@@ -92,6 +92,20 @@ impl RolloutBatch {
         self.reward_values.is_empty()
     }
 
+    /// Per-token log-probabilities `[B, N]` of the responses under `model`, with the batch's
+    /// own sampling transforms ([`response_log_probs`](crate::lm_rl::response_log_probs));
+    /// keeps the autograd graph.
+    pub fn log_probs<M: CausalLm>(&self, model: &M) -> Result<Tensor> {
+        crate::lm_rl::logprobs::response_log_probs(
+            model,
+            &self.query_ids,
+            &self.query_mask,
+            &self.response,
+            &self.response_mask,
+            &self.sampling,
+        )
+    }
+
     /// Mean reward of the batch.
     pub fn mean_reward(&self) -> f64 {
         if self.reward_values.is_empty() {
