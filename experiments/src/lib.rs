@@ -26,6 +26,7 @@ pub mod lm_preference;
 pub mod metrics;
 pub mod plot;
 pub mod report;
+pub mod rl_lm_output;
 pub mod run_config;
 pub mod run_dir;
 pub mod training;

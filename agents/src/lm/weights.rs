@@ -11,7 +11,8 @@
 //! every tensor in the file must belong to the model, except Hugging Face's attention buffers
 //! (`*.attn.bias`, `*.attn.masked_bias`) and a `lm_head.weight` that duplicates tied embeddings.
 //! Names without the `transformer.` prefix (checkpoints of a bare `GPT2Model`, like the original
-//! `gpt2`) get it added, except our RL heads (`reward_head.*`, `value_head.*`). Tensors are converted to the variables' dtype and device.
+//! `gpt2`) get it added, except our RL heads (`reward_head.*`, `value_head.*`). Tensors are
+//! converted to the variables' dtype and device.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

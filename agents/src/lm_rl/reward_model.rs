@@ -279,9 +279,7 @@ impl RewardModel {
             steps: cfg.steps,
         })
     }
-}
 
-impl RewardModel {
     /// Saves the model (language model and head, `model.safetensors`) and its [`GptConfig`]
     /// (`config.json`) into `dir`, each file written to a temporary name and renamed into place,
     /// plus a `reward_model.json` marker. The tokenizer is not written: put the tokenizer file
@@ -352,9 +350,7 @@ impl RewardModel {
         }
         Ok(model)
     }
-}
 
-impl RewardModel {
     /// The reward of a score (see [`RewardModel::with_sigmoid_reward`]).
     fn reward_of(&self, score: f64) -> f64 {
         if self.sigmoid {

@@ -41,7 +41,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -49,9 +49,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 use tokengym::seeding::rng_from_seed;
-use tokengym_agents::lm::checkpoint::{STATE_FILE, TOKENIZER_FILE};
+use tokengym_agents::lm::checkpoint::TOKENIZER_FILE;
 use tokengym_agents::lm::logits_processing::SamplingConfig;
-use tokengym_agents::lm::{Gpt, GptConfig, load_checkpoint, save_gpt};
+use tokengym_agents::lm::{Gpt, load_checkpoint};
 use tokengym_agents::lm_rl::{
     Baseline, BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig,
     Ppo, PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
@@ -62,7 +62,7 @@ use tokengym_envs::text::{
     ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
 };
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
-use tokengym_experiments::plot::{LineChart, Series};
+use tokengym_experiments::rl_lm_output::{Curves, save_model, write_samples};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -584,105 +584,4 @@ fn reward_model(
         .model
         .with_sigmoid_reward(args.rm_reward == RmReward::Sigmoid);
     Ok((Arc::new(rm), info))
-}
-
-/// The per-step curves of the run and their plots.
-#[derive(Default)]
-struct Curves {
-    reward: Vec<f64>,
-    kl: Vec<f64>,
-    entropy: Vec<f64>,
-    length: Vec<f64>,
-}
-
-impl Curves {
-    fn push(&mut self, reward: f64, stats: &BatchStats) {
-        self.reward.push(reward);
-        self.kl.push(stats.kl);
-        self.entropy.push(stats.entropy);
-        self.length.push(stats.mean_response_len);
-    }
-
-    fn plot(&self, out: &Path) -> Result<()> {
-        let charts: [(&str, &str, &str, &[f64]); 4] = [
-            (
-                "reward.png",
-                "mean reward per step",
-                "mean reward",
-                &self.reward,
-            ),
-            (
-                "kl.png",
-                "KL to the starting model",
-                "KL (nats / sequence)",
-                &self.kl,
-            ),
-            (
-                "entropy.png",
-                "policy entropy",
-                "entropy (nats / token)",
-                &self.entropy,
-            ),
-            ("length.png", "response length", "tokens", &self.length),
-        ];
-        for (file, title, y, ys) in charts {
-            plot(&out.join(file), title, y, ys)?;
-        }
-        Ok(())
-    }
-}
-
-/// Saves the GPT's variables of `vs` (not a PPO value head) with the source checkpoint's
-/// tokenizer and trainer state to `dir`, replacing it atomically (written next to it, renamed).
-fn save_model(vs: &tch::nn::VarStore, cfg: &GptConfig, source: &Path, dir: &Path) -> Result<()> {
-    let snapshot = FrozenGpt::copy_of(vs, cfg)?;
-    let tmp = dir.with_extension("tmp");
-    let _ = fs::remove_dir_all(&tmp);
-    save_gpt(&tmp, snapshot.var_store(), cfg)?;
-    for file in [TOKENIZER_FILE, STATE_FILE] {
-        let src = source.join(file);
-        if src.is_file() {
-            fs::copy(&src, tmp.join(file))
-                .with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    let old = dir.with_extension("old");
-    let _ = fs::remove_dir_all(&old);
-    if dir.exists() {
-        fs::rename(dir, &old).with_context(|| format!("cannot move {}", dir.display()))?;
-    }
-    fs::rename(&tmp, dir)
-        .with_context(|| format!("cannot move the new checkpoint to {}", dir.display()))?;
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
-}
-
-fn write_samples(path: &Path, before: &RolloutBatch, after: &RolloutBatch) -> Result<()> {
-    let mut text =
-        String::from("# completions of fixed prompts, same sampling seed before and after\n");
-    for i in 0..before.len().min(after.len()) {
-        writeln!(text, "prompt: {:?}", before.prompts[i])?;
-        writeln!(
-            text,
-            "  before ({:+.3}): {:?}",
-            before.reward_values[i], before.completions[i]
-        )?;
-        writeln!(
-            text,
-            "  after  ({:+.3}): {:?}",
-            after.reward_values[i], after.completions[i]
-        )?;
-    }
-    write_atomic(path, text.as_bytes())?;
-    Ok(())
-}
-
-fn plot(path: &Path, title: &str, y: &str, ys: &[f64]) -> Result<()> {
-    LineChart::new(title)
-        .x_label("step")
-        .y_label(y)
-        .series(Series::from_ys(y, ys))
-        .save_png(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
