@@ -6,6 +6,9 @@
 //! Training runs are described by a [`run_config::RunConfig`] (TOML: the built-in presets and
 //! each run's `config.toml`), log their progress with [`metrics::MetricsLog`] (`metrics.csv`,
 //! `summary.json`), and are drawn by [`curves::plot_runs`] (mean and min–max band over seeds).
+//! Language-model fine-tuning (`rl-lm`) trains its reward models with [`lm_preference`], writes
+//! its curves, samples and tuned model with [`rl_lm_output`], and its runs are drawn over seeds
+//! by [`lm_curves::plot_lm_runs`].
 //!
 //! ```
 //! use tokengym::Env;
