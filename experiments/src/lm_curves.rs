@@ -36,7 +36,7 @@ pub struct LmRun {
     pub algo: String,
     /// Update steps (first column of `metrics.csv`).
     pub steps: Vec<f64>,
-    /// The [`PANELS`] columns, in that order, one value per step.
+    /// Mean reward, KL, entropy and reference perplexity, one value per step each.
     pub columns: Vec<Vec<f64>>,
 }
 
