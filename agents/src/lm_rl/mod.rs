@@ -5,10 +5,10 @@
 //!   [`RolloutBatch`]: prompts, sampled responses, their log-probabilities, masks, rewards).
 //! - [`logprobs`]: per-token log-probabilities of the responses recomputed with autograd under
 //!   the **same** sampling transforms (temperature, filters) that generated them.
-//! - [`batch_stats`]: KL to the reference, entropy, the reference's perplexity and the
+//! - [`batch_stats`](mod@batch_stats): KL to the reference, entropy, the reference's perplexity and the
 //!   response length of a batch (what a run logs per step).
 //! - [`kl`]: per-token KL estimators against a reference model.
-//! - [`reference`]: a frozen copy of a [`Gpt`](crate::lm::Gpt) (the KL reference).
+//! - [`reference`](mod@reference): a frozen copy of a [`Gpt`](crate::lm::Gpt) (the KL reference).
 //! - [`optimizer`]: AdamW with global gradient-norm clipping and a finite-loss check.
 //! - [`reinforce`]: REINFORCE with an optional moving-average baseline.
 //! - [`group`]: group baselines (GRPO / RLOO): `k` completions per prompt, advantage = reward

@@ -38,7 +38,7 @@ struct Args {
     /// A TOML config file (default: the built-in preset for --algo and --env).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Run folder (default: `runs/<algo>-<env>-s<seed>`).
+    /// Run folder (default: runs/ALGO-ENV-sSEED).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Device: auto (CUDA if usable), cpu (hand-written MLP backend) or cuda (tch on the GPU).
