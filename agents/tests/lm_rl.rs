@@ -124,17 +124,7 @@ fn masks_zero_everything_after_eos() {
         "an untrained model emits <eos> somewhere in 32 rows"
     );
     // Recomputed log-probs are zero after EOS as well.
-    let lp = tch::no_grad(|| {
-        response_log_probs(
-            &gpt,
-            &batch.query_ids,
-            &batch.query_mask,
-            &batch.response,
-            &batch.response_mask,
-            &batch.sampling,
-        )
-    })
-    .unwrap();
+    let lp = tch::no_grad(|| batch.log_probs(&gpt)).unwrap();
     for (v, m) in host_f32(&lp).iter().zip(&mask) {
         if *m == 0.0 {
             assert_eq!(*v, 0.0);
@@ -599,17 +589,7 @@ fn learners_run_on_cuda_when_available() {
     let r = rollout(SamplingConfig::new(0.8).unwrap(), true);
     let mut rng = rng_from_seed(Some(0));
     let batch = r.collect_groups(&gpt, 4, 4, &mut rng).unwrap();
-    let lp = tch::no_grad(|| {
-        response_log_probs(
-            &gpt,
-            &batch.query_ids,
-            &batch.query_mask,
-            &batch.response,
-            &batch.response_mask,
-            &batch.sampling,
-        )
-    })
-    .unwrap();
+    let lp = tch::no_grad(|| batch.log_probs(&gpt)).unwrap();
     assert_eq!(lp.device(), Device::Cuda(0));
     let gap = lp
         .to_device(Device::Cpu)
