@@ -465,6 +465,67 @@ fn reinforce_baseline_is_a_moving_average_of_batch_means() {
 }
 
 #[test]
+fn ppo_entropy_bonus_raises_the_policy_entropy() {
+    use tokengym_agents::lm_rl::{KlController, Ppo, PpoConfig, batch_stats};
+    // The same start and the same constant reward: only the entropy bonus differs.
+    let entropy_after = |ent_coef: f64| -> (f64, f64) {
+        let (vs, gpt) = model(12, 6);
+        let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+        let r = Rollout::new(
+            tokenizer(),
+            prompts(),
+            Arc::new(FnReward::new(|_| 0.0)),
+            RolloutConfig {
+                max_new_tokens: 6,
+                sampling: SamplingConfig::default(),
+                add_bos: true,
+                stop_at_eos: false,
+            },
+        )
+        .unwrap();
+        let cfg = PpoConfig {
+            ent_coef,
+            kl: KlController::Fixed { beta: 0.0 },
+            optim: OptimConfig {
+                lr: 3e-3,
+                ..OptimConfig::default()
+            },
+            ..PpoConfig::default()
+        };
+        let mut learner = Ppo::new(&vs, &gpt, cfg).unwrap();
+        let eval = r
+            .collect_for(&gpt, &[0, 1, 2, 3, 4], &mut rng_from_seed(Some(9)))
+            .unwrap();
+        let before = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
+        let mut rng = rng_from_seed(Some(4));
+        for _ in 0..8 {
+            let batch = r.collect(&gpt, 16, &mut rng).unwrap();
+            learner
+                .step(&gpt, frozen.model(), &batch, &mut rng)
+                .unwrap();
+        }
+        let after = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
+        (before, after)
+    };
+    let (start, plain) = entropy_after(0.0);
+    let (start_b, bonus) = entropy_after(0.5);
+    assert_eq!(start, start_b);
+    // The untrained model is near the maximum (ln 6): the bonus keeps it there, while the
+    // PPO updates alone lower it.
+    assert!(
+        bonus > plain + 0.05 && bonus > start - 0.01,
+        "entropy {start:.3} -> {plain:.3} without the bonus, -> {bonus:.3} with it"
+    );
+    assert!(bonus <= (6f64).ln() + 1e-9);
+    let bad = PpoConfig {
+        ent_coef: -1.0,
+        ..PpoConfig::default()
+    };
+    let (vs, gpt) = model(12, 6);
+    assert!(Ppo::new(&vs, &gpt, bad).is_err());
+}
+
+#[test]
 fn learned_baseline_predicts_each_prompts_reward() {
     use tokengym_agents::lm_rl::Baseline;
     let (vs, gpt) = model(10, 6);

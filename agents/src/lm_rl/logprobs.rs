@@ -198,8 +198,20 @@ pub fn response_log_probs_and_entropy<M: CausalLm>(
     sampling: &SamplingConfig,
 ) -> Result<(Tensor, Tensor)> {
     let (inputs, logits) = forward(model, query, query_mask, response, response_mask, sampling)?;
+    log_probs_and_entropy_from_logits(&inputs, &logits, model.vocab_size(), sampling)
+}
+
+/// The processed log-probs `[B, N]` of the response tokens and the entropies `[B, N]` of the
+/// processed distributions, from the model's logits `[B, T + N, V]` (see
+/// [`response_log_probs_and_entropy`]).
+pub(crate) fn log_probs_and_entropy_from_logits(
+    inputs: &ResponseInputs,
+    logits: &Tensor,
+    vocab: i64,
+    sampling: &SamplingConfig,
+) -> Result<(Tensor, Tensor)> {
     let (b, n) = (inputs.b, inputs.n);
-    let all = processed_log_softmax(&inputs, &logits, model.vocab_size(), sampling)?;
+    let all = processed_log_softmax(inputs, logits, vocab, sampling)?;
     let lp = all
         .f_gather(1, &inputs.response.f_reshape([b * n, 1])?, false)?
         .f_reshape([b, n])?;

@@ -17,7 +17,10 @@
 //! 4. `epochs` passes over the batch in shuffled minibatches of rows: clipped policy loss
 //!    `max(-A r, -A clip(r, 1 - eps, 1 + eps))` with `r = exp(logp - logp_old)`, and clipped
 //!    value loss `0.5 max((V - R)^2, (V_old + clip(V - V_old, -eps_v, eps_v) - R)^2)`, both
-//!    averaged over real tokens; `loss = pg + vf_coef * vf`, one AdamW step per minibatch.
+//!    averaged over real tokens; `loss = pg + vf_coef * vf - ent_coef * H`, where `H` is the
+//!    mean per-token entropy of the policy's sampling distribution (an optional bonus, as in
+//!    Stable-Baselines3's PPO, against collapsing onto one completion; 0 by default, as in
+//!    TRL); one AdamW step per minibatch.
 //! 5. The [`KlController`] is updated with the batch's mean per-sequence KL (summed over
 //!    tokens) and `n_steps = B`.
 //!
@@ -33,7 +36,9 @@ use crate::error::{Error, Result};
 use crate::lm::causal_lm::CausalLm;
 use crate::lm::gpt::Gpt;
 use crate::lm_rl::kl_controller::KlController;
-use crate::lm_rl::logprobs::{ResponseInputs, log_probs_from_logits};
+use crate::lm_rl::logprobs::{
+    ResponseInputs, log_probs_and_entropy_from_logits, log_probs_from_logits,
+};
 use crate::lm_rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::lm_rl::rollout::RolloutBatch;
 use crate::lm_rl::value_head::ValueHead;
@@ -51,6 +56,8 @@ pub struct PpoConfig {
     pub clip_range_value: f64,
     /// Weight of the value loss.
     pub vf_coef: f64,
+    /// Weight of the entropy bonus (`>= 0`; 0 = none).
+    pub ent_coef: f64,
     /// Discount over tokens.
     pub gamma: f64,
     /// GAE `lambda`.
@@ -71,6 +78,7 @@ impl Default for PpoConfig {
             clip_range: 0.2,
             clip_range_value: 0.2,
             vf_coef: 0.1,
+            ent_coef: 0.0,
             gamma: 1.0,
             lambda: 0.95,
             whiten_scores: false,
@@ -105,6 +113,9 @@ impl PpoConfig {
         }
         if !(self.vf_coef.is_finite() && self.vf_coef >= 0.0) {
             return bad("vf_coef", self.vf_coef);
+        }
+        if !(self.ent_coef.is_finite() && self.ent_coef >= 0.0) {
+            return bad("ent_coef", self.ent_coef);
         }
         if !(0.0..=1.0).contains(&self.gamma) {
             return bad("gamma", self.gamma);
@@ -280,7 +291,13 @@ impl Ppo {
                 let (values, logits) = self
                     .head
                     .values_and_logits(model, &mb.tokens, &mb.mask, t, n)?;
-                let logp = log_probs_from_logits(&mb, &logits, vocab, sampling)?;
+                let (logp, entropy) = if self.cfg.ent_coef > 0.0 {
+                    let (lp, ent) =
+                        log_probs_and_entropy_from_logits(&mb, &logits, vocab, sampling)?;
+                    (lp, Some(ent))
+                } else {
+                    (log_probs_from_logits(&mb, &logits, vocab, sampling)?, None)
+                };
                 let m = mb.rmask.f_to_kind(Kind::Float)?;
                 let count = m.f_sum(Kind::Float)?.f_clamp_min(1.0)?;
                 let masked_mean = |x: &Tensor| -> Result<Tensor> {
@@ -304,7 +321,10 @@ impl Ppo {
                 let vf1 = values.f_sub(&r)?.f_square()?;
                 let vf2 = v_clip.f_sub(&r)?.f_square()?;
                 let vf = masked_mean(&vf1.f_maximum(&vf2)?)?.f_mul_scalar(0.5)?;
-                let loss = pg.f_add(&vf.f_mul_scalar(self.cfg.vf_coef)?)?;
+                let mut loss = pg.f_add(&vf.f_mul_scalar(self.cfg.vf_coef)?)?;
+                if let Some(ent) = &entropy {
+                    loss = loss.f_sub(&masked_mean(ent)?.f_mul_scalar(self.cfg.ent_coef)?)?;
+                }
                 let clipped = ratio
                     .f_sub_scalar(1.0)?
                     .f_abs()?

@@ -138,6 +138,9 @@ struct Args {
     /// KL coefficient (initial one when --target-kl is set).
     #[arg(long, default_value_t = 0.05)]
     kl_beta: f64,
+    /// Entropy bonus coefficient of --algo ppo (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    ent_coef: f64,
     /// Adaptive KL target per sequence (--algo ppo only).
     #[arg(long)]
     target_kl: Option<f64>,
@@ -227,6 +230,12 @@ fn check_args(a: &Args) -> Result<()> {
     }
     if !(a.kl_beta.is_finite() && a.kl_beta >= 0.0) {
         bail!("--kl-beta must be finite and >= 0, got {}", a.kl_beta);
+    }
+    if !(a.ent_coef.is_finite() && a.ent_coef >= 0.0) {
+        bail!("--ent-coef must be finite and >= 0, got {}", a.ent_coef);
+    }
+    if a.ent_coef > 0.0 && a.algo != Algo::Ppo {
+        bail!("--ent-coef only applies to --algo ppo");
     }
     if !(a.lr.is_finite() && a.lr > 0.0) {
         bail!("--lr must be finite and > 0, got {}", a.lr);
@@ -332,6 +341,7 @@ fn run(args: Args) -> Result<()> {
                 PpoConfig {
                     kl,
                     optim,
+                    ent_coef: args.ent_coef,
                     minibatch_size: args.batch.min(16),
                     ..PpoConfig::default()
                 },
