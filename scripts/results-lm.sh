@@ -5,7 +5,7 @@
 # prints a markdown table of the summaries. A run whose summary.json exists is not run again
 # (delete its folder to redo it), so an interrupted call picks up where it stopped.
 #
-#   scripts/results-lm.sh                         # everything (about 1.5 hours on 2 cores)
+#   scripts/results-lm.sh                         # everything (about an hour)
 #   ROWS="sentiment" SEEDS="0" scripts/results-lm.sh
 #   JOBS=2 scripts/results-lm.sh                  # two runs at a time
 set -euo pipefail
