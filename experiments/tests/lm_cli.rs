@@ -3,16 +3,12 @@
 //! one error line and a failing exit code.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use tokengym_envs::text::{CharTokenizer, DEFAULT_SPECIALS};
 
-fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(bin)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod support;
+use support::run;
 
 fn pretrain(args: &[&str]) -> Output {
     run(env!("CARGO_BIN_EXE_pretrain-lm"), args)
@@ -33,9 +29,7 @@ fn corpus(name: &str) -> String {
 }
 
 fn out_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tg-lm-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    support::fresh_dir("tg-lm-cli", tag)
 }
 
 fn stdout(o: &Output) -> String {

@@ -3,32 +3,36 @@
 //! checkpoint `generate` can load; bad arguments give one `error:` line and exit code 1.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
-fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(bin)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod support;
+use support::{run, text};
 
 fn rl_lm(args: &[&str]) -> Output {
     run(env!("CARGO_BIN_EXE_rl-lm"), args)
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+fn tmp(tag: &str) -> PathBuf {
+    support::fresh_dir("tg-rl-lm-cli", tag)
 }
 
-fn tmp(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tg-rl-lm-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// `generate` loads the checkpoint in `dir` and completes a prompt.
+fn assert_generates(dir: &Path) {
+    let o = run(
+        env!("CARGO_BIN_EXE_generate"),
+        &[
+            "--checkpoint",
+            dir.to_str().unwrap(),
+            "--prompt",
+            "the movie was",
+            "--max-new-tokens",
+            "3",
+            "--threads",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 /// A 2-step pre-training run of a tiny model (once per test binary).
@@ -170,20 +174,7 @@ fn fine_tune_with(algo: &str, task: &str, tag: &str, extra: &[&str]) -> PathBuf 
         "{samples}"
     );
     // The tuned checkpoint loads and generates.
-    let o = run(
-        env!("CARGO_BIN_EXE_generate"),
-        &[
-            "--checkpoint",
-            out.join("checkpoint").to_str().unwrap(),
-            "--prompt",
-            "the movie was",
-            "--max-new-tokens",
-            "3",
-            "--threads",
-            "1",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    assert_generates(&out.join("checkpoint"));
     out
 }
 
@@ -315,20 +306,7 @@ fn exploding_update_stops_with_one_line_and_keeps_a_checkpoint() {
     );
     assert!(out.join("checkpoint/model.safetensors").is_file());
     // The kept model is a good one: it still generates.
-    let o = run(
-        env!("CARGO_BIN_EXE_generate"),
-        &[
-            "--checkpoint",
-            out.join("checkpoint").to_str().unwrap(),
-            "--prompt",
-            "the movie was",
-            "--max-new-tokens",
-            "3",
-            "--threads",
-            "1",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    assert_generates(&out.join("checkpoint"));
     let _ = std::fs::remove_dir_all(&out);
 }
 

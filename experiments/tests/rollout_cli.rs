@@ -2,10 +2,10 @@
 
 use std::process::Command;
 
+mod support;
+
 fn out_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tg-rollout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    support::fresh_dir("tg-rollout", name)
 }
 
 /// Runs `rollout` with `args` and `--out out`, requiring success.
