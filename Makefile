@@ -52,5 +52,5 @@ bench-sb3: libtorch
 bench-trl: libtorch
 	test -x .venv-trl/bin/python || bash scripts/torch-venv.sh .venv-trl \
 		trl==1.12.0 transformers==5.24.0 accelerate==1.15.0 datasets==5.2.0
-	$(CARGO) bench -q -p tokengym-agents --bench lm_rl_speed --no-run
+	$(CARGO) bench -q -p tokengym-lm --bench lm_rl_speed --no-run
 	.venv-trl/bin/python benches/compare_trl.py

@@ -34,7 +34,7 @@ TRL side (trl 1.12.0, the last release with `trl.experimental.ppo`; 1.13+ droppe
      PPOTrainer.train also calls gc.collect() twice per iteration; that time is part of the
      update phase and is printed on its own. For context the script also times the same
      `--epochs` policy + value-model forward/backward/AdamW steps in plain PyTorch.
-tokengym side: `agents/benches/lm_rl_speed.rs` (see its docs) with the same sizes, run as
+tokengym side: `agents/lm/benches/lm_rl_speed.rs` (see its docs) with the same sizes, run as
 `target/release/deps/lm_rl_speed-*` built by `cargo bench --no-run` (or `--bench-bin`), with
 OMP_NUM_THREADS=1; it prints a JSON line that this script reads. It runs once before and once
 after TRL, and the table holds the mean of the two (times averaged), so that a change of the
@@ -338,7 +338,7 @@ def bare_torch_update(args, reps=3):
 def find_bench_bin():
     """Builds the bench with `cargo bench --no-run` and returns the executable cargo names."""
     done = subprocess.run(
-        ["cargo", "bench", "-p", "tokengym-agents", "--bench", "lm_rl_speed", "--no-run"],
+        ["cargo", "bench", "-p", "tokengym-lm", "--bench", "lm_rl_speed", "--no-run"],
         cwd=ROOT,
         capture_output=True,
         text=True,

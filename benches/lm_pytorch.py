@@ -1,4 +1,4 @@
-"""Training speed of the same GPT as `agents/benches/lm_speed.rs`, in Python PyTorch.
+"""Training speed of the same GPT as `agents/lm/benches/lm_speed.rs`, in Python PyTorch.
 
 d_model 128, 4 layers, 4 heads, context 64, vocabulary 256, RoPE (rotate_half layout), pre-LN
 blocks with GPT-2 `Conv1D`-style [in, out] weights, scaled_dot_product_attention with

@@ -9,8 +9,6 @@
 pub mod algos;
 pub mod bandit;
 pub mod error;
-pub mod lm;
-pub mod lm_rl;
 pub mod nn;
 pub mod planning;
 pub mod tabular;

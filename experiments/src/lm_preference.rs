@@ -15,13 +15,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use tch::Device;
 use tokengym::seeding::rng_from_seed;
-use tokengym_agents::lm::logits_processing::SamplingConfig;
-use tokengym_agents::lm::{Gpt, load_checkpoint};
-use tokengym_agents::lm_rl::{
+use tokengym_envs::text::{LexiconReward, PromptSet, Tokenizer};
+use tokengym_lm::decoding::SamplingConfig;
+use tokengym_lm::model::Gpt;
+use tokengym_lm::pretrain::load_checkpoint;
+use tokengym_lm::rl::{
     PreferencePair, RewardModel, RewardTrainConfig, Rollout, RolloutConfig,
     preferences_from_groups, synthetic_sentiment_preferences,
 };
-use tokengym_envs::text::{LexiconReward, PromptSet, Tokenizer};
 
 /// Sizes and seeds of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq)]

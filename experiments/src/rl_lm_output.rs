@@ -7,10 +7,10 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use tokengym_agents::lm::GptConfig;
-use tokengym_agents::lm::checkpoint::{STATE_FILE, TOKENIZER_FILE};
-use tokengym_agents::lm::save_gpt;
-use tokengym_agents::lm_rl::{BatchStats, FrozenGpt, RolloutBatch};
+use tokengym_lm::model::GptConfig;
+use tokengym_lm::model::save_gpt;
+use tokengym_lm::pretrain::{STATE_FILE, TOKENIZER_FILE};
+use tokengym_lm::rl::{BatchStats, FrozenGpt, RolloutBatch};
 
 use crate::plot::{LineChart, Series};
 use crate::run_dir::write_atomic;

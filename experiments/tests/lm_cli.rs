@@ -351,7 +351,7 @@ fn bad_arguments_give_one_error_line_and_fail() {
 #[test]
 fn generate_reads_hugging_face_folders_and_checks_the_vocabulary() {
     let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../agents/tests/fixtures/lm/tiny-gpt2");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../agents/lm/tests/fixtures/tiny-gpt2");
     let dir = out_dir("hf");
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["config.json", "model.safetensors"] {

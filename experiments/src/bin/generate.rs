@@ -21,13 +21,14 @@ use clap::{Parser, ValueEnum};
 use rand::SeedableRng;
 use tch::Tensor;
 use tokengym::seeding::EnvRng;
-use tokengym_agents::lm::beam_search::{BeamSearchConfig, beam_search};
-use tokengym_agents::lm::generate::{GenerateConfig, generate, generate_constrained};
-use tokengym_agents::lm::logits_processing::SamplingConfig;
-use tokengym_agents::lm::scoring::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
-use tokengym_agents::lm::{CausalLm, Gpt, load_checkpoint};
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::Tokenizer;
+use tokengym_lm::decoding::SamplingConfig;
+use tokengym_lm::decoding::{BeamSearchConfig, beam_search};
+use tokengym_lm::decoding::{GenerateConfig, generate, generate_constrained};
+use tokengym_lm::decoding::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
+use tokengym_lm::model::{CausalLm, Gpt};
+use tokengym_lm::pretrain::load_checkpoint;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum StrategyArg {

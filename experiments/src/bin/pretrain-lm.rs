@@ -23,14 +23,15 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokengym_agents::lm::checkpoint::{TOKENIZER_FILE, TokenizerKind, read_state};
-use tokengym_agents::lm::{
-    CheckpointTarget, FitEvent, GptConfig, TextDataset, TokenizerSource, Trainer, TrainerConfig,
-    unigram_perplexity,
-};
 use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_lm::model::GptConfig;
+use tokengym_lm::pretrain::{
+    CheckpointTarget, FitEvent, TextDataset, TokenizerSource, Trainer, TrainerConfig,
+    unigram_perplexity,
+};
+use tokengym_lm::pretrain::{TOKENIZER_FILE, TokenizerKind, read_state};
 
 /// Pre-train a small GPT language model with teacher forcing.
 #[derive(Parser, Debug)]
@@ -429,7 +430,7 @@ fn run(args: Args) -> Result<()> {
     let metrics_path = out.join("metrics.csv");
     let plot_path = out.join("loss.png");
     let mut step_losses: Vec<(u64, f64)> = Vec::new();
-    let mut on_event = |event: &FitEvent| -> tokengym_agents::error::Result<()> {
+    let mut on_event = |event: &FitEvent| -> tokengym_lm::Result<()> {
         match *event {
             FitEvent::Step(s) => {
                 step_losses.push((s.step + 1, s.loss));
@@ -465,9 +466,8 @@ fn run(args: Args) -> Result<()> {
                 } else if !args.quiet {
                     eprintln!("{line}");
                 }
-                write_metrics(&metrics_path, &rows).map_err(|e| {
-                    tokengym_agents::error::Error::InvalidArgument(format!("{e:#}"))
-                })?;
+                write_metrics(&metrics_path, &rows)
+                    .map_err(|e| tokengym_lm::Error::InvalidArgument(format!("{e:#}")))?;
             }
         }
         Ok(())

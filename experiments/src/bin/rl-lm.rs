@@ -21,7 +21,7 @@
 //!
 //! Each step collects a batch, updates the model and appends a row to `metrics.csv` (step,
 //! mean_reward, kl, entropy, ref_perplexity, mean_response_len, loss, wall_seconds), measured
-//! on the batch before the update (`tokengym_agents::lm_rl::batch_stats`): `kl` is the mean
+//! on the batch before the update (`tokengym_lm::rl::batch_stats`): `kl` is the mean
 //! per-sequence KL estimate `sum_t (log pi - log pi_ref)` against the frozen starting model,
 //! `entropy` the mean per-token entropy of the sampling distribution, `ref_perplexity` the
 //! starting model's perplexity on the responses. `reward.png`, `kl.png`, `entropy.png` and
@@ -49,14 +49,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 use tokengym::seeding::rng_from_seed;
-use tokengym_agents::lm::checkpoint::TOKENIZER_FILE;
-use tokengym_agents::lm::logits_processing::SamplingConfig;
-use tokengym_agents::lm::{Gpt, load_checkpoint};
-use tokengym_agents::lm_rl::{
-    Baseline, BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig,
-    Ppo, PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
-    batch_stats,
-};
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{
     ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
@@ -64,6 +56,15 @@ use tokengym_envs::text::{
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::rl_lm_output::{Curves, save_model, write_samples};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_lm::decoding::SamplingConfig;
+use tokengym_lm::model::Gpt;
+use tokengym_lm::pretrain::TOKENIZER_FILE;
+use tokengym_lm::pretrain::load_checkpoint;
+use tokengym_lm::rl::{
+    Baseline, BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig,
+    Ppo, PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
+    batch_stats,
+};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Task {

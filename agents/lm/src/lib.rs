@@ -1,0 +1,42 @@
+//! # tokengym-lm
+//!
+//! Language models as policies whose actions are tokens, on `tch` (libtorch):
+//!
+//! - [`model`]: the [`CausalLm`] interface and the GPT decoder ([`Gpt`], [`GptConfig`], its KV
+//!   cache) with safetensors loading and saving (our checkpoints and Hugging Face GPT-2 folders);
+//! - [`decoding`]: generation (greedy, sampling, constrained), beam search, the logits pipeline,
+//!   scoring and multiple choice;
+//! - [`pretrain`]: teacher-forcing pre-training with checkpoints and resume;
+//! - [`rl`]: reinforcement learning for language models: batched rollouts scored by a
+//!   [`RewardFn`](tokengym_envs::text::RewardFn), log-probabilities under the sampling
+//!   transforms, KL to a frozen reference, REINFORCE, group baselines (GRPO / RLOO), PPO with a
+//!   value head, and reward models.
+//!
+//! Every fallible function returns this crate's [`Error`].
+//!
+//! ```
+//! use tch::{Device, Tensor, nn::VarStore};
+//! use tokengym_lm::{CausalLm, Gpt, GptConfig};
+//!
+//! let vs = VarStore::new(Device::Cpu);
+//! let mut cfg = GptConfig::tiny(16);
+//! (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (16, 1, 2, 8);
+//! let gpt = Gpt::new(&vs.root(), cfg)?;
+//! let tokens = Tensor::from_slice(&[1i64, 2, 3]).reshape([1, 3]);
+//! let logits = tch::no_grad(|| gpt.logits(&tokens, None))?;
+//! assert_eq!(logits.size(), [1, 3, 16]);
+//! # Ok::<(), tokengym_lm::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod decoding;
+pub mod error;
+pub mod model;
+pub mod pretrain;
+pub mod rl;
+#[cfg(test)]
+pub(crate) mod test_models;
+
+pub use error::{Error, Result};
+pub use model::{CausalLm, Gpt, GptConfig, KvCache};

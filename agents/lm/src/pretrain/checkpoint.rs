@@ -1,0 +1,256 @@
+//! Language-model checkpoints: a folder with the model (`model.safetensors` + `config.json`, as
+//! [`save_gpt`] writes them), the tokenizer (`tokenizer.json`, unless it is the byte
+//! tokenizer, which needs no file) and `trainer_state.json` ([`TrainerState`]).
+//!
+//! **Atomicity.** [`save_checkpoint`] writes the whole folder under a temporary name next to
+//! the target, then swaps it in with two renames (old folder aside, new folder in place) and
+//! deletes the old one. A crash while writing leaves the previous checkpoint untouched.
+//!
+//! **Optimizer state is not saved**: tch 0.26 cannot serialise an `nn::Optimizer`'s AdamW
+//! moments. A resumed run keeps the weights, the step count (hence the learning-rate schedule
+//! and the data order) and restarts the moment estimates from zero; the warm-up is not redone.
+//!
+//! [`load_checkpoint`] also reads Hugging Face GPT-2 folders (`config.json`,
+//! `model.safetensors`, `tokenizer.json`); they have no trainer state.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tch::Device;
+use tch::nn::VarStore;
+use tokengym_envs::text::{ByteTokenizer, Tokenizer, load_tokenizer};
+
+use crate::error::{Error, Result};
+use crate::model::config::GptConfig;
+use crate::model::gpt::Gpt;
+use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_gpt, save_gpt};
+use crate::pretrain::config::TrainerConfig;
+
+/// Name of the trainer state file in a checkpoint folder.
+pub const STATE_FILE: &str = "trainer_state.json";
+/// Name of the tokenizer file in a checkpoint folder.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// The `format` tag of [`TrainerState`] files.
+pub const STATE_FORMAT: &str = "tokengym-lm-trainer-state";
+
+/// Which tokenizer a checkpoint uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenizerKind {
+    /// [`ByteTokenizer::new`] (no file).
+    Byte,
+    /// The `tokenizer.json` in the folder (a character or Hugging Face tokenizer).
+    File,
+}
+
+/// Where the tokenizer to store in a checkpoint comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenizerSource {
+    /// The byte tokenizer: nothing to copy.
+    Byte,
+    /// A tokenizer file, copied into the checkpoint as `tokenizer.json`.
+    File(PathBuf),
+}
+
+impl TokenizerSource {
+    fn kind(&self) -> TokenizerKind {
+        match self {
+            Self::Byte => TokenizerKind::Byte,
+            Self::File(_) => TokenizerKind::File,
+        }
+    }
+}
+
+/// The training state saved beside the model (`trainer_state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainerState {
+    /// Always [`STATE_FORMAT`].
+    pub format: String,
+    /// Number of optimizer steps taken.
+    pub step: u64,
+    /// Which tokenizer goes with the model.
+    pub tokenizer: TokenizerKind,
+    /// The training settings of the run.
+    pub config: TrainerConfig,
+    /// Last training loss (mean over the steps since the previous checkpoint), if any.
+    pub train_loss: Option<f64>,
+    /// Last validation loss, if any.
+    pub val_loss: Option<f64>,
+    /// Always `false`: the AdamW moments are not saved (see the module docs).
+    pub optimizer_state_saved: bool,
+}
+
+impl TrainerState {
+    /// A state at `step` for a run with `config` and the tokenizer of `source`.
+    pub fn new(step: u64, source: &TokenizerSource, config: TrainerConfig) -> Self {
+        Self {
+            format: STATE_FORMAT.to_owned(),
+            step,
+            tokenizer: source.kind(),
+            config,
+            train_loss: None,
+            val_loss: None,
+            optimizer_state_saved: false,
+        }
+    }
+}
+
+/// A loaded checkpoint: the model on its device, the tokenizer and, for our own checkpoints,
+/// the trainer state.
+pub struct LoadedCheckpoint {
+    /// The variables (for training further or saving).
+    pub vs: VarStore,
+    /// The model.
+    pub model: Gpt,
+    /// The tokenizer (its vocabulary fits the model's).
+    pub tokenizer: Box<dyn Tokenizer>,
+    /// `None` for a Hugging Face folder.
+    pub state: Option<TrainerState>,
+}
+
+impl std::fmt::Debug for LoadedCheckpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedCheckpoint")
+            .field("config", self.model.config())
+            .field("tokenizer_vocab", &self.tokenizer.vocab_size())
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::checkpoint(dir, "the checkpoint path has no folder name"))?;
+    Ok(dir.with_file_name(format!(
+        ".{}.{tag}-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// Writes a checkpoint folder `dir` atomically (see the module docs): the variables of `vs`
+/// with `cfg`, `state` and the tokenizer of `tokenizer`.
+pub fn save_checkpoint(
+    dir: &Path,
+    vs: &VarStore,
+    cfg: &GptConfig,
+    state: &TrainerState,
+    tokenizer: &TokenizerSource,
+) -> Result<()> {
+    if state.tokenizer != tokenizer.kind() {
+        return Err(Error::InvalidArgument(format!(
+            "trainer state says tokenizer {:?} but the source is {tokenizer:?}",
+            state.tokenizer
+        )));
+    }
+    let tmp = sibling(dir, "tmp")?;
+    let old = sibling(dir, "old")?;
+    let _ = fs::remove_dir_all(&tmp);
+    let write = || -> Result<()> {
+        save_gpt(&tmp, vs, cfg)?;
+        let text = serde_json::to_string_pretty(state)
+            .map_err(|e| Error::checkpoint(dir, format!("cannot serialise the state: {e}")))?;
+        fs::write(tmp.join(STATE_FILE), text + "\n")
+            .map_err(|e| Error::checkpoint(&tmp, format!("cannot write {STATE_FILE}: {e}")))?;
+        if let TokenizerSource::File(src) = tokenizer {
+            fs::copy(src, tmp.join(TOKENIZER_FILE)).map_err(|e| {
+                Error::checkpoint(dir, format!("cannot copy tokenizer {}: {e}", src.display()))
+            })?;
+        }
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let had_old = dir.exists();
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(dir, &old)
+            .map_err(|e| Error::checkpoint(dir, format!("cannot move the old checkpoint: {e}")))?;
+    }
+    if let Err(e) = fs::rename(&tmp, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(Error::checkpoint(
+            dir,
+            format!("cannot move the checkpoint in: {e}"),
+        ));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+/// Reads the trainer state of a checkpoint folder, `None` when the folder has none (a Hugging
+/// Face folder).
+pub fn read_state(dir: &Path) -> Result<Option<TrainerState>> {
+    let path = dir.join(STATE_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path)
+        .map_err(|e| Error::checkpoint(&path, format!("cannot read: {e}")))?;
+    let state: TrainerState = serde_json::from_str(&text)
+        .map_err(|e| Error::checkpoint(&path, format!("corrupted trainer state: {e}")))?;
+    if state.format != STATE_FORMAT {
+        return Err(Error::checkpoint(
+            &path,
+            format!("format is {:?}, expected {STATE_FORMAT:?}", state.format),
+        ));
+    }
+    Ok(Some(state))
+}
+
+/// Loads a checkpoint folder (ours or a Hugging Face GPT-2 folder) onto `device`.
+///
+/// Errors (all naming the folder): a missing folder, model config or weights file, a
+/// corrupted file, no usable tokenizer, or a tokenizer with more ids than the model's
+/// vocabulary (the model could not score them). A tokenizer with fewer ids than the model is
+/// fine (vocabularies are often padded).
+pub fn load_checkpoint(dir: &Path, device: Device) -> Result<LoadedCheckpoint> {
+    if !dir.is_dir() {
+        return Err(Error::checkpoint(dir, "no such checkpoint folder"));
+    }
+    for file in [CONFIG_FILE, WEIGHTS_FILE] {
+        if !dir.join(file).is_file() {
+            return Err(Error::checkpoint(dir, format!("missing {file}")));
+        }
+    }
+    let state = read_state(dir)?;
+    let tok_path = dir.join(TOKENIZER_FILE);
+    let tokenizer: Box<dyn Tokenizer> = if tok_path.is_file() {
+        load_tokenizer(&tok_path)
+            .map_err(|e| Error::checkpoint(dir, format!("unusable tokenizer: {e}")))?
+    } else if state
+        .as_ref()
+        .is_some_and(|s| s.tokenizer == TokenizerKind::Byte)
+    {
+        Box::new(ByteTokenizer::new())
+    } else {
+        return Err(Error::checkpoint(dir, format!("missing {TOKENIZER_FILE}")));
+    };
+    let (vs, model) = load_gpt(dir, device).map_err(|e| Error::checkpoint(dir, e))?;
+    let model_vocab = model.config().vocab_size;
+    if tokenizer.vocab_size() as i64 > model_vocab {
+        return Err(Error::checkpoint(
+            dir,
+            format!(
+                "vocabulary mismatch: the tokenizer has {} ids but the model only {model_vocab}",
+                tokenizer.vocab_size()
+            ),
+        ));
+    }
+    Ok(LoadedCheckpoint {
+        vs,
+        model,
+        tokenizer,
+        state,
+    })
+}

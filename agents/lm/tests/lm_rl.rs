@@ -1,0 +1,686 @@
+//! RL for language models: rollouts, recomputed log-probs, KL, masks and error paths on a tiny
+//! GPT over a two-letter alphabet.
+
+use std::sync::Arc;
+
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+use tokengym::seeding::rng_from_seed;
+use tokengym_envs::text::{CharTokenizer, FnReward, Prompt, PromptSet, RewardFn, Tokenizer};
+use tokengym_lm::decoding::SamplingConfig;
+use tokengym_lm::error::Error;
+use tokengym_lm::model::{Gpt, GptConfig};
+use tokengym_lm::rl::{
+    FrozenGpt, KlEstimator, LmOptimizer, OptimConfig, Reinforce, ReinforceConfig, Rollout,
+    RolloutConfig, kl_per_token, response_log_probs, response_log_probs_and_entropy,
+};
+
+fn tokenizer() -> Arc<dyn Tokenizer> {
+    // a=0, b=1, <bos>=2, <eos>=3, <pad>=4, <unk>=5.
+    Arc::new(CharTokenizer::from_corpus("ab", &["<bos>", "<eos>", "<pad>"]).unwrap())
+}
+
+fn tiny_cfg(vocab: i64) -> GptConfig {
+    let mut cfg = GptConfig::tiny(vocab);
+    (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
+    cfg
+}
+
+fn model(seed: i64, vocab: i64) -> (VarStore, Gpt) {
+    tch::manual_seed(seed);
+    let vs = VarStore::new(Device::Cpu);
+    let gpt = Gpt::new(&vs.root(), tiny_cfg(vocab)).unwrap();
+    (vs, gpt)
+}
+
+fn frac_a() -> Arc<dyn RewardFn> {
+    Arc::new(FnReward::new(|ctx| {
+        let n = ctx.completion.chars().count();
+        if n == 0 {
+            0.0
+        } else {
+            ctx.completion.chars().filter(|&c| c == 'a').count() as f64 / n as f64
+        }
+    }))
+}
+
+fn prompts() -> PromptSet {
+    PromptSet::from_texts(["a", "b", "ab", "ba", "bbb"]).unwrap()
+}
+
+fn rollout(sampling: SamplingConfig, add_bos: bool) -> Rollout {
+    let cfg = RolloutConfig {
+        max_new_tokens: 8,
+        sampling,
+        add_bos,
+        stop_at_eos: true,
+    };
+    Rollout::new(tokenizer(), prompts(), frac_a(), cfg).unwrap()
+}
+
+fn host_f32(t: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(t.to_kind(Kind::Float).reshape([-1])).unwrap()
+}
+
+fn host_i64(t: &Tensor) -> Vec<i64> {
+    Vec::<i64>::try_from(t.reshape([-1])).unwrap()
+}
+
+#[test]
+fn rollout_batches_are_reproducible_per_seed() {
+    let (_vs, gpt) = model(0, 6);
+    let r = rollout(SamplingConfig::new(1.0).unwrap(), true);
+    let a = r.collect(&gpt, 12, &mut rng_from_seed(Some(7))).unwrap();
+    let b = r.collect(&gpt, 12, &mut rng_from_seed(Some(7))).unwrap();
+    let c = r.collect(&gpt, 12, &mut rng_from_seed(Some(8))).unwrap();
+    assert_eq!(host_i64(&a.response), host_i64(&b.response));
+    assert_eq!(a.completions, b.completions);
+    assert_eq!(a.reward_values, b.reward_values);
+    assert_eq!(a.prompt_indices, b.prompt_indices);
+    assert_eq!(host_f32(&a.old_log_probs), host_f32(&b.old_log_probs));
+    assert!(
+        a.completions != c.completions || a.prompt_indices != c.prompt_indices,
+        "another seed gives another batch"
+    );
+    assert_eq!(a.len(), 12);
+    assert_eq!(a.query_ids.size()[0], 12);
+    assert_eq!(a.rewards.size(), [12]);
+}
+
+#[test]
+fn masks_zero_everything_after_eos() {
+    let (_vs, gpt) = model(1, 6);
+    let r = rollout(SamplingConfig::new(1.0).unwrap(), false);
+    let batch = r.collect(&gpt, 32, &mut rng_from_seed(Some(3))).unwrap();
+    let n = batch.response.size()[1] as usize;
+    let toks = host_i64(&batch.response);
+    let mask = host_f32(&batch.response_mask);
+    let lps = host_f32(&batch.old_log_probs);
+    let mut saw_eos = false;
+    for row in 0..batch.len() {
+        let eos_at = (0..n).find(|&j| toks[row * n + j] == 3);
+        assert_eq!(batch.finished[row], eos_at.is_some());
+        let real = eos_at.map_or(n, |j| j + 1);
+        for j in 0..n {
+            let i = row * n + j;
+            if j < real {
+                assert_eq!(mask[i], 1.0);
+                assert!(lps[i] <= 0.0);
+            } else {
+                saw_eos = true;
+                assert_eq!(mask[i], 0.0, "row {row} col {j} after eos");
+                assert_eq!(lps[i], 0.0);
+                assert_eq!(toks[i], r.pad_token_id());
+            }
+        }
+        // <bos> and <pad> decode to nothing; 'a', 'b' and <unk> to one character each.
+        let visible = (0..real)
+            .filter(|&j| matches!(toks[row * n + j], 0 | 1 | 5))
+            .count();
+        assert_eq!(batch.completions[row].chars().count(), visible);
+    }
+    assert!(
+        saw_eos,
+        "an untrained model emits <eos> somewhere in 32 rows"
+    );
+    // Recomputed log-probs are zero after EOS as well.
+    let lp = tch::no_grad(|| batch.log_probs(&gpt)).unwrap();
+    for (v, m) in host_f32(&lp).iter().zip(&mask) {
+        if *m == 0.0 {
+            assert_eq!(*v, 0.0);
+        }
+    }
+}
+
+fn recompute_gap(sampling: SamplingConfig, recompute_with: SamplingConfig) -> f64 {
+    let (_vs, gpt) = model(2, 6);
+    let r = rollout(sampling, true);
+    let batch = r.collect(&gpt, 16, &mut rng_from_seed(Some(11))).unwrap();
+    let lp = tch::no_grad(|| {
+        response_log_probs(
+            &gpt,
+            &batch.query_ids,
+            &batch.query_mask,
+            &batch.response,
+            &batch.response_mask,
+            &recompute_with,
+        )
+    })
+    .unwrap();
+    lp.f_sub(&batch.old_log_probs)
+        .unwrap()
+        .abs()
+        .max()
+        .double_value(&[])
+}
+
+#[test]
+fn recomputed_log_probs_match_generation_under_the_same_temperature() {
+    let t07 = SamplingConfig::new(0.7).unwrap();
+    assert!(recompute_gap(t07, t07) < 1e-4);
+    let t15 = SamplingConfig::new(1.5).unwrap();
+    assert!(recompute_gap(t15, t15) < 1e-4);
+    let rep = SamplingConfig::new(0.8)
+        .unwrap()
+        .with_repetition_penalty(1.3)
+        .unwrap();
+    assert!(recompute_gap(rep, rep) < 1e-4);
+    // The classic bug: recomputing at T = 1 what was sampled at T = 0.7.
+    assert!(recompute_gap(t07, SamplingConfig::default()) > 1e-2);
+}
+
+#[test]
+fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
+    let (vs, gpt) = model(4, 6);
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let r = rollout(SamplingConfig::new(0.9).unwrap(), true);
+    let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(1))).unwrap();
+    let args = (
+        &batch.query_ids,
+        &batch.query_mask,
+        &batch.response,
+        &batch.response_mask,
+    );
+    let lp = response_log_probs(&gpt, args.0, args.1, args.2, args.3, &batch.sampling).unwrap();
+    let lp_ref = tch::no_grad(|| {
+        response_log_probs(
+            frozen.model(),
+            args.0,
+            args.1,
+            args.2,
+            args.3,
+            &batch.sampling,
+        )
+    })
+    .unwrap();
+    for est in [KlEstimator::K3, KlEstimator::LogRatio] {
+        let kl = kl_per_token(&lp, &lp_ref, &batch.response_mask, est).unwrap();
+        assert!(kl.abs().max().double_value(&[]) < 1e-6);
+    }
+}
+
+#[test]
+fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
+    // The tokenizer has 6 tokens, the model only 4.
+    let (_vs, small) = model(0, 4);
+    let r = rollout(SamplingConfig::default(), false);
+    let err = r
+        .collect(&small, 2, &mut rng_from_seed(Some(0)))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(ref m) if m.contains("vocabulary")),
+        "{err}"
+    );
+
+    let (_vs, gpt) = model(0, 6);
+    let long = PromptSet::from_texts(["ab".repeat(13)]).unwrap();
+    let cfg = RolloutConfig {
+        max_new_tokens: 8,
+        ..RolloutConfig::default()
+    };
+    let r = Rollout::new(tokenizer(), long, frac_a(), cfg).unwrap();
+    let err = r.collect(&gpt, 1, &mut rng_from_seed(Some(0))).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(ref m) if m.contains("context")),
+        "{err}"
+    );
+
+    // An empty prompt set cannot be built; an empty prompt without <bos> is refused.
+    assert!(PromptSet::new(vec![]).is_err());
+    let empty = PromptSet::new(vec![Prompt::new("")]).unwrap();
+    assert!(Rollout::new(tokenizer(), empty.clone(), frac_a(), cfg).is_err());
+    let with_bos = RolloutConfig {
+        add_bos: true,
+        ..cfg
+    };
+    assert!(Rollout::new(tokenizer(), empty, frac_a(), with_bos).is_ok());
+    let zero = RolloutConfig {
+        max_new_tokens: 0,
+        ..cfg
+    };
+    assert!(Rollout::new(tokenizer(), prompts(), frac_a(), zero).is_err());
+    assert!(r.collect(&gpt, 0, &mut rng_from_seed(Some(0))).is_err());
+}
+
+#[test]
+fn non_finite_losses_and_rewards_are_clear_errors() {
+    let (vs, gpt) = model(5, 6);
+    let mut opt = LmOptimizer::new(&vs, OptimConfig::default()).unwrap();
+    let before = host_f32(&vs.trainable_variables()[0]);
+    let nan = Tensor::from(f64::NAN);
+    assert!(matches!(opt.step(&nan), Err(Error::NonFinite(_))));
+    assert_eq!(host_f32(&vs.trainable_variables()[0]), before);
+
+    let r = rollout(SamplingConfig::default(), true);
+    let mut batch = r.collect(&gpt, 4, &mut rng_from_seed(Some(2))).unwrap();
+    batch.rewards = Tensor::from_slice(&[f32::NAN, 0.0, 1.0, 0.5]);
+    let mut learner = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
+    let err = learner.step(&gpt, &batch).unwrap_err();
+    assert!(matches!(err, Error::NonFinite(_)), "{err}");
+    assert_eq!(host_f32(&vs.trainable_variables()[0]), before);
+
+    let bad: Arc<dyn RewardFn> = Arc::new(FnReward::new(|_| f64::INFINITY));
+    let cfg = RolloutConfig {
+        max_new_tokens: 4,
+        ..RolloutConfig::default()
+    };
+    let r = Rollout::new(tokenizer(), prompts(), bad, cfg).unwrap();
+    let err = r.collect(&gpt, 2, &mut rng_from_seed(Some(0))).unwrap_err();
+    assert!(matches!(err, Error::NonFinite(_)), "{err}");
+}
+
+#[test]
+fn hidden_states_feed_the_lm_head_and_the_value_head() {
+    use tokengym_lm::model::CausalLm;
+    use tokengym_lm::rl::ValueHead;
+    let (vs, gpt) = model(6, 6);
+    let toks = Tensor::from_slice(&[4i64, 0, 1, 2, 0, 1]).reshape([2, 3]);
+    let mask = Tensor::from_slice(&[0i64, 1, 1, 1, 1, 1]).reshape([2, 3]);
+    let (hidden, logits) = tch::no_grad(|| gpt.hidden_states(&toks, Some(&mask), false)).unwrap();
+    assert_eq!(hidden.size(), [2, 3, 32]);
+    let direct = tch::no_grad(|| gpt.logits(&toks, Some(&mask))).unwrap();
+    assert!(logits.allclose(&direct, 1e-6, 1e-6, false));
+    let head = ValueHead::new(&(vs.root() / "value_head"), 32).unwrap();
+    let (values, _) = head.values_and_logits(&gpt, &toks, &mask, 2, 1).unwrap();
+    assert_eq!(values.size(), [2, 1]);
+    assert!(
+        head.forward(&Tensor::zeros([2, 5], (Kind::Float, Device::Cpu)))
+            .is_err()
+    );
+}
+
+#[test]
+fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
+    let (_vs, gpt) = model(7, 6);
+    let set = PromptSet::from_pairs([("a", "x"), ("b", "y"), ("ab", "z")]).unwrap();
+    // 1 when the reward context is consistent: target of the prompt, no <eos> in the ids,
+    // prompt ids start with <bos>.
+    let check: Arc<dyn RewardFn> = Arc::new(FnReward::new(|ctx| {
+        let want = match ctx.prompt {
+            "a" => "x",
+            "b" => "y",
+            _ => "z",
+        };
+        let ok = ctx.target == Some(want)
+            && !ctx.completion_ids.contains(&3)
+            && ctx.prompt_ids.first() == Some(&2)
+            && ctx.prompt_ids.len() == ctx.prompt.len() + 1;
+        f64::from(u8::from(ok)) + if ctx.finished { 10.0 } else { 0.0 }
+    }));
+    let cfg = RolloutConfig {
+        max_new_tokens: 6,
+        add_bos: true,
+        ..RolloutConfig::default()
+    };
+    let r = Rollout::new(tokenizer(), set, check, cfg).unwrap();
+    let batch = r
+        .collect_groups(&gpt, 5, 3, &mut rng_from_seed(Some(4)))
+        .unwrap();
+    assert_eq!(batch.len(), 15);
+    for g in batch.prompt_indices.chunks(3) {
+        assert!(g.iter().all(|&i| i == g[0]));
+    }
+    for (row, &rew) in batch.reward_values.iter().enumerate() {
+        assert_eq!(
+            rew.rem_euclid(10.0),
+            1.0,
+            "row {row}: inconsistent reward context"
+        );
+        assert_eq!(rew >= 10.0, batch.finished[row]);
+    }
+    assert!(
+        r.collect_groups(&gpt, 2, 0, &mut rng_from_seed(Some(0)))
+            .is_err()
+    );
+}
+
+#[test]
+fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
+    let s = SamplingConfig::new(0.9)
+        .unwrap()
+        .with_top_k(4)
+        .unwrap()
+        .with_top_p(0.95)
+        .unwrap();
+    assert!(recompute_gap(s, s) < 1e-4);
+}
+
+#[test]
+fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
+    let (_vs, gpt) = model(6, 6);
+    let t = SamplingConfig::new(0.8).unwrap();
+    let r = rollout(t, true);
+    let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(2))).unwrap();
+    let args = (
+        &batch.query_ids,
+        &batch.query_mask,
+        &batch.response,
+        &batch.response_mask,
+    );
+    let (lp, ent) =
+        response_log_probs_and_entropy(&gpt, args.0, args.1, args.2, args.3, &t).unwrap();
+    let lp_only = response_log_probs(&gpt, args.0, args.1, args.2, args.3, &t).unwrap();
+    assert!(lp.f_sub(&lp_only).unwrap().abs().max().double_value(&[]) < 1e-6);
+    // Reference: the entropy of softmax(logits / T) at each response position, by hand.
+    let tokens = Tensor::cat(&[&batch.query_ids, &batch.response], 1);
+    let mask = Tensor::cat(
+        &[
+            &batch.query_mask.to_kind(Kind::Int64),
+            &batch.response_mask.to_kind(Kind::Int64),
+        ],
+        1,
+    );
+    let (qt, n) = (batch.query_ids.size()[1], batch.response.size()[1]);
+    use tokengym_lm::model::CausalLm;
+    let logits = tch::no_grad(|| gpt.logits(&tokens, Some(&mask)).unwrap());
+    let x = logits.narrow(1, qt - 1, n) / 0.8;
+    let p = x.softmax(-1, Kind::Double);
+    let manual = -(&p * p.log()).sum_dim_intlist(-1, false, Kind::Double)
+        * batch.response_mask.to_kind(Kind::Double);
+    let gap = ent.to_kind(Kind::Double).f_sub(&manual).unwrap();
+    assert!(gap.abs().max().double_value(&[]) < 1e-4);
+    let ent_sum = ent.sum(Kind::Double).double_value(&[]);
+    assert!(ent_sum > 0.0);
+    let after_eos = ent
+        .masked_select(&batch.response_mask.eq(0))
+        .abs()
+        .sum(Kind::Double);
+    assert_eq!(after_eos.double_value(&[]), 0.0);
+    // Top-k 1 leaves a single candidate: zero entropy everywhere.
+    let k1 = SamplingConfig::new(1.0).unwrap().with_top_k(1).unwrap();
+    let (_, ent1) =
+        response_log_probs_and_entropy(&gpt, args.0, args.1, args.2, args.3, &k1).unwrap();
+    assert!(ent1.abs().max().double_value(&[]) < 1e-6);
+}
+
+#[test]
+fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
+    use tokengym_lm::rl::batch_stats;
+    let (vs, gpt) = model(8, 6);
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let (_other_vs, other) = model(9, 6);
+    let t = SamplingConfig::new(0.8).unwrap();
+    let batch = rollout(t, true)
+        .collect(&gpt, 8, &mut rng_from_seed(Some(3)))
+        .unwrap();
+    let same = batch_stats(&gpt, frozen.model(), &batch).unwrap();
+    assert!(same.kl.abs() < 1e-5, "{same:?}");
+    assert!(same.entropy > 0.0 && same.entropy <= (6f64).ln() + 1e-9);
+    let tokens = batch.response_mask.sum(Kind::Double).double_value(&[]);
+    assert!((same.mean_response_len - tokens / 8.0).abs() < 1e-12);
+    // Perplexity under the reference's raw distribution (T = 1), not the sampling one.
+    let raw = response_log_probs(
+        frozen.model(),
+        &batch.query_ids,
+        &batch.query_mask,
+        &batch.response,
+        &batch.response_mask,
+        &SamplingConfig::default(),
+    )
+    .unwrap();
+    let ppl = (-raw.sum(Kind::Double).double_value(&[]) / tokens).exp();
+    assert!((same.reference_perplexity - ppl).abs() < 1e-6 * ppl);
+    // Another model as the reference: a nonzero KL, the same policy entropy.
+    let diff = batch_stats(&gpt, &other, &batch).unwrap();
+    assert!(diff.kl.abs() > 1e-3);
+    assert!((diff.entropy - same.entropy).abs() < 1e-9);
+    assert_ne!(diff.reference_perplexity, same.reference_perplexity);
+}
+
+#[test]
+fn reinforce_baseline_is_a_moving_average_of_batch_means() {
+    use tokengym_lm::rl::Baseline;
+    let (vs, gpt) = model(8, 6);
+    let r = rollout(SamplingConfig::default(), true);
+    let mut rng = rng_from_seed(Some(5));
+    let cfg = ReinforceConfig {
+        baseline: Baseline::MovingAverage { decay: 0.5 },
+        ..ReinforceConfig::default()
+    };
+    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
+    assert_eq!(learner.baseline(), None);
+    let b1 = r.collect(&gpt, 8, &mut rng).unwrap();
+    let s1 = learner.step(&gpt, &b1).unwrap();
+    assert_eq!(s1.baseline, b1.mean_reward());
+    assert_eq!(learner.baseline(), Some(b1.mean_reward()));
+    let b2 = r.collect(&gpt, 8, &mut rng).unwrap();
+    let s2 = learner.step(&gpt, &b2).unwrap();
+    assert_eq!(s2.baseline, b1.mean_reward());
+    let want = 0.5 * b1.mean_reward() + 0.5 * b2.mean_reward();
+    assert!((learner.baseline().unwrap() - want).abs() < 1e-12);
+    assert!(s2.grad_norm.is_finite() && s2.mean_response_len > 0.0);
+
+    let none = ReinforceConfig {
+        baseline: Baseline::None,
+        ..ReinforceConfig::default()
+    };
+    let mut plain = Reinforce::new(&vs, &gpt, none).unwrap();
+    assert_eq!(plain.step(&gpt, &b2).unwrap().baseline, 0.0);
+    assert_eq!(plain.baseline(), None);
+    let bad = ReinforceConfig {
+        baseline: Baseline::MovingAverage { decay: 1.0 },
+        ..ReinforceConfig::default()
+    };
+    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
+}
+
+#[test]
+fn ppo_entropy_bonus_raises_the_policy_entropy() {
+    use tokengym_lm::rl::{KlController, Ppo, PpoConfig, batch_stats};
+    // The same start and the same constant reward: only the entropy bonus differs.
+    let entropy_after = |ent_coef: f64| -> (f64, f64) {
+        let (vs, gpt) = model(12, 6);
+        let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+        let r = Rollout::new(
+            tokenizer(),
+            prompts(),
+            Arc::new(FnReward::new(|_| 0.0)),
+            RolloutConfig {
+                max_new_tokens: 6,
+                sampling: SamplingConfig::default(),
+                add_bos: true,
+                stop_at_eos: false,
+            },
+        )
+        .unwrap();
+        let cfg = PpoConfig {
+            ent_coef,
+            kl: KlController::Fixed { beta: 0.0 },
+            optim: OptimConfig {
+                lr: 3e-3,
+                ..OptimConfig::default()
+            },
+            ..PpoConfig::default()
+        };
+        let mut learner = Ppo::new(&vs, &gpt, cfg).unwrap();
+        let eval = r
+            .collect_for(&gpt, &[0, 1, 2, 3, 4], &mut rng_from_seed(Some(9)))
+            .unwrap();
+        let before = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
+        let mut rng = rng_from_seed(Some(4));
+        for _ in 0..8 {
+            let batch = r.collect(&gpt, 16, &mut rng).unwrap();
+            learner
+                .step(&gpt, frozen.model(), &batch, &mut rng)
+                .unwrap();
+        }
+        let after = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
+        (before, after)
+    };
+    let (start, plain) = entropy_after(0.0);
+    let (start_b, bonus) = entropy_after(0.5);
+    assert_eq!(start, start_b);
+    // The untrained model is near the maximum (ln 6): the bonus keeps it there, while the
+    // PPO updates alone lower it.
+    assert!(
+        bonus > plain + 0.05 && bonus > start - 0.01,
+        "entropy {start:.3} -> {plain:.3} without the bonus, -> {bonus:.3} with it"
+    );
+    assert!(bonus <= (6f64).ln() + 1e-9);
+    let bad = PpoConfig {
+        ent_coef: -1.0,
+        ..PpoConfig::default()
+    };
+    let (vs, gpt) = model(12, 6);
+    assert!(Ppo::new(&vs, &gpt, bad).is_err());
+}
+
+#[test]
+fn learned_baseline_predicts_each_prompts_reward() {
+    use tokengym_lm::rl::Baseline;
+    let (vs, gpt) = model(10, 6);
+    // The reward depends on the prompt only: 1 after a prompt starting with 'a', else 0.
+    let by_prompt = Arc::new(FnReward::new(|ctx| {
+        f64::from(u8::from(ctx.prompt.starts_with('a')))
+    }));
+    let r = Rollout::new(
+        tokenizer(),
+        prompts(),
+        by_prompt,
+        RolloutConfig {
+            max_new_tokens: 4,
+            sampling: SamplingConfig::default(),
+            add_bos: true,
+            stop_at_eos: true,
+        },
+    )
+    .unwrap();
+    let cfg = ReinforceConfig {
+        optim: OptimConfig {
+            lr: 3e-3,
+            ..OptimConfig::default()
+        },
+        baseline: Baseline::Learned { vf_coef: 1.0 },
+    };
+    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
+    assert!(learner.value_head().is_some());
+    assert!(vs.variables().contains_key("value_head.weight"));
+    let mut rng = rng_from_seed(Some(6));
+    let mut first_error = None;
+    let mut last_error = 0.0;
+    for _ in 0..60 {
+        let batch = r.collect(&gpt, 10, &mut rng).unwrap();
+        let stats = learner.step(&gpt, &batch).unwrap();
+        assert!(stats.loss.is_finite());
+        // |mean baseline - mean reward| shrinks as the head learns.
+        let err = (stats.baseline - stats.mean_reward).abs();
+        first_error.get_or_insert(err);
+        last_error = err;
+    }
+    // The head's values separate the prompts: V("ab") near 1, V("ba") near 0.
+    let batch = r
+        .collect_for(&gpt, &[2, 3], &mut rng_from_seed(Some(1)))
+        .unwrap();
+    let (hidden, _) = tch::no_grad(|| {
+        gpt.hidden_states(&batch.query_ids, Some(&batch.query_mask), false)
+            .unwrap()
+    });
+    let v = tch::no_grad(|| {
+        learner
+            .value_head()
+            .unwrap()
+            .forward(&hidden.select(1, -1))
+            .unwrap()
+    });
+    let (va, vb) = (v.double_value(&[0]), v.double_value(&[1]));
+    assert!(va > 0.7 && vb < 0.3, "V(ab) = {va}, V(ba) = {vb}");
+    assert!(
+        last_error < first_error.unwrap() + 1e-9,
+        "{first_error:?} -> {last_error}"
+    );
+    let bad = ReinforceConfig {
+        baseline: Baseline::Learned { vf_coef: 0.0 },
+        ..ReinforceConfig::default()
+    };
+    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
+}
+
+#[test]
+fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
+    use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient};
+    let (vs, gpt) = model(9, 6);
+    let r = rollout(SamplingConfig::default(), true);
+    let batch = r
+        .collect_groups(&gpt, 2, 3, &mut rng_from_seed(Some(6)))
+        .unwrap();
+    let with_kl = GroupConfig {
+        group_size: 3,
+        kl_beta: 0.1,
+        ..GroupConfig::default()
+    };
+    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
+    let err = learner.step(&gpt, None::<&Gpt>, &batch).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(ref m) if m.contains("reference")),
+        "{err}"
+    );
+    let fours = GroupConfig {
+        group_size: 4,
+        ..GroupConfig::default()
+    };
+    let mut learner = GroupPolicyGradient::new(&vs, fours).unwrap();
+    assert!(learner.step(&gpt, None::<&Gpt>, &batch).is_err());
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
+    let stats = learner.step(&gpt, Some(frozen.model()), &batch).unwrap();
+    assert!(
+        stats.mean_kl.abs() < 1e-6,
+        "first step: policy equals reference"
+    );
+}
+
+/// The whole pipeline on a GPU where one is usable (skipped otherwise, unless
+/// `TOKENGYM_REQUIRE_CUDA=1` makes a missing GPU a failure): tensors of the rollout (CPU) meet
+/// the model's device in every learner.
+#[test]
+fn learners_run_on_cuda_when_available() {
+    use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient, Ppo, PpoConfig};
+    if !tch::Cuda::is_available() {
+        let required = std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0");
+        assert!(
+            !required,
+            "TOKENGYM_REQUIRE_CUDA is set but CUDA is not usable"
+        );
+        return;
+    }
+    tch::manual_seed(0);
+    let vs = VarStore::new(Device::Cuda(0));
+    let gpt = Gpt::new(&vs.root(), tiny_cfg(6)).unwrap();
+    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let r = rollout(SamplingConfig::new(0.8).unwrap(), true);
+    let mut rng = rng_from_seed(Some(0));
+    let batch = r.collect_groups(&gpt, 4, 4, &mut rng).unwrap();
+    let lp = tch::no_grad(|| batch.log_probs(&gpt)).unwrap();
+    assert_eq!(lp.device(), Device::Cuda(0));
+    let gap = lp
+        .to_device(Device::Cpu)
+        .f_sub(&batch.old_log_probs)
+        .unwrap()
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(
+        gap < 1e-3,
+        "recomputed vs generated log-probs on CUDA: {gap}"
+    );
+    let mut reinforce = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
+    assert!(reinforce.step(&gpt, &batch).unwrap().loss.is_finite());
+    let mut group = GroupPolicyGradient::new(
+        &vs,
+        GroupConfig {
+            kl_beta: 0.05,
+            ..GroupConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        group
+            .step(&gpt, Some(frozen.model()), &batch)
+            .unwrap()
+            .mean_kl
+            >= 0.0
+    );
+    let mut ppo = Ppo::new(&vs, &gpt, PpoConfig::default()).unwrap();
+    let stats = ppo.step(&gpt, frozen.model(), &batch, &mut rng).unwrap();
+    assert!(stats.policy_loss.is_finite() && stats.value_loss.is_finite());
+}
