@@ -5,13 +5,13 @@
 //! GPU is a failure instead, so a GPU machine cannot pass them by accident.
 
 use tch::{Cuda, Device};
-use tokengym_agents::algos::net_config::{Backend, NetConfig};
-use tokengym_agents::algos::ppo::{Ppo, PpoConfig};
-use tokengym_agents::algos::schedule::Schedule;
+use tokengym_agents::common::Schedule;
 use tokengym_agents::error::Error;
-use tokengym_agents::nn::mlp::{Activation, Trunk};
-use tokengym_agents::nn::net::{ActionHead, AdamConfig, NetSpec, PolicyValueNet};
+use tokengym_agents::nn::{ActionHead, AdamConfig, NetSpec, PolicyValueNet};
+use tokengym_agents::nn::{Activation, Trunk};
+use tokengym_agents::nn::{Backend, NetConfig};
 use tokengym_agents::nn::{DeviceChoice, NativeActorCritic, TchActorCritic, cuda_linked};
+use tokengym_agents::ppo::{Ppo, PpoConfig};
 
 fn cuda_required() -> bool {
     std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0")

@@ -5,14 +5,14 @@ use std::sync::Once;
 
 use tokengym::space::{BoxSpace, Discrete, MultiBinary};
 use tokengym::{EnvSpec, Info, Result as GymResult, Step};
-use tokengym_agents::algos::actor::Actor;
-use tokengym_agents::algos::net_config::NetConfig;
-use tokengym_agents::algos::ppo::{Ppo, PpoConfig};
-use tokengym_agents::algos::reinforce::{Baseline, Budget, Reinforce, ReinforceConfig};
-use tokengym_agents::algos::rollout::{RolloutBuffer, VecRunner};
-use tokengym_agents::algos::schedule::Schedule;
+use tokengym_agents::common::Schedule;
+use tokengym_agents::common::Actor;
+use tokengym_agents::common::rollout::{RolloutBuffer, VecRunner};
 use tokengym_agents::error::Error;
 use tokengym_agents::nn::DeviceChoice;
+use tokengym_agents::nn::NetConfig;
+use tokengym_agents::ppo::{Ppo, PpoConfig};
+use tokengym_agents::reinforce::{Baseline, Budget, Reinforce, ReinforceConfig};
 
 /// rl-baselines3-zoo's CartPole-v1 PPO settings.
 fn zoo_cartpole() -> PpoConfig {

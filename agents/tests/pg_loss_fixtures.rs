@@ -3,12 +3,10 @@
 //! `fixtures/gen_pg_losses.py` (torch 2.13, float32 autograd); no Python is needed here.
 
 use serde::Deserialize;
-use tokengym_agents::algos::ppo_loss::{OutputGrads, PpoBatch, PpoLoss};
-use tokengym_agents::algos::reinforce_loss::{
-    ReinforceBatch, ReinforceLoss, ValueTargets, reward_to_go,
-};
-use tokengym_agents::nn::action_dist::ActionDist;
-use tokengym_agents::nn::net::ActionHead;
+use tokengym_agents::common::OutputGrads;
+use tokengym_agents::nn::{ActionDist, ActionHead};
+use tokengym_agents::ppo::{PpoBatch, PpoLoss};
+use tokengym_agents::reinforce::{ReinforceBatch, ReinforceLoss, ValueTargets, reward_to_go};
 
 /// Absolute tolerance (gradients are O(1/n), losses O(1)).
 const ATOL: f32 = 2e-6;

@@ -7,10 +7,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use tokengym::vector::AutoresetMode;
-use tokengym_agents::algos::normalization::RewardNormalizer;
-use tokengym_agents::algos::ppo::{Ppo, PpoConfig};
-use tokengym_agents::algos::rollout::{RolloutBuffer, VecRunner};
+use tokengym_agents::common::RewardNormalizer;
+use tokengym_agents::common::rollout::{RolloutBuffer, VecRunner};
 use tokengym_agents::nn::DeviceChoice;
+use tokengym_agents::ppo::{Ppo, PpoConfig};
 
 thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };

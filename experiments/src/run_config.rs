@@ -31,8 +31,8 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use tokengym::registry::Kwargs;
-use tokengym_agents::algos::ppo::config::PpoConfig;
-use tokengym_agents::algos::reinforce::config::ReinforceConfig;
+use tokengym_agents::ppo::PpoConfig;
+use tokengym_agents::reinforce::ReinforceConfig;
 
 /// Periodic evaluations run this many deterministic episodes each.
 pub const PERIODIC_EVAL_EPISODES: usize = 5;
@@ -338,8 +338,8 @@ fn toml_error(text: &str, e: &toml::de::Error) -> anyhow::Error {
 mod tests {
     use super::*;
     use tokengym::registry::MakeOptions;
-    use tokengym_agents::algos::reinforce::config::Baseline;
-    use tokengym_agents::algos::schedule::Schedule;
+    use tokengym_agents::common::Schedule;
+    use tokengym_agents::reinforce::Baseline;
 
     fn err(text: &str) -> String {
         format!("{:#}", RunConfig::from_toml_str(text).unwrap_err())

@@ -20,11 +20,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokengym::{Callback, EpisodeStats, MakeOptions};
-use tokengym_agents::algos::any_agent::AnyAgent;
-use tokengym_agents::algos::net_config::Backend;
-use tokengym_agents::algos::ppo::Ppo;
-use tokengym_agents::algos::reinforce::{Budget, Reinforce};
+use tokengym_agents::AnyAgent;
+use tokengym_agents::nn::Backend;
 use tokengym_agents::nn::DeviceChoice;
+use tokengym_agents::ppo::Ppo;
+use tokengym_agents::reinforce::{Budget, Reinforce};
 
 use crate::metrics::{MetricsLog, Summary, UpdateStats, git_commit, write_summary};
 use crate::run_config::{Algo, PERIODIC_EVAL_EPISODES, RunConfig};
@@ -284,7 +284,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         eval_episodes: config.eval_episodes,
         final_train_return_mean100: log.mean_last_returns(100),
         backend: backend_label(config, device).to_owned(),
-        device: tokengym_agents::nn::device::describe(device),
+        device: tokengym_agents::nn::describe_device(device),
         git_commit: git_commit(),
     };
     write_summary(&out.join("summary.json"), &summary)?;

@@ -1,10 +1,10 @@
 //! Choosing and building a [`PolicyValueNet`] backend from the configuration.
 
-use crate::algos::net_config::Backend;
 use crate::error::{Error, Result};
 use crate::nn::device::DeviceChoice;
 use crate::nn::native::NativeActorCritic;
 use crate::nn::net::{NetSpec, PolicyValueNet};
+use crate::nn::net_config::Backend;
 use crate::nn::tch_net::TchActorCritic;
 
 /// Builds the network of shape `spec` on the chosen backend and device, seeded with `seed`.
@@ -14,7 +14,7 @@ use crate::nn::tch_net::TchActorCritic;
 /// `auto` means the CPU); [`Backend::Tch`] runs tch on the resolved device.
 ///
 /// ```
-/// use tokengym_agents::algos::net_config::Backend;
+/// use tokengym_agents::nn::Backend;
 /// use tokengym_agents::nn::{build_net, ActionHead, Activation, AdamConfig, DeviceChoice,
 ///     NetSpec, Trunk};
 ///
@@ -66,7 +66,7 @@ pub fn build_net(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::mlp::{Activation, Trunk};
+    use crate::nn::architecture::{Activation, Trunk};
     use crate::nn::net::{ActionHead, AdamConfig};
 
     #[test]

@@ -102,7 +102,7 @@ pub fn cuda_linked() -> bool {
 
 /// One line describing the device situation, for logs: the chosen device, whether the CUDA
 /// library is linked and how many CUDA devices torch sees.
-pub fn describe(device: Device) -> String {
+pub fn describe_device(device: Device) -> String {
     format!(
         "device {device:?} (libtorch_cuda linked: {}, CUDA devices: {})",
         cuda_linked(),
@@ -158,7 +158,7 @@ mod tests {
             cuda_linked(),
             has_cuda,
             "{} (libtorch at {})",
-            describe(Device::Cpu),
+            describe_device(Device::Cpu),
             lib.display()
         );
     }

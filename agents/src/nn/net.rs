@@ -1,22 +1,9 @@
-//! The network interface of the policy-gradient agents: [`PolicyValueNet`].
-//!
-//! A policy-value network maps a batch of (already normalised) observations to the policy head's
-//! outputs (logits for a categorical policy, means for a diagonal Gaussian) and a value estimate
-//! per row. The losses of PPO and REINFORCE are computed once, on the host, from those outputs
-//! (see `algos::ppo_loss`); a backend only has to run the network forward, take the gradient of
-//! the loss with respect to its outputs, backpropagate it and apply an Adam step. Two backends
-//! implement it:
-//! - `nn::native` — a hand-written f32 MLP with manual backpropagation and Adam on the CPU, for
-//!   the small networks of classic control where libtorch's per-operation overhead dominates;
-//! - `nn::tch_net` — the same network on `tch` (CPU or CUDA), trained through autograd.
-//!
-//! Both use the same parameter names and layouts ([`NamedTensor`]), so a checkpoint written by
-//! one loads into the other.
+//! [`PolicyValueNet`], the network interface, and [`NetSpec`], the shape of a network.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::nn::mlp::{Activation, Trunk};
+use crate::nn::architecture::{Activation, Trunk};
 
 /// What the policy head parameterises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +93,24 @@ pub struct NetSpec {
 }
 
 impl NetSpec {
+    /// The number of rows `n` described by flat observation (`[n, obs_dim]`), policy-output
+    /// (`[n, policy_dim]`) and value (`[n]`) buffers; a shape error when they disagree (what
+    /// every backend checks before a forward pass).
+    pub(crate) fn rows(&self, obs: &[f32], policy_out: &[f32], values: &[f32]) -> Result<usize> {
+        let (od, pd) = (self.obs_dim, self.head.policy_dim());
+        let n = obs.len() / od;
+        if !obs.len().is_multiple_of(od) || policy_out.len() != n * pd || values.len() != n {
+            return Err(Error::Shape(format!(
+                "observations of {} values ({od} per row), policy buffer of {} ({pd} per row) \
+                 and value buffer of {} do not describe the same number of rows",
+                obs.len(),
+                policy_out.len(),
+                values.len()
+            )));
+        }
+        Ok(n)
+    }
+
     /// Checks sizes: positive observation size, action count/dimension and hidden widths, a
     /// finite log-std and positive Adam epsilon.
     pub fn validate(&self) -> Result<()> {
@@ -232,7 +237,7 @@ pub(crate) fn check_step_args(lr: f32, max_grad_norm: Option<f32>) -> Result<()>
 mod activation_serde {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::nn::mlp::Activation;
+    use crate::nn::architecture::Activation;
 
     pub fn serialize<S: Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&a.to_string())
@@ -247,7 +252,7 @@ mod activation_serde {
 mod trunk_serde {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::nn::mlp::Trunk;
+    use crate::nn::architecture::Trunk;
 
     pub fn serialize<S: Serializer>(t: &Trunk, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(match t {

@@ -16,10 +16,10 @@ use tch::nn::{Init, OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
-use crate::nn::mlp::ActorCritic;
 use crate::nn::native::NativeActorCritic;
 use crate::nn::native::params::{ParamStore, parameter_layout};
 use crate::nn::net::{ActionHead, NamedTensor, NetSpec, PolicyValueNet};
+use crate::nn::tch_mlp::ActorCritic;
 
 /// The actor-critic network on tch, on a given device.
 pub struct TchActorCritic {
@@ -110,21 +110,6 @@ impl TchActorCritic {
         self.device
     }
 
-    fn rows(&self, obs: &[f32], policy_out: &[f32], values: &[f32]) -> Result<usize> {
-        let (od, pd) = (self.spec.obs_dim, self.spec.head.policy_dim());
-        let n = obs.len() / od;
-        if !obs.len().is_multiple_of(od) || policy_out.len() != n * pd || values.len() != n {
-            return Err(Error::Shape(format!(
-                "observations of {} values ({od} per row), policy buffer of {} ({pd} per row) \
-                 and value buffer of {} do not describe the same number of rows",
-                obs.len(),
-                policy_out.len(),
-                values.len()
-            )));
-        }
-        Ok(n)
-    }
-
     fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Tensor> {
         Ok(Tensor::f_from_slice(data)?
             .f_view(to_i64(shape).as_slice())?
@@ -149,14 +134,14 @@ impl PolicyValueNet for TchActorCritic {
     }
 
     fn infer(&mut self, obs: &[f32], policy_out: &mut [f32], values: &mut [f32]) -> Result<()> {
-        let n = self.rows(obs, policy_out, values)?;
+        let n = self.spec.rows(obs, policy_out, values)?;
         let (p, v) = tch::no_grad(|| self.run(obs, n))?;
         download(&p, policy_out)?;
         download(&v, values)
     }
 
     fn forward(&mut self, obs: &[f32], policy_out: &mut [f32], values: &mut [f32]) -> Result<()> {
-        let n = self.rows(obs, policy_out, values)?;
+        let n = self.spec.rows(obs, policy_out, values)?;
         self.outputs = None;
         let (p, v) = self.run(obs, n)?;
         download(&p, policy_out)?;
@@ -300,7 +285,7 @@ mod tests {
     use tokengym::seeding::EnvRng;
 
     use super::*;
-    use crate::nn::mlp::{Activation, Trunk};
+    use crate::nn::architecture::{Activation, Trunk};
     use crate::nn::net::AdamConfig;
 
     fn randn(rng: &mut EnvRng, n: usize) -> Vec<f32> {

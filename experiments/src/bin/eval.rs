@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokengym::policy::evaluate;
 use tokengym::wrappers::RecordVideo;
 use tokengym::{Env, RenderMode};
-use tokengym_agents::algos::any_agent::AnyAgent;
+use tokengym_agents::AnyAgent;
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_experiments::run_dir::write_json;
 

@@ -1,7 +1,7 @@
 //! [`Gpt`]: a GPT-2 style decoder-only transformer on tch.
 //!
 //! Token embedding (plus GPT-2's learned position embedding, or RoPE inside attention),
-//! `n_layers` pre-LayerNorm [`Block`]s, a final LayerNorm and the LM head (the token embedding
+//! `n_layers` pre-LayerNorm blocks, a final LayerNorm and the LM head (the token embedding
 //! when tied, otherwise `lm_head.weight` `[V, d]`). Variable names in the `VarStore` are those of
 //! Hugging Face's `GPT2LMHeadModel` (`transformer.wte.weight`, `transformer.wpe.weight`,
 //! `transformer.h.{i}.ln_1.weight`, `transformer.h.{i}.attn.c_attn.weight`, ...,

@@ -8,7 +8,7 @@
 //! - [`batch_stats`](mod@batch_stats): KL to the reference, entropy, the reference's perplexity and the
 //!   response length of a batch (what a run logs per step).
 //! - [`kl`]: per-token KL estimators against a reference model.
-//! - [`reference`](mod@reference): a frozen copy of a [`Gpt`](crate::lm::Gpt) (the KL reference).
+//! - [`reference`](mod@reference): a frozen copy of a [`Gpt`](crate::Gpt) (the KL reference).
 //! - [`optimizer`]: AdamW with global gradient-norm clipping and a finite-loss check.
 //! - [`reinforce`]: REINFORCE with an optional moving-average baseline.
 //! - [`group`]: group baselines (GRPO / RLOO): `k` completions per prompt, advantage = reward

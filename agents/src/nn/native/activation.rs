@@ -2,7 +2,7 @@
 //! outputs: a branch-free `tanh` that the compiler vectorises (the C library's `tanhf` is a
 //! scalar call and would cost more than the matrix products of a small MLP) and ReLU.
 
-use crate::nn::mlp::Activation;
+use crate::nn::architecture::Activation;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in a part with few mantissa bits (exact products with small integers) and the rest.

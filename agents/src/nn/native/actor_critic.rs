@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use tokengym::seeding::EnvRng;
 
 use crate::error::{Error, Result};
-use crate::nn::mlp::{HIDDEN_GAIN, POLICY_GAIN, Trunk, VALUE_GAIN};
+use crate::nn::architecture::{HIDDEN_GAIN, POLICY_GAIN, Trunk, VALUE_GAIN};
 use crate::nn::native::adam::{Adam, clip_grad_norm};
 use crate::nn::native::dense::Dense;
 use crate::nn::native::init::orthogonal;
@@ -44,7 +44,7 @@ impl Nets {
 /// A hand-written `f32` actor-critic MLP with manual backpropagation and Adam, on the CPU.
 ///
 /// Shapes, initialisation (orthogonal with gains `sqrt(2)` / `0.01` / `1`, zero biases) and
-/// parameter names follow `nn::mlp::ActorCritic` and [`NamedTensor`]. Buffers grow to the
+/// parameter names follow `nn::tch_mlp::ActorCritic` and [`NamedTensor`]. Buffers grow to the
 /// largest batch seen and are kept, so training does not allocate once warmed up.
 ///
 /// ```
@@ -171,21 +171,6 @@ impl NativeActorCritic {
         })
     }
 
-    fn rows(&self, obs: &[f32], policy_out: &[f32], values: &[f32]) -> Result<usize> {
-        let (od, pd) = (self.spec.obs_dim, self.spec.head.policy_dim());
-        let n = obs.len() / od;
-        if !obs.len().is_multiple_of(od) || policy_out.len() != n * pd || values.len() != n {
-            return Err(Error::Shape(format!(
-                "observations of {} values ({od} per row), policy buffer of {} ({pd} per row) \
-                 and value buffer of {} do not describe the same number of rows",
-                obs.len(),
-                policy_out.len(),
-                values.len()
-            )));
-        }
-        Ok(n)
-    }
-
     /// The number of scalar parameters.
     pub fn num_parameters(&self) -> usize {
         self.params.values.len()
@@ -198,14 +183,14 @@ impl PolicyValueNet for NativeActorCritic {
     }
 
     fn infer(&mut self, obs: &[f32], policy_out: &mut [f32], values: &mut [f32]) -> Result<()> {
-        let n = self.rows(obs, policy_out, values)?;
+        let n = self.spec.rows(obs, policy_out, values)?;
         self.inference.forward(&self.params.values, obs, n)?;
         self.inference.write(policy_out, values);
         Ok(())
     }
 
     fn forward(&mut self, obs: &[f32], policy_out: &mut [f32], values: &mut [f32]) -> Result<()> {
-        let n = self.rows(obs, policy_out, values)?;
+        let n = self.spec.rows(obs, policy_out, values)?;
         self.n = None;
         self.obs.clear();
         self.obs.extend_from_slice(obs);

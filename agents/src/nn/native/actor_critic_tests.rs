@@ -6,7 +6,7 @@ use rand_distr::{Distribution, StandardNormal};
 use tokengym::seeding::EnvRng;
 
 use super::*;
-use crate::nn::mlp::Activation;
+use crate::nn::architecture::Activation;
 use crate::nn::net::{ActionHead, AdamConfig};
 
 pub(crate) fn small_spec(activation: Activation, trunk: Trunk, head: ActionHead) -> NetSpec {

@@ -2,7 +2,7 @@
 //! last, and the caches backpropagation needs (every layer's output, grown on demand and kept).
 
 use crate::error::{Error, Result};
-use crate::nn::mlp::Activation;
+use crate::nn::architecture::Activation;
 use crate::nn::native::activation;
 use crate::nn::native::dense::Dense;
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
-use crate::nn::mlp::Trunk;
+use crate::nn::architecture::Trunk;
 use crate::nn::net::{NamedTensor, NetSpec};
 
 /// The parameter names and shapes of a network with shape `spec`, in checkpoint order (shared
@@ -211,7 +211,7 @@ impl ParamStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::mlp::Activation;
+    use crate::nn::architecture::Activation;
     use crate::nn::net::{ActionHead, AdamConfig};
 
     fn spec(trunk: Trunk, head: ActionHead) -> NetSpec {

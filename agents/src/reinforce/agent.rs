@@ -8,15 +8,15 @@ use tokengym::policy::Evaluation;
 use tokengym::policy::StepEvent;
 use tokengym::{AnyEnv, Callback, EnvRng, MakeOptions};
 
-use crate::algos::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
-use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
-use crate::algos::gae::{Steps, discounted_returns_into};
-use crate::algos::ppo_loss::OutputGrads;
-use crate::algos::reinforce::{Baseline, ReinforceConfig};
-use crate::algos::reinforce_loss::{ReinforceBatch, ReinforceLoss, ValueTargets, baseline_weights};
-use crate::algos::rollout::EpisodeTracker;
+use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
+use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::common::gae::{Steps, discounted_returns_into};
+use crate::common::loss_io::OutputGrads;
+use crate::common::rollout::EpisodeTracker;
 use crate::error::{Error, Result};
 use crate::nn::device::DeviceChoice;
+use crate::reinforce::loss::{ReinforceBatch, ReinforceLoss, ValueTargets, baseline_weights};
+use crate::reinforce::{Baseline, ReinforceConfig};
 
 /// When [`Reinforce::learn`] stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Batch {
 /// learned (a terminated one never is).
 ///
 /// ```
-/// use tokengym_agents::algos::reinforce::{Budget, Reinforce, ReinforceConfig};
+/// use tokengym_agents::reinforce::{Budget, Reinforce, ReinforceConfig};
 /// use tokengym_agents::nn::DeviceChoice;
 ///
 /// let mut agent = Reinforce::new("CartPole-v1", &Default::default(), ReinforceConfig::default(), 0, DeviceChoice::Cpu)?;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::mlp::{Activation, Trunk};
+use crate::nn::architecture::{Activation, Trunk};
 use crate::nn::net::{ActionHead, AdamConfig, NetSpec};
 
 /// Which implementation runs the network.

@@ -9,14 +9,14 @@ use tokengym::policy::Evaluation;
 use tokengym::space::{AnySpace, Space, Value};
 use tokengym::{EnvRng, MakeOptions, Policy};
 
-use crate::algos::action_adapter::ActionAdapter;
-use crate::algos::net_config::NetConfig;
-use crate::algos::normalization::ObsNormalizer;
+use crate::common::action_adapter::ActionAdapter;
+use crate::common::normalization::ObsNormalizer;
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
 use crate::nn::backend::build_net;
 use crate::nn::device::DeviceChoice;
 use crate::nn::net::PolicyValueNet;
+use crate::nn::net_config::NetConfig;
 
 /// The sampling generator of an agent after `updates` updates of a run with `seed`; `salt`
 /// keeps different algorithms' streams apart. A resumed run continues with a generator of its

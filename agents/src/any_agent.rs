@@ -6,12 +6,12 @@ use std::path::Path;
 use tokengym::MakeOptions;
 use tokengym::policy::Evaluation;
 
-use crate::algos::actor::Actor;
-use crate::algos::checkpoint;
-use crate::algos::ppo::Ppo;
-use crate::algos::reinforce::Reinforce;
+use crate::common::actor::Actor;
+use crate::common::checkpoint;
 use crate::error::{Error, Result};
 use crate::nn::device::DeviceChoice;
+use crate::ppo::Ppo;
+use crate::reinforce::Reinforce;
 
 /// A PPO or REINFORCE agent.
 #[derive(Debug)]

@@ -3,12 +3,13 @@
 use rand::RngExt;
 use tokengym::EnvRng;
 
-use crate::algos::ppo::PpoConfig;
-use crate::algos::ppo_loss::{OutputGrads, PpoBatch, PpoLoss, PpoStats};
-use crate::algos::rollout::RolloutBuffer;
+use crate::common::loss_io::OutputGrads;
+use crate::common::rollout::RolloutBuffer;
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
 use crate::nn::net::PolicyValueNet;
+use crate::ppo::PpoConfig;
+use crate::ppo::loss::{PpoBatch, PpoLoss, PpoStats};
 
 /// Averages over the minibatches of one update, plus what the update did.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

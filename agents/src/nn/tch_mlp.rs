@@ -1,64 +1,18 @@
-//! Multi-layer perceptrons and actor-critic heads, initialised as CleanRL's `layer_init` does.
-//!
-//! Every linear layer gets an orthogonal weight matrix scaled by a gain and a zero bias. The hidden
-//! layers use gain `sqrt(2)`, the value head gain `1` and the policy head gain `0.01` (so the
-//! initial policy is close to uniform): the initialisation that makes small-network PPO work.
-
-use std::fmt;
-use std::str::FromStr;
+//! The tch (libtorch) multi-layer perceptrons and actor-critic network of the tch backend,
+//! initialised as CleanRL's `layer_init` does (see [`crate::nn::architecture`] for the gains).
 
 use tch::Tensor;
 use tch::nn::{Init, Path};
 
 use crate::error::{Error, Result};
+use crate::nn::architecture::{Activation, HIDDEN_GAIN, POLICY_GAIN, Trunk, VALUE_GAIN};
 
-/// The gain of the hidden layers (`sqrt(2)`, as for ReLU/tanh in CleanRL).
-pub const HIDDEN_GAIN: f64 = std::f64::consts::SQRT_2;
-/// The gain of a policy (actor) output layer.
-pub const POLICY_GAIN: f64 = 0.01;
-/// The gain of a value (critic) output layer.
-pub const VALUE_GAIN: f64 = 1.0;
-
-/// The nonlinearity between layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Activation {
-    /// Hyperbolic tangent (CleanRL's PPO default).
-    #[default]
-    Tanh,
-    /// Rectified linear unit.
-    Relu,
-}
-
-impl Activation {
-    fn apply(self, x: &Tensor) -> Result<Tensor> {
-        Ok(match self {
-            Self::Tanh => x.f_tanh()?,
-            Self::Relu => x.f_relu()?,
-        })
-    }
-}
-
-impl FromStr for Activation {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "tanh" => Ok(Self::Tanh),
-            "relu" => Ok(Self::Relu),
-            other => Err(Error::InvalidArgument(format!(
-                "unknown activation {other:?}: expected tanh or relu"
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Tanh => "tanh",
-            Self::Relu => "relu",
-        })
-    }
+/// Applies `activation` to a tensor.
+fn activate(activation: Activation, x: &Tensor) -> Result<Tensor> {
+    Ok(match activation {
+        Activation::Tanh => x.f_tanh()?,
+        Activation::Relu => x.f_relu()?,
+    })
 }
 
 /// One linear layer `y = x W^T + b` with orthogonal `W` (scaled by `gain`) and zero `b`.
@@ -153,23 +107,13 @@ impl Mlp {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut h = x.shallow_clone();
         for layer in &self.hidden {
-            h = self.activation.apply(&layer.forward(&h)?)?;
+            h = activate(self.activation, &layer.forward(&h)?)?;
         }
         match &self.out {
             Some(out) => out.forward(&h),
             None => Ok(h),
         }
     }
-}
-
-/// Whether actor and critic share their hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Trunk {
-    /// Two separate MLPs (CleanRL's PPO for classic control).
-    #[default]
-    Separate,
-    /// One shared hidden stack with a policy head and a value head.
-    Shared,
 }
 
 /// An actor-critic network: `forward(obs)` gives the policy head's output (logits or means,

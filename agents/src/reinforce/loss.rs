@@ -16,10 +16,12 @@
 //! Checked against PyTorch autograd by the fixtures in `agents/tests/fixtures/`.
 //! Nothing here allocates.
 
-use crate::algos::ppo_loss::{OutputGrads, check_finite, check_len, standardizer};
-use crate::algos::reinforce::{Baseline, ReinforceConfig};
+use crate::common::loss_io::{
+    OutputGrads, check_finite, check_len, check_loss_coefficients, standardizer,
+};
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
+use crate::reinforce::{Baseline, ReinforceConfig};
 
 /// REINFORCE's loss settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,7 +75,7 @@ pub struct ReinforceStats {
 /// the chain cut after every step whose `episode_ends` flag is set. The end of the buffer ends
 /// the last episode too (nothing is bootstrapped), so `out[last] = rewards[last]`.
 ///
-/// This is [`discounted_returns_into`](crate::algos::gae::discounted_returns_into) for one
+/// This is [`discounted_returns_into`](crate::common::gae::discounted_returns_into) for one
 /// environment with `terminated = episode_ends` and no bootstrap, without needing `truncated` /
 /// value buffers. `rewards`, `episode_ends` and `out` have the same length; `γ ∈ [0, 1]`.
 pub fn reward_to_go(
@@ -146,14 +148,7 @@ impl ReinforceLoss {
 
     /// Checks that the coefficients are non-negative and finite.
     pub fn validate(&self) -> Result<()> {
-        for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
-            if !(x.is_finite() && x >= 0.0) {
-                return Err(Error::InvalidArgument(format!(
-                    "{name} must be non-negative and finite, got {x}"
-                )));
-            }
-        }
-        Ok(())
+        check_loss_coefficients(self.ent_coef, self.vf_coef)
     }
 
     /// Computes the loss of a batch under `dist` and writes the gradient of the total loss with
@@ -252,9 +247,9 @@ impl ReinforceLoss {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algos::gae::{Steps, discounted_returns};
-    use crate::algos::ppo_loss::tests::{Outputs, check_gradients};
+    use crate::common::gae::{Steps, discounted_returns};
     use crate::nn::net::ActionHead;
+    use crate::ppo::loss::tests::{Outputs, check_gradients};
 
     #[test]
     fn reward_to_go_cuts_at_episode_ends() {

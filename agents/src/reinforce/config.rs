@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::net_config::NetConfig;
-use crate::algos::schedule::Schedule;
+use crate::common::loss_io::check_loss_coefficients;
+use crate::common::schedule::Schedule;
 use crate::error::{Error, Result};
+use crate::nn::net_config::NetConfig;
 
 /// What is subtracted from the reward-to-go before it weights the log-probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,12 +95,7 @@ impl ReinforceConfig {
                 "max_grad_norm must be positive and finite, got {x}"
             ));
         }
-        for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
-            if !(x.is_finite() && x >= 0.0) {
-                return bad(format!("{name} must be non-negative and finite, got {x}"));
-            }
-        }
-        Ok(())
+        check_loss_coefficients(self.ent_coef, self.vf_coef)
     }
 }
 

@@ -4,10 +4,16 @@
 //! linear learning-rate/clip-range schedules, a target-KL early stop, vector environments,
 //! observation/reward normalisation saved with the model, and bootstrapping from the final
 //! observation of truncated (not terminated) episodes.
+//!
+//! [`Ppo`] is the agent, [`PpoConfig`] its hyperparameters, [`loss`] the minibatch loss and its
+//! gradient.
 
-pub mod agent;
-pub mod config;
-pub mod update;
+pub(crate) mod agent;
+pub(crate) mod config;
+pub mod loss;
+pub(crate) mod update;
 
 pub use agent::{LearnSummary, Ppo};
 pub use config::PpoConfig;
+pub use loss::{PpoBatch, PpoLoss, PpoStats};
+pub use update::{UpdateStats, explained_variance};

@@ -15,8 +15,8 @@ use tokengym::space::Value;
 use tokengym::vector::{SyncVecEnv, VecEnv};
 use tokengym::{AnyEnv, Callback, EnvRng, EpisodeStats};
 
-use crate::algos::actor::Actor;
-use crate::algos::normalization::RewardNormalizer;
+use crate::common::actor::Actor;
+use crate::common::normalization::RewardNormalizer;
 use crate::error::{Error, Result};
 
 /// `T` steps of `N` environments, row-major (`index = t * N + env`).

@@ -9,15 +9,15 @@ use tokengym::policy::Evaluation;
 use tokengym::vector::AutoresetMode;
 use tokengym::{Callback, EnvRng, MakeOptions};
 
-use crate::algos::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
-use crate::algos::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
-use crate::algos::gae::{Steps, gae_into};
-use crate::algos::normalization::RewardNormalizer;
-use crate::algos::ppo::PpoConfig;
-use crate::algos::ppo::update::{MinibatchScratch, Scheduled, UpdateStats, ppo_update};
-use crate::algos::rollout::{RolloutBuffer, VecRunner};
+use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
+use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::common::gae::{Steps, gae_into};
+use crate::common::normalization::RewardNormalizer;
+use crate::common::rollout::{RolloutBuffer, VecRunner};
 use crate::error::{Error, Result};
 use crate::nn::device::DeviceChoice;
+use crate::ppo::PpoConfig;
+use crate::ppo::update::{MinibatchScratch, Scheduled, UpdateStats, ppo_update};
 
 /// What a call to [`Ppo::learn`] did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,7 +38,7 @@ pub struct LearnSummary {
 /// registered environment, with optional observation/reward normalisation.
 ///
 /// ```
-/// use tokengym_agents::algos::ppo::{Ppo, PpoConfig};
+/// use tokengym_agents::ppo::{Ppo, PpoConfig};
 /// use tokengym_agents::nn::DeviceChoice;
 ///
 /// let config = PpoConfig { num_envs: 2, n_steps: 16, batch_size: 16, n_epochs: 1, ..PpoConfig::default() };

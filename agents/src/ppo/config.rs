@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::net_config::NetConfig;
-use crate::algos::schedule::Schedule;
+use crate::common::loss_io::check_loss_coefficients;
+use crate::common::schedule::Schedule;
 use crate::error::{Error, Result};
+use crate::nn::net_config::NetConfig;
 
 /// PPO settings. Every field has a default, so a config file lists only what it changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,12 +133,7 @@ impl PpoConfig {
                 return bad(format!("{name} must be positive and finite, got {x}"));
             }
         }
-        for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
-            if !(x.is_finite() && x >= 0.0) {
-                return bad(format!("{name} must be non-negative and finite, got {x}"));
-            }
-        }
-        Ok(())
+        check_loss_coefficients(self.ent_coef, self.vf_coef)
     }
 }
 

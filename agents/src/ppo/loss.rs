@@ -22,9 +22,12 @@
 //!
 //! [`PpoLoss::compute`] does not allocate: the caller owns the gradient buffers.
 
-use crate::algos::ppo::PpoConfig;
+use crate::common::loss_io::{
+    OutputGrads, check_finite, check_len, check_loss_coefficients, standardizer,
+};
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
+use crate::ppo::PpoConfig;
 
 /// PPO's loss settings for one update (the clip range may follow a schedule).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,18 +66,6 @@ pub struct PpoBatch<'a> {
     pub old_values: &'a [f32],
 }
 
-/// Where a loss writes its gradients with respect to the network's outputs. Every buffer is
-/// overwritten (not accumulated into).
-#[derive(Debug)]
-pub struct OutputGrads<'a> {
-    /// `∂total/∂policy_out`, `[n, policy_dim]`.
-    pub d_policy: &'a mut [f32],
-    /// `∂total/∂values`, `[n]`.
-    pub d_values: &'a mut [f32],
-    /// `∂total/∂log_std`, `[log_std_dim]`.
-    pub d_log_std: &'a mut [f32],
-}
-
 /// The loss parts and diagnostics of one minibatch.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PpoStats {
@@ -90,42 +81,6 @@ pub struct PpoStats {
     pub approx_kl: f32,
     /// Fraction of rows with `|r − 1| > ε`.
     pub clip_fraction: f32,
-}
-
-pub(crate) fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(Error::Shape(format!(
-            "{what} has length {got}, expected {want}"
-        )))
-    }
-}
-
-pub(crate) fn check_finite(what: &str, xs: &[f32]) -> Result<()> {
-    if xs.iter().all(|x| x.is_finite()) {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!(
-            "{what} contains a non-finite value (NaN or ±∞)"
-        )))
-    }
-}
-
-/// `(mean, std + 1e-8)` of `xs` (unbiased std), or `(0, 1)` — no change — when `normalize` is
-/// off or there are fewer than two values. Standardise with `(x − mean) / scale`.
-pub(crate) fn standardizer(xs: &[f32], normalize: bool) -> (f32, f32) {
-    if !normalize || xs.len() < 2 {
-        return (0.0, 1.0);
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = xs
-        .iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0);
-    (mean as f32, var.sqrt() as f32 + 1e-8)
 }
 
 /// PyTorch's gradient weights of `min(x, y)` with respect to `(x, y)`: the smaller one gets it
@@ -166,14 +121,7 @@ impl PpoLoss {
                 self.clip_range, self.clip_range_vf
             )));
         }
-        for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
-            if !(x.is_finite() && x >= 0.0) {
-                return Err(Error::InvalidArgument(format!(
-                    "{name} must be non-negative and finite, got {x}"
-                )));
-            }
-        }
-        Ok(())
+        check_loss_coefficients(self.ent_coef, self.vf_coef)
     }
 
     /// Computes the loss of one minibatch under `dist` (the network's action head) and writes

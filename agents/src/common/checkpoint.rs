@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::algos::normalization::{ObsNormalizer, RewardNormalizer};
+use crate::common::normalization::{ObsNormalizer, RewardNormalizer};
 use crate::error::{Error, Result};
 use crate::nn::net::{NamedTensor, NetSpec};
 
@@ -226,7 +226,7 @@ pub fn read_agent<C: serde::de::DeserializeOwned>(
 /// (built from the same configuration); a network of another shape is an error.
 pub fn restore_actor(
     path: &Path,
-    actor: &mut crate::algos::actor::Actor,
+    actor: &mut crate::common::actor::Actor,
     meta: &CheckpointMeta,
     tensors: &[NamedTensor],
 ) -> Result<()> {
@@ -245,7 +245,7 @@ pub fn restore_actor(
 pub fn save_actor(
     path: &Path,
     meta: &CheckpointMeta,
-    actor: &crate::algos::actor::Actor,
+    actor: &crate::common::actor::Actor,
 ) -> Result<()> {
     let mut tensors = actor.net.parameters()?;
     tensors.extend(actor.net.optimizer_state()?);
@@ -255,7 +255,7 @@ pub fn save_actor(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::mlp::{Activation, Trunk};
+    use crate::nn::architecture::{Activation, Trunk};
     use crate::nn::net::{ActionHead, AdamConfig};
 
     fn meta() -> CheckpointMeta {

@@ -1,0 +1,67 @@
+//! What the host-side losses of PPO and REINFORCE share: the buffers they write their
+//! gradients into ([`OutputGrads`], the input of
+//! [`PolicyValueNet::backward`](crate::nn::PolicyValueNet::backward)), the checks of their inputs
+//! and coefficients, and the standardisation of advantages or weights.
+
+use crate::error::{Error, Result};
+
+/// Where a loss writes its gradients with respect to the network's outputs. Every buffer is
+/// overwritten (not accumulated into).
+#[derive(Debug)]
+pub struct OutputGrads<'a> {
+    /// `∂total/∂policy_out`, `[n, policy_dim]`.
+    pub d_policy: &'a mut [f32],
+    /// `∂total/∂values`, `[n]`.
+    pub d_values: &'a mut [f32],
+    /// `∂total/∂log_std`, `[log_std_dim]`.
+    pub d_log_std: &'a mut [f32],
+}
+
+pub(crate) fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(Error::Shape(format!(
+            "{what} has length {got}, expected {want}"
+        )))
+    }
+}
+
+pub(crate) fn check_finite(what: &str, xs: &[f32]) -> Result<()> {
+    if xs.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} contains a non-finite value (NaN or ±∞)"
+        )))
+    }
+}
+
+/// `(mean, std + 1e-8)` of `xs` (unbiased std), or `(0, 1)` — no change — when `normalize` is
+/// off or there are fewer than two values. Standardise with `(x − mean) / scale`.
+pub(crate) fn standardizer(xs: &[f32], normalize: bool) -> (f32, f32) {
+    if !normalize || xs.len() < 2 {
+        return (0.0, 1.0);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = xs
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (mean as f32, var.sqrt() as f32 + 1e-8)
+}
+
+/// Checks that the entropy and value-loss coefficients are non-negative and finite (the loss
+/// settings of PPO and REINFORCE and their configurations).
+pub(crate) fn check_loss_coefficients(ent_coef: f32, vf_coef: f32) -> Result<()> {
+    for (name, x) in [("ent_coef", ent_coef), ("vf_coef", vf_coef)] {
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "{name} must be non-negative and finite, got {x}"
+            )));
+        }
+    }
+    Ok(())
+}
