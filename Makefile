@@ -4,7 +4,7 @@
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test lint bench bench-gymnasium bench-sb3 bench-trl libtorch
+.PHONY: demo test test-no-libtorch lint bench bench-gymnasium bench-sb3 bench-trl libtorch
 
 ## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
 ## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
@@ -16,6 +16,15 @@ demo: libtorch
 ## Every test of the workspace: unit, integration (incl. the Gymnasium replays) and doc tests.
 test: libtorch
 	$(CARGO) test --workspace
+
+## tokengym-agents without its `tch` feature (PPO/REINFORCE on the native CPU backend, tabular,
+## planning, bandits): built, linted and tested with LIBTORCH pointing at nothing, so nothing of
+## libtorch can be used. `make test` runs the whole workspace (with libtorch).
+test-no-libtorch:
+	@! $(CARGO) tree -q -p tokengym-agents --no-default-features -e normal,build | grep -q -E "^.*(tch|torch-sys) v" \
+		|| (echo "tokengym-agents --no-default-features depends on tch" >&2; exit 1)
+	LIBTORCH=/nonexistent-libtorch $(CARGO) test -p tokengym-agents --no-default-features
+	LIBTORCH=/nonexistent-libtorch $(CARGO) clippy -p tokengym-agents --no-default-features --all-targets -- -D warnings
 
 ## Formatting and lints, as CI checks them.
 lint: libtorch

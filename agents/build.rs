@@ -1,9 +1,11 @@
-// libtorch rpath and CUDA linking for the agents' tests, doc tests and examples
-// (see build_libtorch.rs).
+// libtorch rpath and CUDA linking for the agents' tests, doc tests, examples and benches
+// (see build_libtorch.rs); only with the `tch` feature (without it nothing links libtorch).
 include!("build_libtorch.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build_libtorch.rs");
-    link_libtorch(CudaLink::AllTargets);
+    if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
+        link_libtorch(CudaLink::AllTargets);
+    }
 }

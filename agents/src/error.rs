@@ -1,12 +1,14 @@
-//! The agents crate's error type for the neural-network parts (tch).
+//! The agents crate's error type for the policy-gradient agents and their networks.
 //!
-//! The bandit, planning and tabular agents report errors through `tokengym::Error`; everything
-//! built on `tch` reports them through [`Error`], which also wraps libtorch's own errors.
+//! The bandit, planning and tabular agents report errors through `tokengym::Error`; PPO,
+//! REINFORCE and the networks report them through [`Error`], which also wraps libtorch's own
+//! errors when the crate is built with the `tch` feature.
 
 /// Errors of the neural-network agents.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A libtorch operation failed (shape mismatch, bad dtype, out of memory, ...).
+    #[cfg(feature = "tch")]
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
     /// An argument was out of its valid range or malformed.
@@ -15,7 +17,8 @@ pub enum Error {
     /// Tensor shapes did not agree with what the operation needs.
     #[error("shape mismatch: {0}")]
     Shape(String),
-    /// CUDA was asked for but is not usable in this process.
+    /// CUDA (or the tch backend) was asked for but is not usable in this process: no GPU, no
+    /// driver, `libtorch_cuda.so` not linked, or the crate built without the `tch` feature.
     #[error("CUDA requested but not available: {0}")]
     CudaUnavailable(String),
     /// An error from the core crate (environments, spaces).

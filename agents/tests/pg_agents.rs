@@ -5,8 +5,8 @@ use std::sync::Once;
 
 use tokengym::space::{BoxSpace, Discrete, MultiBinary};
 use tokengym::{EnvSpec, Info, Result as GymResult, Step};
-use tokengym_agents::common::Schedule;
 use tokengym_agents::common::Actor;
+use tokengym_agents::common::Schedule;
 use tokengym_agents::common::rollout::{RolloutBuffer, VecRunner};
 use tokengym_agents::error::Error;
 use tokengym_agents::nn::DeviceChoice;

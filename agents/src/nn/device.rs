@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "tch")]
 use tch::{Cuda, Device};
 
 use crate::error::{Error, Result};
@@ -17,8 +18,8 @@ use crate::error::{Error, Result};
 /// ```
 /// use tokengym_agents::nn::DeviceChoice;
 ///
-/// let device = "cpu".parse::<DeviceChoice>()?.resolve()?;
-/// assert_eq!(device, tch::Device::Cpu);
+/// assert_eq!("cpu".parse::<DeviceChoice>()?, DeviceChoice::Cpu);
+/// assert_eq!(DeviceChoice::Cuda.to_string(), "cuda");
 /// assert!("tpu".parse::<DeviceChoice>().is_err());
 /// # Ok::<(), tokengym_agents::error::Error>(())
 /// ```
@@ -58,9 +59,17 @@ impl fmt::Display for DeviceChoice {
     }
 }
 
+#[cfg(feature = "tch")]
 impl DeviceChoice {
     /// The `tch::Device` to use; `Cuda` fails when CUDA is not usable (no GPU, no driver, or
-    /// `libtorch_cuda.so` not linked) rather than silently running on the CPU.
+    /// `libtorch_cuda.so` not linked) rather than silently running on the CPU (only with the
+    /// `tch` feature).
+    ///
+    /// ```
+    /// use tokengym_agents::nn::DeviceChoice;
+    /// assert_eq!(DeviceChoice::Cpu.resolve()?, tch::Device::Cpu);
+    /// # Ok::<(), tokengym_agents::error::Error>(())
+    /// ```
     pub fn resolve(self) -> Result<Device> {
         match self {
             Self::Cpu => Ok(Device::Cpu),
@@ -93,6 +102,7 @@ impl DeviceChoice {
 /// Whether `libtorch_cuda.so` is loaded into this process (so CUDA can be registered).
 ///
 /// Reads `/proc/self/maps`; on systems without it, falls back to whether torch sees a CUDA device.
+#[cfg(feature = "tch")]
 pub fn cuda_linked() -> bool {
     match std::fs::read_to_string("/proc/self/maps") {
         Ok(maps) => maps.lines().any(|l| l.contains("libtorch_cuda.so")),
@@ -102,6 +112,7 @@ pub fn cuda_linked() -> bool {
 
 /// One line describing the device situation, for logs: the chosen device, whether the CUDA
 /// library is linked and how many CUDA devices torch sees.
+#[cfg(feature = "tch")]
 pub fn describe_device(device: Device) -> String {
     format!(
         "device {device:?} (libtorch_cuda linked: {}, CUDA devices: {})",
@@ -132,6 +143,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "tch")]
     #[test]
     fn cpu_always_resolves_and_auto_matches_availability() {
         assert_eq!(DeviceChoice::Cpu.resolve().ok(), Some(Device::Cpu));
@@ -149,6 +161,7 @@ mod tests {
     /// The build script links libtorch_cuda.so with --no-as-needed; without it CUDA could never
     /// be registered on a GPU machine. Whenever the libtorch we build against is a CUDA build
     /// (the PyPI wheel is), the library must be loaded in the test binary.
+    #[cfg(feature = "tch")]
     #[test]
     fn libtorch_cuda_is_linked_when_libtorch_has_it() {
         let lib = std::path::Path::new(env!("TOKENGYM_LIBTORCH_LIB"));
