@@ -11,29 +11,57 @@
 //! For a step `t` with `next_v` as above, `δ_t = r_t + γ next_v − V(s_t)` and
 //! `A_t = δ_t + γλ (1 − done_t) A_{t+1}`; the returns (critic targets) are `A_t + V(s_t)`.
 //! The computation runs on host slices: it is a sequential scan, cheaper in plain Rust than as
-//! `T` small tensor ops.
+//! `T` small tensor ops. It runs in the buffers' float type ([`Real`]: `f32` for the classic
+//! agents' rollouts, `f64` for a language model's per-token rewards); discount and λ are `f64`,
+//! as every discount factor of the workspace is, and rounded to that type.
+//!
+//! A language model's completion is the special case of one environment whose buffer ends with
+//! its episode: `num_envs = 1`, one row per generated token, no termination or truncation flag
+//! set and no `last_values`, so the value after the last token is 0 and nothing is bootstrapped
+//! (`tokengym-lm`'s PPO computes its token advantages this way).
+
+use std::ops::{Add, Mul, Sub};
 
 use crate::error::{Error, Result};
 
-/// The steps of a rollout buffer of shape `[T, N]` (row-major slices of length `T * N`).
+/// The float types GAE and the discounted returns run in (`f32` and `f64`).
+pub trait Real: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+    /// `x` rounded to this type.
+    fn from_f64(x: f64) -> Self;
+}
+
+impl Real for f32 {
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+}
+
+impl Real for f64 {
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+}
+
+/// The steps of a rollout buffer of shape `[T, N]` (row-major slices of length `T * N`), with
+/// rewards and values in `F`.
 #[derive(Debug, Clone, Copy)]
-pub struct Steps<'a> {
+pub struct Steps<'a, F = f32> {
     /// `N`, the number of environments (columns).
     pub num_envs: usize,
     /// Rewards `r_t`.
-    pub rewards: &'a [f32],
+    pub rewards: &'a [F],
     /// Whether the step ended its episode by termination.
     pub terminated: &'a [bool],
     /// Whether the step ended its episode by truncation.
     pub truncated: &'a [bool],
     /// `V(final observation)` for truncated steps (read only where `truncated`); `None` means 0.
-    pub final_values: Option<&'a [f32]>,
+    pub final_values: Option<&'a [F]>,
     /// `V(s_T)`, the value of the observation after the last row, per environment (length `N`);
     /// `None` means 0 (no bootstrap past the buffer).
-    pub last_values: Option<&'a [f32]>,
+    pub last_values: Option<&'a [F]>,
 }
 
-impl Steps<'_> {
+impl<F: Real> Steps<'_, F> {
     /// Number of rows `T`; checks that all slices have consistent lengths.
     fn rows(&self) -> Result<usize> {
         let n = self.num_envs;
@@ -70,20 +98,21 @@ impl Steps<'_> {
 
     /// The value after step `k` (flat index) when the row below it is out of the buffer or the
     /// episode ended; `None` when the next row's value of the same episode applies.
-    fn end_value(&self, k: usize, last_row: bool) -> Option<f32> {
+    fn end_value(&self, k: usize, last_row: bool) -> Option<F> {
+        let zero = F::from_f64(0.0);
         if self.terminated[k] {
-            Some(0.0)
+            Some(zero)
         } else if self.truncated[k] {
-            Some(self.final_values.map_or(0.0, |f| f[k]))
+            Some(self.final_values.map_or(zero, |f| f[k]))
         } else if last_row {
-            Some(self.last_values.map_or(0.0, |l| l[k % self.num_envs]))
+            Some(self.last_values.map_or(zero, |l| l[k % self.num_envs]))
         } else {
             None
         }
     }
 }
 
-fn check_factor(name: &str, x: f32) -> Result<()> {
+fn check_factor(name: &str, x: f64) -> Result<()> {
     if (0.0..=1.0).contains(&x) {
         Ok(())
     } else {
@@ -95,13 +124,13 @@ fn check_factor(name: &str, x: f32) -> Result<()> {
 
 /// GAE(λ): writes advantages and returns (`advantages + values`) into the output slices, all of
 /// length `T * N`. `values` are `V(s_t)` of the rollout's observations. Does not allocate.
-pub fn gae_into(
-    steps: &Steps<'_>,
-    values: &[f32],
-    gamma: f32,
-    lambda: f32,
-    advantages: &mut [f32],
-    returns: &mut [f32],
+pub fn gae_into<F: Real>(
+    steps: &Steps<'_, F>,
+    values: &[F],
+    gamma: f64,
+    lambda: f64,
+    advantages: &mut [F],
+    returns: &mut [F],
 ) -> Result<()> {
     let rows = steps.rows()?;
     check_factor("gamma", gamma)?;
@@ -118,13 +147,14 @@ pub fn gae_into(
             )));
         }
     }
+    let (gamma, lambda) = (F::from_f64(gamma), F::from_f64(lambda));
     let n = steps.num_envs;
     for t in (0..rows).rev() {
         let last_row = t + 1 == rows;
         for i in 0..n {
             let k = t * n + i;
             let (next_v, next_adv) = match steps.end_value(k, last_row) {
-                Some(v) => (v, 0.0),
+                Some(v) => (v, F::from_f64(0.0)),
                 None => (values[k + n], advantages[k + n]),
             };
             let delta = steps.rewards[k] + gamma * next_v - values[k];
@@ -136,23 +166,28 @@ pub fn gae_into(
 }
 
 /// GAE(λ), allocating: returns `(advantages, returns)`.
-pub fn gae(
-    steps: &Steps<'_>,
-    values: &[f32],
-    gamma: f32,
-    lambda: f32,
-) -> Result<(Vec<f32>, Vec<f32>)> {
-    let mut adv = vec![0.0; steps.rewards.len()];
-    let mut ret = vec![0.0; steps.rewards.len()];
+pub fn gae<F: Real>(
+    steps: &Steps<'_, F>,
+    values: &[F],
+    gamma: f64,
+    lambda: f64,
+) -> Result<(Vec<F>, Vec<F>)> {
+    let mut adv = vec![F::from_f64(0.0); steps.rewards.len()];
+    let mut ret = vec![F::from_f64(0.0); steps.rewards.len()];
     gae_into(steps, values, gamma, lambda, &mut adv, &mut ret)?;
     Ok((adv, ret))
 }
 
 /// Discounted returns `G_t = r_t + γ G_{t+1}` within each episode (Monte-Carlo targets for
 /// REINFORCE), bootstrapped where [`Steps`] says so (truncation, end of buffer). Does not allocate.
-pub fn discounted_returns_into(steps: &Steps<'_>, gamma: f32, out: &mut [f32]) -> Result<()> {
+pub fn discounted_returns_into<F: Real>(
+    steps: &Steps<'_, F>,
+    gamma: f64,
+    out: &mut [F],
+) -> Result<()> {
     let rows = steps.rows()?;
     check_factor("gamma", gamma)?;
+    let gamma = F::from_f64(gamma);
     if out.len() != steps.rewards.len() {
         return Err(Error::Shape(format!(
             "output has length {}, expected {}",
@@ -173,8 +208,8 @@ pub fn discounted_returns_into(steps: &Steps<'_>, gamma: f32, out: &mut [f32]) -
 }
 
 /// Discounted returns, allocating.
-pub fn discounted_returns(steps: &Steps<'_>, gamma: f32) -> Result<Vec<f32>> {
-    let mut out = vec![0.0; steps.rewards.len()];
+pub fn discounted_returns<F: Real>(steps: &Steps<'_, F>, gamma: f64) -> Result<Vec<F>> {
+    let mut out = vec![F::from_f64(0.0); steps.rewards.len()];
     discounted_returns_into(steps, gamma, &mut out)?;
     Ok(out)
 }
@@ -309,7 +344,7 @@ mod tests {
             Err(Error::InvalidArgument(_))
         ));
         assert!(matches!(
-            gae(&ok, &[0.0; 4], 0.9, f32::NAN),
+            gae(&ok, &[0.0; 4], 0.9, f64::NAN),
             Err(Error::InvalidArgument(_))
         ));
         let bad = Steps { num_envs: 3, ..ok };

@@ -16,7 +16,7 @@ pub(crate) mod schedule;
 pub use action_adapter::ActionAdapter;
 pub use actor::{ActOutput, Actor, ActorPolicy, build_actor, evaluate_actor, sampling_rng};
 pub use checkpoint::{AgentCheckpoint, CHECKPOINT_FILE, CheckpointMeta, FORMAT_VERSION};
-pub use gae::{Steps, discounted_returns, discounted_returns_into, gae, gae_into};
+pub use gae::{Real, Steps, discounted_returns, discounted_returns_into, gae, gae_into};
 pub use loss_io::OutputGrads;
 pub use normalization::{NORM_EPSILON, ObsNormalizer, RewardNormalizer};
 pub use rollout::{EpisodeTracker, RolloutBuffer, VecRunner};

@@ -58,8 +58,8 @@ impl ObsNormalizer {
 pub struct RewardNormalizer {
     /// Running statistics of the discounted returns.
     pub rms: RunningMeanStd,
-    /// Discount of the tracked returns (the agent's gamma).
-    pub gamma: f32,
+    /// Discount of the tracked returns (the agent's gamma; the returns themselves are `f32`).
+    pub gamma: f64,
     /// Clip bound of scaled rewards.
     pub clip: f32,
     /// The discounted return so far of each environment's current episode (not saved).
@@ -69,7 +69,7 @@ pub struct RewardNormalizer {
 
 impl RewardNormalizer {
     /// A normaliser for `num_envs` environments.
-    pub fn new(num_envs: usize, gamma: f32, clip: f32) -> Self {
+    pub fn new(num_envs: usize, gamma: f64, clip: f32) -> Self {
         Self {
             rms: RunningMeanStd::new(1),
             gamma,
@@ -95,8 +95,9 @@ impl RewardNormalizer {
                 out.len()
             )));
         }
+        let gamma = self.gamma as f32;
         for (ret, &r) in self.returns.iter_mut().zip(raw) {
-            *ret = *ret * self.gamma + r;
+            *ret = *ret * gamma + r;
         }
         self.rms.update_batch_f32(&self.returns)?;
         self.scale(raw, out);

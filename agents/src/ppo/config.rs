@@ -20,9 +20,9 @@ pub struct PpoConfig {
     /// Passes over each rollout.
     pub n_epochs: usize,
     /// Discount factor.
-    pub gamma: f32,
+    pub gamma: f64,
     /// GAE's λ.
-    pub gae_lambda: f32,
+    pub gae_lambda: f64,
     /// Initial learning rate.
     pub learning_rate: f32,
     /// How the learning rate changes over the run.

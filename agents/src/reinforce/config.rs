@@ -27,7 +27,7 @@ pub struct ReinforceConfig {
     /// Complete episodes per policy update.
     pub episodes_per_batch: usize,
     /// Discount factor.
-    pub gamma: f32,
+    pub gamma: f64,
     /// Initial learning rate.
     pub learning_rate: f32,
     /// How the learning rate changes over the run.

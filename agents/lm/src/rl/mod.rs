@@ -72,7 +72,7 @@ pub use kl::{KlEstimator, kl_per_token};
 pub use kl_controller::KlController;
 pub use logprobs::{response_log_probs, response_log_probs_and_entropy};
 pub use optimizer::{LmOptimizer, OptimConfig};
-pub use ppo::{Ppo, PpoConfig, PpoStats, token_gae};
+pub use ppo::{Ppo, PpoConfig, PpoStats};
 pub use preference_data::{
     PreferencePair, preferences_from_groups, synthetic_sentiment_preferences,
 };

@@ -11,7 +11,7 @@
 //!    KL penalty) on every real response token, plus the completion's score on its last real
 //!    token (the `<eos>` when there is one). With `whiten_scores` the scores are first
 //!    whitened over the batch (zero mean, unit std).
-//! 3. GAE over tokens ([`token_gae`]) with `gamma`, `lambda` and a terminal value of 0 after
+//! 3. GAE over tokens (`tokengym_agents`' [`gae_into`], one environment per completion) with `gamma`, `lambda` and a terminal value of 0 after
 //!    the last real token; returns = advantages + `V_old`; the advantages are then whitened
 //!    over all real tokens of the batch.
 //! 4. `epochs` passes over the batch in shuffled minibatches of rows: clipped policy loss
@@ -31,6 +31,7 @@ use rand::RngExt;
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 use tokengym::seeding::EnvRng;
+use tokengym_agents::common::{Steps, gae_into};
 
 use crate::error::{Error, Result};
 use crate::model::causal_lm::CausalLm;
@@ -128,25 +129,36 @@ impl PpoConfig {
     }
 }
 
-/// Generalised advantage estimates of one response: `rewards` and `values` per real token;
-/// the value after the last token is 0 (the episode ends there).
-pub fn token_gae(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> Result<Vec<f64>> {
-    if rewards.len() != values.len() {
-        return Err(Error::Shape(format!(
-            "GAE needs one value per reward, got {} rewards and {} values",
+/// GAE over the real tokens of one completion, written into `advantages` and `returns`
+/// (advantages + values): the episode ends after the last token (its next value is 0), the
+/// one-environment case of [`gae_into`]. `no_ends` is a scratch slice of `false` at least as long
+/// as the completion.
+fn completion_gae(
+    rewards: &[f64],
+    values: &[f64],
+    (gamma, lambda): (f64, f64),
+    no_ends: &[bool],
+    advantages: &mut [f64],
+    returns: &mut [f64],
+) -> Result<()> {
+    let flags = no_ends.get(..rewards.len()).ok_or_else(|| {
+        Error::Shape(format!(
+            "{} rewards but only {} episode flags",
             rewards.len(),
-            values.len()
-        )));
-    }
-    let mut adv = vec![0.0; rewards.len()];
-    let mut running = 0.0;
-    for t in (0..rewards.len()).rev() {
-        let next = values.get(t + 1).copied().unwrap_or(0.0);
-        let delta = rewards[t] + gamma * next - values[t];
-        running = delta + gamma * lambda * running;
-        adv[t] = running;
-    }
-    Ok(adv)
+            no_ends.len()
+        ))
+    })?;
+    let steps = Steps {
+        num_envs: 1,
+        rewards,
+        terminated: flags,
+        truncated: flags,
+        final_values: None,
+        last_values: None,
+    };
+    Ok(gae_into(
+        &steps, values, gamma, lambda, advantages, returns,
+    )?)
 }
 
 /// What one [`Ppo::step`] did (losses averaged over the minibatch updates).
@@ -248,6 +260,7 @@ impl Ppo {
         let (bu, nu) = (b as usize, n as usize);
         let mut adv = vec![0.0; bu * nu];
         let mut ret = vec![0.0; bu * nu];
+        let no_ends = vec![false; nu];
         for row in 0..bu {
             let len = (0..nu).filter(|&j| mask_h[row * nu + j] > 0.0).count();
             let span = row * nu..row * nu + len;
@@ -255,12 +268,14 @@ impl Ppo {
             if let Some(last) = rewards.last_mut() {
                 *last += scores[row];
             }
-            let values = &val_h[span.clone()];
-            let a = token_gae(&rewards, values, self.cfg.gamma, self.cfg.lambda)?;
-            for (j, aj) in a.iter().enumerate() {
-                adv[row * nu + j] = *aj;
-                ret[row * nu + j] = aj + values[j];
-            }
+            completion_gae(
+                &rewards,
+                &val_h[span.clone()],
+                (self.cfg.gamma, self.cfg.lambda),
+                &no_ends,
+                &mut adv[span.clone()],
+                &mut ret[span],
+            )?;
         }
         whiten_masked(&mut adv, &mask_h);
         let to_dev = |v: &[f64]| -> Result<Tensor> {
@@ -403,19 +418,36 @@ fn shuffled(n: usize, rng: &mut EnvRng) -> Vec<usize> {
 mod tests {
     use super::*;
 
+    fn gae_of(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> Result<Vec<f64>> {
+        let (mut adv, mut ret) = (vec![0.0; rewards.len()], vec![0.0; rewards.len()]);
+        let no_ends = [false; 4];
+        completion_gae(
+            rewards,
+            values,
+            (gamma, lambda),
+            &no_ends,
+            &mut adv,
+            &mut ret,
+        )?;
+        for ((r, a), v) in ret.iter().zip(&adv).zip(values) {
+            assert_eq!(*r, a + v);
+        }
+        Ok(adv)
+    }
+
     #[test]
     fn gae_by_hand() {
         // gamma 1, lambda 1: advantage = return-to-go minus value.
-        let a = token_gae(&[0.0, 0.0, 1.0], &[0.5, 0.2, 0.1], 1.0, 1.0).unwrap();
+        let a = gae_of(&[0.0, 0.0, 1.0], &[0.5, 0.2, 0.1], 1.0, 1.0).unwrap();
         let want = [0.5, 0.8, 0.9];
         for (x, w) in a.iter().zip(want) {
             assert!((x - w).abs() < 1e-12);
         }
         // lambda 0: one-step TD errors.
-        let a = token_gae(&[1.0, 2.0], &[0.5, 0.25], 0.9, 0.0).unwrap();
+        let a = gae_of(&[1.0, 2.0], &[0.5, 0.25], 0.9, 0.0).unwrap();
         assert!((a[0] - (1.0 + 0.9 * 0.25 - 0.5)).abs() < 1e-12);
         assert!((a[1] - (2.0 - 0.25)).abs() < 1e-12);
-        assert!(token_gae(&[1.0], &[], 1.0, 1.0).is_err());
+        assert!(gae_of(&[1.0], &[], 1.0, 1.0).is_err());
     }
 
     #[test]
