@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod atomic_write;
 pub mod checker;
 pub mod env;
@@ -47,12 +48,13 @@ pub mod space;
 pub mod vector;
 pub mod wrappers;
 
+pub use agent::{Agent, Budget, BudgetUnit, Callback, LearnSummary, Progress};
 pub use checker::check_env;
 pub use env::{ActOf, Env, ObsOf, Step, Transition};
 pub use erased::{AnyEnv, EnvExt, Erased};
 pub use error::{Error, Result};
 pub use info::{EpisodeStats, Info, InfoValue};
-pub use policy::{Agent, Callback, Policy};
+pub use policy::Policy;
 pub use registry::{EnvSpec, Kwargs, MakeOptions, make, make_with, register};
 pub use render::{Frame, RenderMode, RgbFrame};
 pub use running_stats::RunningMeanStd;

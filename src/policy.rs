@@ -1,18 +1,16 @@
-//! `Policy` and `Agent`: the other half of the RL loop, plus rollout and evaluation helpers.
+//! [`Policy`]: the acting half of the RL loop, plus rollout and evaluation helpers.
 //!
-//! A [`Policy`] maps an observation (and an RNG, for stochastic policies) to an action. An
-//! [`Agent`] owns a policy and learns from environment steps. Hand-written policies, random
-//! baselines and trained agents all run through the same [`rollout`] / [`evaluate`] loop.
+//! A [`Policy`] maps an observation (and an RNG, for stochastic policies) to an action.
+//! Hand-written policies, random baselines and trained agents (through
+//! [`AgentPolicy`](crate::agent::AgentPolicy)) all run through the same [`rollout`] /
+//! [`evaluate`] loop.
 
 use crate::env::{ActOf, Env, ObsOf};
 use crate::error::Result;
-use crate::info::EpisodeStats;
 use crate::seeding::{EnvRng, sub_seed};
 use crate::space::Space;
 use rand::SeedableRng;
 use std::marker::PhantomData;
-use std::ops::ControlFlow;
-use std::path::Path;
 
 /// Maps observations of type `O` to actions of type `A`.
 pub trait Policy<O, A> {
@@ -109,143 +107,6 @@ impl<O, A, F: FnMut(&O, &mut EnvRng) -> A> FnPolicy<O, A, F> {
 impl<O, A, F: FnMut(&O, &mut EnvRng) -> A> Policy<O, A> for FnPolicy<O, A, F> {
     fn act(&mut self, obs: &O, rng: &mut EnvRng) -> Result<A> {
         Ok((self.f)(obs, rng))
-    }
-}
-
-/// What happened during one environment step of training, as seen by a [`Callback`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StepEvent {
-    /// Environment steps taken so far in this `learn` call (including this one).
-    pub total_steps: u64,
-    /// Reward of this step.
-    pub reward: f64,
-    /// Whether this step ended an episode.
-    pub done: bool,
-}
-
-/// Hooks an [`Agent`] calls while it learns (Stable-Baselines3's callbacks).
-///
-/// Every hook returns [`ControlFlow::Break`] to stop training early.
-pub trait Callback {
-    /// After every environment step.
-    fn on_step(&mut self, _event: &StepEvent) -> ControlFlow<()> {
-        ControlFlow::Continue(())
-    }
-
-    /// After every finished episode.
-    fn on_episode_end(&mut self, _stats: &EpisodeStats) -> ControlFlow<()> {
-        ControlFlow::Continue(())
-    }
-
-    /// After every parameter update, with named metrics (losses, entropy, ...).
-    fn on_update(&mut self, _metrics: &[(&str, f64)]) -> ControlFlow<()> {
-        ControlFlow::Continue(())
-    }
-}
-
-/// The callback that does nothing.
-impl Callback for () {}
-
-/// Records every finished episode; optionally stops training once the mean return of the last
-/// `window` episodes reaches a threshold (Stable-Baselines3's `StopTrainingOnRewardThreshold`).
-#[derive(Clone, Debug, Default)]
-pub struct EpisodeRecorder {
-    /// Finished episodes, in order.
-    pub episodes: Vec<EpisodeStats>,
-    stop_at: Option<(f64, usize)>,
-}
-
-impl EpisodeRecorder {
-    /// Records episodes, never stops training.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records episodes and stops once the mean return of the last `window` episodes is at
-    /// least `threshold`.
-    pub fn stop_at_mean_return(threshold: f64, window: usize) -> Self {
-        EpisodeRecorder {
-            episodes: Vec::new(),
-            stop_at: Some((threshold, window.max(1))),
-        }
-    }
-
-    /// Mean return of the last `window` episodes (`None` before any episode).
-    pub fn recent_mean_return(&self, window: usize) -> Option<f64> {
-        let n = self.episodes.len().min(window);
-        if n == 0 {
-            return None;
-        }
-        let tail = &self.episodes[self.episodes.len() - n..];
-        Some(tail.iter().map(|e| e.ret).sum::<f64>() / n as f64)
-    }
-}
-
-impl Callback for EpisodeRecorder {
-    fn on_episode_end(&mut self, stats: &EpisodeStats) -> ControlFlow<()> {
-        self.episodes.push(*stats);
-        match self.stop_at {
-            Some((threshold, window))
-                if self.episodes.len() >= window
-                    && self
-                        .recent_mean_return(window)
-                        .is_some_and(|m| m >= threshold) =>
-            {
-                ControlFlow::Break(())
-            }
-            _ => ControlFlow::Continue(()),
-        }
-    }
-}
-
-/// Something that learns to act in environments of type `E` (Stable-Baselines3's
-/// `learn` / `predict` / `save` / `load` surface).
-pub trait Agent<E: Env> {
-    /// The agent's error type (it must be able to carry environment errors).
-    type Error: std::error::Error + From<crate::Error>;
-
-    /// Trains for `total_steps` environment steps (or until a callback stops it).
-    fn learn(
-        &mut self,
-        env: &mut E,
-        total_steps: u64,
-        callback: &mut dyn Callback,
-    ) -> Result<(), Self::Error>;
-
-    /// Chooses an action; `deterministic` picks the most likely action instead of sampling.
-    fn act(&mut self, obs: &ObsOf<E>, deterministic: bool) -> Result<ActOf<E>, Self::Error>;
-
-    /// Writes the agent's parameters to `path` (atomically).
-    fn save(&self, path: &Path) -> Result<(), Self::Error>;
-
-    /// Restores parameters written by [`Agent::save`].
-    fn load(&mut self, path: &Path) -> Result<(), Self::Error>;
-}
-
-/// Runs an [`Agent`] as a [`Policy`] (deterministic or sampling), so it can be evaluated with
-/// [`evaluate`] like any other policy.
-pub struct AgentPolicy<'a, A, E> {
-    agent: &'a mut A,
-    deterministic: bool,
-    _env: PhantomData<fn(&E)>,
-}
-
-impl<'a, A: Agent<E>, E: Env> AgentPolicy<'a, A, E> {
-    /// Acts with `agent`; `deterministic` is passed to [`Agent::act`].
-    pub fn new(agent: &'a mut A, deterministic: bool) -> Self {
-        AgentPolicy {
-            agent,
-            deterministic,
-            _env: PhantomData,
-        }
-    }
-}
-
-impl<E: Env, A: Agent<E>> Policy<ObsOf<E>, ActOf<E>> for AgentPolicy<'_, A, E> {
-    fn act(&mut self, obs: &ObsOf<E>, _rng: &mut EnvRng) -> Result<ActOf<E>> {
-        self.agent
-            .act(obs, self.deterministic)
-            .map_err(|e| crate::Error::Agent(e.to_string()))
     }
 }
 

@@ -1,13 +1,15 @@
 //! The `Policy`/`Agent` loop: a small learning agent plugs into `learn`, callbacks, `evaluate`,
-//! and `save`/`load` without any change to the loop.
+//! and `save`/`restore` without any change to the loop.
 
 use rand::{RngExt, SeedableRng};
 use std::ops::ControlFlow;
 use std::path::Path;
-use tokengym::policy::{
-    Agent, AgentPolicy, Callback, EpisodeRecorder, FnPolicy, RandomPolicy, StepEvent, evaluate,
-    rollout,
+use std::time::Instant;
+use tokengym::agent::{
+    Agent, AgentPolicy, Budget, BudgetUnit, Callback, EpisodeRecorder, LearnSummary, Progress,
+    StepEvent,
 };
+use tokengym::policy::{FnPolicy, RandomPolicy, evaluate, rollout};
 use tokengym::space::{BoxSpace, Discrete, Space};
 use tokengym::{Env, EnvRng, EpisodeStats, Error, Info, Result, Step};
 
@@ -46,30 +48,43 @@ impl Env for Arms {
     }
 }
 
-/// Epsilon-greedy with sample averages.
+/// Epsilon-greedy with sample averages; it owns its environment.
 struct Greedy {
+    env: Arms,
     values: [f64; 3],
     counts: [u64; 3],
     rng: EnvRng,
+    progress: Progress,
 }
 
-impl Agent<Arms> for Greedy {
+impl Agent for Greedy {
+    type Obs = [f32; 1];
+    type Action = i64;
     type Error = Error;
 
-    fn learn(&mut self, env: &mut Arms, total_steps: u64, cb: &mut dyn Callback) -> Result<()> {
-        env.reset(Some(0))?;
-        for t in 1..=total_steps {
+    fn learn_until(
+        &mut self,
+        stop: Budget,
+        budget: Budget,
+        cb: &mut dyn Callback,
+    ) -> Result<LearnSummary> {
+        Budget::check(stop, budget, "Greedy", &[BudgetUnit::Steps])?;
+        let start = Instant::now();
+        self.env.reset(Some(0))?;
+        while !stop.reached(&self.progress) {
             let a = if self.rng.random_bool(0.2) {
                 self.rng.random_range(0..3)
             } else {
                 self.act(&[0.0], true)?
             };
-            let step = env.step(&a)?;
+            let step = self.env.step(&a)?;
             let i = a as usize;
             self.counts[i] += 1;
             self.values[i] += (step.reward - self.values[i]) / self.counts[i] as f64;
+            self.progress.steps += 1;
+            self.progress.episodes += 1;
             let event = StepEvent {
-                total_steps: t,
+                total_steps: self.progress.steps,
                 reward: step.reward,
                 done: step.done(),
             };
@@ -79,11 +94,15 @@ impl Agent<Arms> for Greedy {
                 time: 0.0,
             };
             if cb.on_step(&event).is_break() || cb.on_episode_end(&stats).is_break() {
-                break;
+                return Ok(LearnSummary::since(start, self.progress, true));
             }
-            env.reset(None)?;
+            self.env.reset(None)?;
         }
-        Ok(())
+        Ok(LearnSummary::since(start, self.progress, false))
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
     }
 
     fn act(&mut self, _obs: &[f32; 1], _deterministic: bool) -> Result<i64> {
@@ -104,7 +123,7 @@ impl Agent<Arms> for Greedy {
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     }
 
-    fn load(&mut self, path: &Path) -> Result<()> {
+    fn restore(&mut self, path: &Path) -> Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         self.values = serde_json::from_str(&text)
             .map_err(|e| Error::invalid_argument(format!("bad agent file: {e}")))?;
@@ -114,6 +133,8 @@ impl Agent<Arms> for Greedy {
 
 fn fresh_agent() -> Greedy {
     Greedy {
+        env: Arms::new(),
+        progress: Progress::default(),
         values: [0.0; 3],
         counts: [0; 3],
         rng: EnvRng::seed_from_u64(1),
@@ -128,8 +149,12 @@ fn agent_learns_and_evaluates_through_the_common_loop() {
     assert_eq!(before.returns, vec![0.1; 3], "untrained agent picks arm 0");
 
     let mut recorder = EpisodeRecorder::new();
-    agent.learn(&mut env, 300, &mut recorder).unwrap();
+    agent.learn(Budget::Steps(300), &mut recorder).unwrap();
     assert_eq!(recorder.episodes.len(), 300);
+    // Budgets are totals: the same budget again trains no more; other units are refused.
+    let again = agent.learn(Budget::Steps(300), &mut recorder).unwrap();
+    assert_eq!((again.progress.steps, recorder.episodes.len()), (300, 300));
+    assert!(agent.learn(Budget::Updates(10), &mut ()).is_err());
     let after = evaluate(&mut AgentPolicy::new(&mut agent, true), &mut env, 3, 0).unwrap();
     assert_eq!(after.returns, vec![0.9; 3]);
     assert_eq!(after.std_return(), 0.0);
@@ -137,10 +162,10 @@ fn agent_learns_and_evaluates_through_the_common_loop() {
 
 #[test]
 fn callbacks_stop_training_early() {
-    let mut env = Arms::new();
     let mut agent = fresh_agent();
     let mut stop = EpisodeRecorder::stop_at_mean_return(0.7, 20);
-    agent.learn(&mut env, 10_000, &mut stop).unwrap();
+    let summary = agent.learn(Budget::Steps(10_000), &mut stop).unwrap();
+    assert!(summary.stopped_by_callback);
     assert!(stop.episodes.len() < 10_000, "did not stop early");
     assert!(stop.recent_mean_return(20).unwrap() >= 0.7);
 
@@ -155,7 +180,7 @@ fn callbacks_stop_training_early() {
         }
     }
     let mut agent = fresh_agent();
-    agent.learn(&mut env, 1000, &mut StopAfter(7)).unwrap();
+    agent.learn(Budget::Steps(1000), &mut StopAfter(7)).unwrap();
     assert_eq!(agent.counts.iter().sum::<u64>(), 7);
 }
 
@@ -164,18 +189,17 @@ fn save_load_round_trip_gives_identical_actions() {
     let dir = std::env::temp_dir().join(format!("tokengym-agent-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("agent.json");
-    let mut env = Arms::new();
     let mut agent = fresh_agent();
-    agent.learn(&mut env, 200, &mut ()).unwrap();
+    agent.learn(Budget::Steps(200), &mut ()).unwrap();
     agent.save(&path).unwrap();
     let mut loaded = fresh_agent();
-    loaded.load(&path).unwrap();
+    loaded.restore(&path).unwrap();
     assert_eq!(
         loaded.act(&[0.0], true).unwrap(),
         agent.act(&[0.0], true).unwrap()
     );
     std::fs::write(&path, "{not json").unwrap();
-    let err = loaded.load(&path).unwrap_err();
+    let err = loaded.restore(&path).unwrap_err();
     assert!(err.to_string().contains("bad agent file"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -13,12 +13,13 @@
 //! Language models live in the `tokengym-lm` crate (`agents/lm/`), which builds on this one.
 //!
 //! ```
-//! use tokengym_agents::ppo::{Ppo, PpoConfig};
+//! use tokengym::{Agent, Budget};
 //! use tokengym_agents::nn::DeviceChoice;
+//! use tokengym_agents::ppo::{Ppo, PpoConfig};
 //!
 //! let config = PpoConfig { num_envs: 2, n_steps: 16, batch_size: 16, n_epochs: 1, ..PpoConfig::default() };
 //! let mut ppo = Ppo::new("CartPole-v1", &Default::default(), config, 0, DeviceChoice::Cpu)?;
-//! ppo.learn(32, &mut ())?;
+//! ppo.learn(Budget::Steps(32), &mut ())?;
 //! assert_eq!(ppo.evaluate(1, 0)?.returns.len(), 1);
 //! # Ok::<(), tokengym_agents::error::Error>(())
 //! ```
@@ -35,5 +36,5 @@ pub mod ppo;
 pub mod reinforce;
 pub mod tabular;
 
-pub use any_agent::AnyAgent;
+pub use any_agent::{AnyAgent, PolicyGradientAgent};
 pub use error::{Error, Result};

@@ -5,6 +5,7 @@
 //! GPU is a failure instead, so a GPU machine cannot pass them by accident.
 
 use tch::{Cuda, Device};
+use tokengym::{Agent, Budget};
 use tokengym_agents::common::Schedule;
 use tokengym_agents::error::Error;
 use tokengym_agents::nn::{ActionHead, AdamConfig, NetSpec, PolicyValueNet};
@@ -134,7 +135,7 @@ fn ppo_trains_on_cuda() {
         DeviceChoice::Cuda,
     )
     .unwrap();
-    ppo.learn(25_000, &mut ()).unwrap();
+    ppo.learn(Budget::Steps(25_000), &mut ()).unwrap();
     let eval = ppo.evaluate(10, 1000).unwrap();
     let mean = eval.returns.iter().sum::<f64>() / eval.returns.len() as f64;
     assert!(mean > 150.0, "PPO on CUDA did not learn: {mean}");

@@ -4,6 +4,7 @@
 use std::sync::Once;
 
 use tokengym::space::{BoxSpace, Discrete, MultiBinary};
+use tokengym::{Agent, Budget};
 use tokengym::{EnvSpec, Info, Result as GymResult, Step};
 use tokengym_agents::common::Actor;
 use tokengym_agents::common::Schedule;
@@ -12,7 +13,7 @@ use tokengym_agents::error::Error;
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_agents::nn::NetConfig;
 use tokengym_agents::ppo::{Ppo, PpoConfig};
-use tokengym_agents::reinforce::{Baseline, Budget, Reinforce, ReinforceConfig};
+use tokengym_agents::reinforce::{Baseline, Reinforce, ReinforceConfig};
 
 /// rl-baselines3-zoo's CartPole-v1 PPO settings.
 fn zoo_cartpole() -> PpoConfig {
@@ -47,8 +48,8 @@ fn ppo_improves_cartpole_in_a_ci_sized_run() {
     )
     .unwrap();
     let before = mean(&ppo.evaluate(10, 1000).unwrap().returns);
-    let summary = ppo.learn(25_000, &mut ()).unwrap();
-    assert!(summary.steps >= 25_000 && summary.steps < 25_000 + 256);
+    let summary = ppo.learn(Budget::Steps(25_000), &mut ()).unwrap();
+    assert!(summary.progress.steps >= 25_000 && summary.progress.steps < 25_000 + 256);
     let after = mean(&ppo.evaluate(10, 1000).unwrap().returns);
     assert!(
         after > 150.0 && after > before + 100.0,
@@ -72,9 +73,9 @@ fn reinforce_improves_cartpole() {
         DeviceChoice::Cpu,
     )
     .unwrap();
-    let mut rec = tokengym::policy::EpisodeRecorder::new();
+    let mut rec = tokengym::agent::EpisodeRecorder::new();
     let summary = agent.learn(Budget::Episodes(300), &mut rec).unwrap();
-    assert_eq!(summary.episodes, 300);
+    assert_eq!(summary.progress.episodes, 300);
     assert_eq!(rec.episodes.len(), 300);
     let rets: Vec<f64> = rec.episodes.iter().map(|e| e.ret).collect();
     let (first, last) = (mean(&rets[..50]), mean(&rets[250..]));
@@ -100,10 +101,10 @@ fn checkpoint_round_trip_gives_identical_actions_and_resumes() {
         DeviceChoice::Cpu,
     )
     .unwrap();
-    ppo.learn(2048, &mut ()).unwrap();
+    ppo.learn(Budget::Steps(2048), &mut ()).unwrap();
     ppo.save(&dir).unwrap();
     let mut loaded = Ppo::load(&dir, DeviceChoice::Cpu).unwrap();
-    assert_eq!(loaded.steps(), ppo.steps());
+    assert_eq!(loaded.progress(), ppo.progress());
     let mut rng = tokengym::seeding::rng_from_seed(Some(0));
     let obs: Vec<f32> = (0..64)
         .map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0)
@@ -125,9 +126,37 @@ fn checkpoint_round_trip_gives_identical_actions_and_resumes() {
         ppo.evaluate(3, 7).unwrap().returns,
         loaded.evaluate(3, 7).unwrap().returns
     );
-    // Resuming continues the step count towards the budget.
-    let s = loaded.learn(4096, &mut ()).unwrap();
-    assert_eq!(s.steps, 4096);
+    // Restoring into an agent built for the same environment gives the same policy; an agent
+    // for another environment refuses the checkpoint.
+    let mut restored = Ppo::new(
+        "CartPole-v1",
+        &Default::default(),
+        PpoConfig::default(),
+        99,
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
+    restored.restore(&dir).unwrap();
+    assert_eq!(restored.progress(), ppo.progress());
+    let obs = tokengym::space::Value::BoxF32(vec![0.01, -0.2, 0.03, 0.4]);
+    assert_eq!(
+        restored.act(&obs, true).unwrap(),
+        ppo.act(&obs, true).unwrap()
+    );
+    let mut acrobot = Ppo::new(
+        "Acrobot-v1",
+        &Default::default(),
+        PpoConfig::default(),
+        0,
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
+    let e = acrobot.restore(&dir).unwrap_err();
+    assert!(e.to_string().contains("CartPole-v1"), "{e}");
+    // Resuming continues the step count towards the budget; PPO counts steps only.
+    let s = loaded.learn(Budget::Steps(4096), &mut ()).unwrap();
+    assert_eq!(s.progress.steps, 4096);
+    assert!(loaded.learn(Budget::Episodes(10), &mut ()).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -307,7 +336,7 @@ fn bad_inputs_give_clear_errors() {
         ..PpoConfig::default()
     };
     let mut ppo = Ppo::new("TestCounter-v0", &nan, config, 0, DeviceChoice::Cpu).unwrap();
-    let e = ppo.learn(64, &mut ()).unwrap_err();
+    let e = ppo.learn(Budget::Steps(64), &mut ()).unwrap_err();
     assert!(matches!(e, Error::NonFinite(_)), "{e}");
     assert!(e.to_string().contains("NaN"), "{e}");
 

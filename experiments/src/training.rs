@@ -19,12 +19,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use tokengym::{Callback, EpisodeStats, MakeOptions};
+use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, MakeOptions};
 use tokengym_agents::AnyAgent;
 use tokengym_agents::nn::Backend;
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_agents::ppo::Ppo;
-use tokengym_agents::reinforce::{Budget, Reinforce};
+use tokengym_agents::reinforce::Reinforce;
 
 use crate::metrics::{MetricsLog, Summary, UpdateStats, git_commit, write_summary};
 use crate::run_config::{Algo, PERIODIC_EVAL_EPISODES, RunConfig};
@@ -77,7 +77,7 @@ impl Logger<'_> {
 }
 
 impl Callback for Logger<'_> {
-    fn on_step(&mut self, event: &tokengym::policy::StepEvent) -> ControlFlow<()> {
+    fn on_step(&mut self, event: &tokengym::agent::StepEvent) -> ControlFlow<()> {
         self.step = self.step.max(event.total_steps);
         if !self.episodes_budget && event.total_steps.is_multiple_of(1024) {
             self.bar.set_position(event.total_steps);
@@ -131,28 +131,28 @@ fn make_options(config: &RunConfig) -> MakeOptions {
 fn new_agent(config: &RunConfig, seed: u64, device: DeviceChoice) -> Result<AnyAgent> {
     let make = make_options(config);
     Ok(match config.algo {
-        Algo::Ppo => AnyAgent::Ppo(Box::new(Ppo::new(
+        Algo::Ppo => AnyAgent::new(Ppo::new(
             &config.env,
             &make,
             config.ppo_config()?.clone(),
             seed,
             device,
-        )?)),
-        Algo::Reinforce => AnyAgent::Reinforce(Box::new(Reinforce::new(
+        )?),
+        Algo::Reinforce => AnyAgent::new(Reinforce::new(
             &config.env,
             &make,
             config.reinforce_config()?.clone(),
             seed,
             device,
-        )?)),
+        )?),
     })
 }
 
-/// The budget as (unit is episodes, total).
-fn budget(config: &RunConfig) -> Result<(bool, u64)> {
+/// The run's budget: environment steps or episodes.
+fn budget(config: &RunConfig) -> Result<Budget> {
     match (config.total_steps, config.total_episodes) {
-        (Some(s), None) => Ok((false, s)),
-        (None, Some(e)) => Ok((true, e)),
+        (Some(s), None) => Ok(Budget::Steps(s)),
+        (None, Some(e)) => Ok(Budget::Episodes(e)),
         _ => bail!("give exactly one budget: total_steps or total_episodes"),
     }
 }
@@ -162,7 +162,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     let config = &opts.config;
     config.validate()?;
     let seed = config.seed.unwrap_or(0);
-    let (by_episodes, total) = budget(config)?;
+    let budget = budget(config)?;
+    let (unit, total) = (budget.unit(), budget.total());
+    let by_episodes = unit == BudgetUnit::Episodes;
     if by_episodes && config.algo == Algo::Ppo {
         bail!("PPO's budget counts environment steps: give total_steps (or --steps), not episodes");
     }
@@ -198,7 +200,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         } else {
             MetricsLog::new()
         };
-        log.truncate_after(agent.steps());
+        log.truncate_after(agent.progress().steps);
         (agent, log)
     } else {
         (new_agent(config, seed, opts.device)?, MetricsLog::new())
@@ -223,7 +225,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     } else {
         ProgressBar::hidden()
     };
-    let done = |a: &AnyAgent| if by_episodes { a.episodes() } else { a.steps() };
+    let done = |a: &AnyAgent| a.progress().count(unit);
     bar.set_position(done(&agent));
     let chunk = config.eval_every.unwrap_or(total.div_ceil(10)).max(1);
     let start = Instant::now();
@@ -234,24 +236,21 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
             bar: &bar,
             start,
             wall_offset,
-            step: agent.steps(),
+            step: agent.progress().steps,
             episodes_budget: by_episodes,
         };
-        let stopped = match &mut agent {
-            AnyAgent::Ppo(a) => a.learn_until(stop, total, &mut logger)?.stopped_by_callback,
-            AnyAgent::Reinforce(a) => {
-                let (s, b) = if by_episodes {
-                    (Budget::Episodes(stop), Budget::Episodes(total))
-                } else {
-                    (Budget::Steps(stop), Budget::Steps(total))
-                };
-                a.learn_until(s, b, &mut logger)?.stopped_by_callback
-            }
-        };
+        let stopped = agent
+            .learn_until(Budget::new(unit, stop), budget, &mut logger)?
+            .stopped_by_callback;
         if config.eval_every.is_some() {
             let eval = agent.evaluate(PERIODIC_EVAL_EPISODES, seed + EVAL_SEED_OFFSET)?;
             let wall = wall_offset + start.elapsed().as_secs_f64();
-            log.push_eval(agent.steps(), wall, eval.mean_return(), eval.std_return());
+            log.push_eval(
+                agent.progress().steps,
+                wall,
+                eval.mean_return(),
+                eval.std_return(),
+            );
         }
         agent.save(&ckpt)?;
         log.flush(&metrics_path)?;
@@ -265,7 +264,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
 
     let eval = agent.evaluate(config.eval_episodes, seed + EVAL_SEED_OFFSET)?;
     log.push_eval(
-        agent.steps(),
+        agent.progress().steps,
         wall_seconds,
         eval.mean_return(),
         eval.std_return(),
@@ -276,8 +275,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         env: config.env.clone(),
         algo: config.algo.name().to_owned(),
         seed,
-        total_steps: agent.steps(),
-        total_episodes: agent.episodes(),
+        total_steps: agent.progress().steps,
+        total_episodes: agent.progress().episodes,
         wall_seconds,
         eval_mean_return: eval.mean_return(),
         eval_std_return: eval.std_return(),

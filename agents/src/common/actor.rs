@@ -37,6 +37,10 @@ pub struct Actor {
     pub dist: ActionDist,
     /// Observation normalisation, if the agent uses it.
     pub obs_norm: Option<ObsNormalizer>,
+    /// The environment's observation space (how single observations are flattened).
+    obs_space: AnySpace,
+    /// One flattened observation ([`Actor::act_value`]).
+    flat: Vec<f32>,
     obs: Vec<f32>,
     policy_out: Vec<f32>,
     values: Vec<f32>,
@@ -70,13 +74,22 @@ pub struct ActOutput<'a> {
 }
 
 impl Actor {
-    /// An actor over `net`; the network's head must match the adapter's.
+    /// An actor over `net` for observations of `obs_space`; the network's head must match the
+    /// adapter's and its input the space's flattened size.
     pub fn new(
         net: Box<dyn PolicyValueNet>,
         adapter: ActionAdapter,
+        obs_space: AnySpace,
         obs_norm: Option<ObsNormalizer>,
     ) -> Result<Self> {
         let head = adapter.head();
+        if obs_space.flatdim() != net.spec().obs_dim {
+            return Err(Error::Shape(format!(
+                "the observation space {obs_space} flattens to {} values, the network takes {}",
+                obs_space.flatdim(),
+                net.spec().obs_dim
+            )));
+        }
         if net.spec().head != head {
             return Err(Error::InvalidArgument(format!(
                 "the network's head {:?} does not fit the action space ({head:?})",
@@ -97,6 +110,8 @@ impl Actor {
             net,
             adapter,
             obs_norm,
+            flat: vec![0.0; obs_space.flatdim()],
+            obs_space,
             obs: Vec::new(),
             policy_out: Vec::new(),
             values: Vec::new(),
@@ -200,17 +215,32 @@ impl Actor {
         })
     }
 
-    /// A [`Policy`] over the values of an environment with observation space `obs_space`
-    /// (flattened as the vector environments flatten it).
-    pub fn policy<'a>(
-        &'a mut self,
-        obs_space: &'a AnySpace,
+    /// Acts on one observation of the environment's observation space: flattens it as the
+    /// vector environments do, acts (see [`act_batch`](Self::act_batch)) and returns the
+    /// environment action (a clipped Gaussian sample, or the category).
+    pub fn act_value(
+        &mut self,
+        obs: &Value,
         deterministic: bool,
-    ) -> ActorPolicy<'a> {
+        rng: &mut EnvRng,
+    ) -> Result<Value> {
+        let mut flat = std::mem::take(&mut self.flat);
+        let acted = self
+            .obs_space
+            .flatten_into(obs, &mut flat)
+            .map_err(Error::from)
+            .and_then(|()| self.act_batch(&flat, deterministic, rng).map(|_| ()));
+        self.flat = flat;
+        acted?;
+        let mut value = self.adapter.blank();
+        self.adapter.write(&self.actions, &mut value)?;
+        Ok(value)
+    }
+
+    /// A [`Policy`] over the environment's values (see [`act_value`](Self::act_value)).
+    pub fn policy(&mut self, deterministic: bool) -> ActorPolicy<'_> {
         ActorPolicy {
-            raw: vec![0.0; self.obs_dim()],
             actor: self,
-            obs_space,
             deterministic,
         }
     }
@@ -219,26 +249,14 @@ impl Actor {
 /// An [`Actor`] acting in a single type-erased environment (see [`Actor::policy`]).
 pub struct ActorPolicy<'a> {
     actor: &'a mut Actor,
-    obs_space: &'a AnySpace,
     deterministic: bool,
-    raw: Vec<f32>,
 }
 
 impl Policy<Value, Value> for ActorPolicy<'_> {
     fn act(&mut self, obs: &Value, rng: &mut EnvRng) -> tokengym::Result<Value> {
-        let agent_err = |e: Error| tokengym::Error::Agent(e.to_string());
-        self.obs_space.flatten_into(obs, &mut self.raw)?;
-        let out = self
-            .actor
-            .act_batch(&self.raw, self.deterministic, rng)
-            .map_err(agent_err)?;
-        let action = out.actions.to_vec();
-        let mut value = self.actor.adapter.blank();
         self.actor
-            .adapter
-            .write(&action, &mut value)
-            .map_err(agent_err)?;
-        Ok(value)
+            .act_value(obs, self.deterministic, rng)
+            .map_err(|e| tokengym::Error::Agent(e.to_string()))
     }
 }
 
@@ -251,8 +269,7 @@ pub fn evaluate_actor(
     seed: u64,
 ) -> Result<Evaluation> {
     let mut env = tokengym_envs::make_with(env_id, make)?;
-    let space = env.observation_space().clone();
-    let mut policy = actor.policy(&space, true);
+    let mut policy = actor.policy(true);
     Ok(tokengym::policy::evaluate(
         &mut policy,
         &mut env,
@@ -278,5 +295,5 @@ pub fn build_actor(
     let spec = net.spec(obs_dim, adapter.head())?;
     let network = build_net(&spec, net.backend, device, seed)?;
     let obs_norm = normalize_obs.map(|clip| ObsNormalizer::new(obs_dim, clip));
-    Actor::new(network, adapter, obs_norm)
+    Actor::new(network, adapter, env.observation_space().clone(), obs_norm)
 }

@@ -10,7 +10,7 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use tokengym::policy::StepEvent;
+use tokengym::agent::StepEvent;
 use tokengym::space::Value;
 use tokengym::vector::{SyncVecEnv, VecEnv};
 use tokengym::{AnyEnv, Callback, EnvRng, EpisodeStats};

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use tokengym::policy::Evaluation;
+use tokengym::space::Value;
 use tokengym::vector::AutoresetMode;
-use tokengym::{Callback, EnvRng, MakeOptions};
+use tokengym::{Agent, Budget, BudgetUnit, Callback, EnvRng, LearnSummary, MakeOptions, Progress};
 
 use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
 use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
@@ -19,34 +20,25 @@ use crate::nn::device::DeviceChoice;
 use crate::ppo::PpoConfig;
 use crate::ppo::update::{MinibatchScratch, Scheduled, UpdateStats, ppo_update};
 
-/// What a call to [`Ppo::learn`] did.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LearnSummary {
-    /// Environment steps trained in total (earlier calls and resumed runs included).
-    pub steps: u64,
-    /// Updates in total.
-    pub updates: u64,
-    /// Episodes finished in this call.
-    pub episodes: u64,
-    /// Whether a callback stopped training before the budget.
-    pub stopped_by_callback: bool,
-    /// Seconds this call took.
-    pub wall_seconds: f64,
-}
-
 /// Proximal policy optimisation (clipped surrogate, GAE, value function, entropy bonus) on a
 /// registered environment, with optional observation/reward normalisation.
 ///
+/// Its [`Agent`] budget counts environment steps.
+///
 /// ```
+/// use tokengym::{Agent, Budget};
+/// use tokengym::space::Value;
 /// use tokengym_agents::ppo::{Ppo, PpoConfig};
 /// use tokengym_agents::nn::DeviceChoice;
 ///
 /// let config = PpoConfig { num_envs: 2, n_steps: 16, batch_size: 16, n_epochs: 1, ..PpoConfig::default() };
 /// let mut ppo = Ppo::new("CartPole-v1", &Default::default(), config, 0, DeviceChoice::Cpu)?;
-/// let summary = ppo.learn(64, &mut ())?;
-/// assert_eq!(summary.steps, 64);
+/// let summary = ppo.learn(Budget::Steps(64), &mut ())?;
+/// assert_eq!(summary.progress.steps, 64);
 /// let eval = ppo.evaluate(2, 100)?;
 /// assert_eq!(eval.returns.len(), 2);
+/// let action = ppo.act(&Value::BoxF32(vec![0.0; 4]), true)?;
+/// assert!(matches!(action, Value::Discrete(0 | 1)));
 /// # Ok::<(), tokengym_agents::error::Error>(())
 /// ```
 pub struct Ppo {
@@ -59,10 +51,11 @@ pub struct Ppo {
     buf: RolloutBuffer,
     scratch: MinibatchScratch,
     rng: EnvRng,
+    /// Samples the actions of [`Agent::act`], apart from the training stream.
+    act_rng: EnvRng,
     seed: u64,
-    steps: u64,
-    updates: u64,
-    episodes: u64,
+    device: DeviceChoice,
+    progress: Progress,
     total_steps: u64,
 }
 
@@ -70,14 +63,15 @@ impl std::fmt::Debug for Ppo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ppo")
             .field("env_id", &self.env_id)
-            .field("steps", &self.steps)
-            .field("updates", &self.updates)
+            .field("progress", &self.progress)
             .finish()
     }
 }
 
 /// Keeps PPO's sampling stream apart from other algorithms'.
 const RNG_SALT: u64 = 0x5851_f42d_4c95_7f2d;
+/// Keeps the stream of [`Agent::act`] apart from the training stream.
+const ACT_SALT: u64 = 0x2f0c_7b1e_93a4_d6c5;
 
 impl Ppo {
     /// A fresh agent for the registered environment `env_id` made with `make`; the network is
@@ -116,10 +110,10 @@ impl Ppo {
             reward_norm,
             scratch: MinibatchScratch::default(),
             rng: sampling_rng(seed, RNG_SALT, 0),
+            act_rng: sampling_rng(seed, ACT_SALT, 0),
             seed,
-            steps: 0,
-            updates: 0,
-            episodes: 0,
+            device,
+            progress: Progress::default(),
             total_steps: 0,
         })
     }
@@ -139,21 +133,6 @@ impl Ppo {
         &self.make
     }
 
-    /// Episodes finished while training.
-    pub fn episodes(&self) -> u64 {
-        self.episodes
-    }
-
-    /// Environment steps trained so far.
-    pub fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    /// Updates so far.
-    pub fn updates(&self) -> u64 {
-        self.updates
-    }
-
     /// The acting part (network, distribution, normalisation).
     pub fn actor(&mut self) -> &mut Actor {
         &mut self.actor
@@ -164,7 +143,7 @@ impl Ppo {
             let envs = tokengym_envs::make_vec(&self.env_id, self.config.num_envs, &self.make)?
                 .with_autoreset_mode(AutoresetMode::SameStep);
             // A resumed run starts its environments from seeds of their own.
-            let seed = self.seed.wrapping_add(self.steps);
+            let seed = self.seed.wrapping_add(self.progress.steps);
             let runner = VecRunner::new(
                 envs,
                 &mut self.actor,
@@ -179,29 +158,20 @@ impl Ppo {
             .ok_or_else(|| Error::InvalidArgument("no environments".to_owned()))
     }
 
-    /// Trains until `total_steps` environment steps have been taken in total (counting earlier
-    /// calls and the steps of a loaded checkpoint), or a callback stops it. Learning-rate and
-    /// clip-range schedules run over `total_steps`. Steps come in whole rollouts, so training
-    /// may end up to one rollout past the budget (as in Stable-Baselines3).
-    pub fn learn(&mut self, total_steps: u64, callback: &mut dyn Callback) -> Result<LearnSummary> {
-        self.learn_until(total_steps, total_steps, callback)
-    }
-
-    /// Like [`learn`](Self::learn) but stops at `stop_at` steps while the schedules run over
-    /// `total_steps`: training in chunks (to evaluate or checkpoint in between) follows the
-    /// same schedule as one uninterrupted call.
-    pub fn learn_until(
+    /// Collects rollouts and updates until `stop_at` steps, with the schedules running over
+    /// `total_steps` (see [`Agent::learn_until`]). Steps come in whole rollouts, so training
+    /// may end up to one rollout past the stop (as in Stable-Baselines3).
+    fn train(
         &mut self,
         stop_at: u64,
         total_steps: u64,
         callback: &mut dyn Callback,
     ) -> Result<LearnSummary> {
         let start = Instant::now();
-        let episodes_before = self.episodes;
         self.total_steps = total_steps.max(1);
         let mut stopped = false;
-        while self.steps < stop_at.min(total_steps) {
-            let progress = self.steps as f64 / self.total_steps as f64;
+        while self.progress.steps < stop_at.min(total_steps) {
+            let progress = self.progress.steps as f64 / self.total_steps as f64;
             let now = Scheduled {
                 lr: self
                     .config
@@ -220,8 +190,8 @@ impl Ppo {
             })?;
             let (steps0, episodes0) = (runner.steps, runner.episodes.finished);
             let flow = runner.collect(&mut self.actor, &mut self.buf, &mut self.rng, callback)?;
-            self.steps += runner.steps - steps0;
-            self.episodes += runner.episodes.finished - episodes0;
+            self.progress.steps += runner.steps - steps0;
+            self.progress.episodes += runner.episodes.finished - episodes0;
             if flow.is_break() {
                 stopped = true;
                 break;
@@ -251,20 +221,14 @@ impl Ppo {
                 &mut self.rng,
                 &mut self.scratch,
             )?;
-            self.updates += 1;
+            self.progress.updates += 1;
             let sps = self.buf.len() as f64 / t0.elapsed().as_secs_f64().max(1e-9);
-            if report(callback, &stats, now, sps, self.steps).is_break() {
+            if report(callback, &stats, now, sps, self.progress.steps).is_break() {
                 stopped = true;
                 break;
             }
         }
-        Ok(LearnSummary {
-            steps: self.steps,
-            updates: self.updates,
-            episodes: self.episodes - episodes_before,
-            stopped_by_callback: stopped,
-            wall_seconds: start.elapsed().as_secs_f64(),
-        })
+        Ok(LearnSummary::since(start, self.progress, stopped))
     }
 
     /// Deterministic evaluation: `episodes` episodes of a fresh environment (seeds `seed`,
@@ -286,9 +250,9 @@ impl Ppo {
                 Some(r) => r.reward_norm.clone(),
                 None => self.reward_norm.clone(),
             },
-            steps: self.steps,
-            episodes: self.episodes,
-            updates: self.updates,
+            steps: self.progress.steps,
+            episodes: self.progress.episodes,
+            updates: self.progress.updates,
             seed: self.seed,
             total_steps: self.total_steps,
             config: serde_json::to_value(&self.config)
@@ -296,26 +260,74 @@ impl Ppo {
         })
     }
 
-    /// Writes a checkpoint (parameters, Adam state, normalisation statistics, counters and
-    /// configuration) to `path` (a folder or a `.safetensors` file), atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        checkpoint::save_actor(path, &self.meta()?, &self.actor)
-    }
-
-    /// Restores an agent saved by [`save`](Self::save), ready to evaluate or to continue
-    /// training with [`learn`](Self::learn).
+    /// Loads an agent saved by [`Agent::save`] (Stable-Baselines3's `PPO.load`), ready to
+    /// evaluate or to continue training with [`Agent::learn`].
     pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
         let ck = checkpoint::read_agent::<PpoConfig>(path, "ppo", "PPO")?;
         let meta = ck.meta;
         let mut ppo = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
         checkpoint::restore_actor(path, &mut ppo.actor, &meta, &ck.tensors)?;
         ppo.reward_norm = meta.reward_norm;
-        ppo.steps = meta.steps;
-        ppo.updates = meta.updates;
-        ppo.episodes = meta.episodes;
+        ppo.progress = Progress {
+            steps: meta.steps,
+            episodes: meta.episodes,
+            updates: meta.updates,
+        };
         ppo.total_steps = meta.total_steps;
         ppo.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
+        ppo.act_rng = sampling_rng(meta.seed, ACT_SALT, meta.updates);
         Ok(ppo)
+    }
+}
+
+impl Agent for Ppo {
+    type Obs = Value;
+    type Action = Value;
+    type Error = Error;
+
+    /// Trains until `stop` environment steps in total, the learning-rate and clip-range
+    /// schedules running over `budget`; PPO counts steps only.
+    fn learn_until(
+        &mut self,
+        stop: Budget,
+        budget: Budget,
+        callback: &mut dyn Callback,
+    ) -> Result<LearnSummary> {
+        Budget::check(stop, budget, "PPO", &[BudgetUnit::Steps])?;
+        self.train(stop.total(), budget.total(), callback)
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    /// Acts on one observation of the environment (normalised with the frozen training
+    /// statistics); sampling uses a stream of its own, so acting does not change training.
+    fn act(&mut self, obs: &Value, deterministic: bool) -> Result<Value> {
+        self.actor.act_value(obs, deterministic, &mut self.act_rng)
+    }
+
+    /// Writes a checkpoint (parameters, Adam state, normalisation statistics, counters and
+    /// configuration) to `path` (a folder or a `.safetensors` file), atomically.
+    fn save(&self, path: &Path) -> Result<()> {
+        checkpoint::save_actor(path, &self.meta()?, &self.actor)
+    }
+
+    /// Replaces this agent by the one saved at `path`, which must be a PPO agent for the same
+    /// environment; the device stays this agent's.
+    fn restore(&mut self, path: &Path) -> Result<()> {
+        let loaded = Self::load(path, self.device)?;
+        if loaded.env_id != self.env_id {
+            return Err(Error::checkpoint(
+                path,
+                format!(
+                    "it holds a PPO agent for {}, this one is for {}",
+                    loaded.env_id, self.env_id
+                ),
+            ));
+        }
+        *self = loaded;
+        Ok(())
     }
 }
 

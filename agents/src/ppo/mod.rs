@@ -13,7 +13,7 @@ pub(crate) mod config;
 pub mod loss;
 pub(crate) mod update;
 
-pub use agent::{LearnSummary, Ppo};
+pub use agent::Ppo;
 pub use config::PpoConfig;
 pub use loss::{PpoBatch, PpoLoss, PpoStats};
 pub use update::{UpdateStats, explained_variance};

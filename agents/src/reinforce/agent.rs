@@ -4,9 +4,12 @@
 use std::path::Path;
 use std::time::Instant;
 
+use tokengym::agent::StepEvent;
 use tokengym::policy::Evaluation;
-use tokengym::policy::StepEvent;
-use tokengym::{AnyEnv, Callback, EnvRng, MakeOptions};
+use tokengym::space::Value;
+use tokengym::{
+    Agent, AnyEnv, Budget, BudgetUnit, Callback, EnvRng, LearnSummary, MakeOptions, Progress,
+};
 
 use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
 use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
@@ -17,31 +20,6 @@ use crate::error::{Error, Result};
 use crate::nn::device::DeviceChoice;
 use crate::reinforce::loss::{ReinforceBatch, ReinforceLoss, ValueTargets, baseline_weights};
 use crate::reinforce::{Baseline, ReinforceConfig};
-
-/// When [`Reinforce::learn`] stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// After this many environment steps in total (whole batches: it may overshoot by less
-    /// than one batch).
-    Steps(u64),
-    /// After this many episodes in total.
-    Episodes(u64),
-}
-
-/// What a call to [`Reinforce::learn`] did.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReinforceSummary {
-    /// Environment steps in total.
-    pub steps: u64,
-    /// Episodes in total.
-    pub episodes: u64,
-    /// Updates in total.
-    pub updates: u64,
-    /// Whether a callback stopped training before the budget.
-    pub stopped_by_callback: bool,
-    /// Seconds this call took.
-    pub wall_seconds: f64,
-}
 
 #[derive(Debug, Default)]
 struct Batch {
@@ -81,13 +59,16 @@ impl Batch {
 /// bootstrapped from the critic's value of its final observation when a value baseline is
 /// learned (a terminated one never is).
 ///
+/// Its [`Agent`] budget counts environment steps or episodes.
+///
 /// ```
-/// use tokengym_agents::reinforce::{Budget, Reinforce, ReinforceConfig};
+/// use tokengym::{Agent, Budget};
+/// use tokengym_agents::reinforce::{Reinforce, ReinforceConfig};
 /// use tokengym_agents::nn::DeviceChoice;
 ///
 /// let mut agent = Reinforce::new("CartPole-v1", &Default::default(), ReinforceConfig::default(), 0, DeviceChoice::Cpu)?;
 /// let summary = agent.learn(Budget::Episodes(8), &mut ())?;
-/// assert_eq!((summary.episodes, summary.updates), (8, 2));
+/// assert_eq!((summary.progress.episodes, summary.progress.updates), (8, 2));
 /// # Ok::<(), tokengym_agents::error::Error>(())
 /// ```
 pub struct Reinforce {
@@ -98,23 +79,26 @@ pub struct Reinforce {
     env: Option<AnyEnv>,
     batch: Batch,
     rng: EnvRng,
+    /// Samples the actions of [`Agent::act`], apart from the training stream.
+    act_rng: EnvRng,
     seed: u64,
-    steps: u64,
-    episodes: u64,
-    updates: u64,
+    device: DeviceChoice,
+    progress: Progress,
 }
 
 impl std::fmt::Debug for Reinforce {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reinforce")
             .field("env_id", &self.env_id)
-            .field("episodes", &self.episodes)
+            .field("progress", &self.progress)
             .finish()
     }
 }
 
 /// Keeps REINFORCE's sampling stream apart from other algorithms'.
 const RNG_SALT: u64 = 0x2545_f491_4f6c_dd1d;
+/// Keeps the stream of [`Agent::act`] apart from the training stream.
+const ACT_SALT: u64 = 0x6a09_e667_f3bc_c909;
 
 impl Reinforce {
     /// A fresh agent for the registered environment `env_id`.
@@ -142,10 +126,10 @@ impl Reinforce {
             env: None,
             batch: Batch::default(),
             rng: sampling_rng(seed, RNG_SALT, 0),
+            act_rng: sampling_rng(seed, ACT_SALT, 0),
             seed,
-            steps: 0,
-            episodes: 0,
-            updates: 0,
+            device,
+            progress: Progress::default(),
         })
     }
 
@@ -169,74 +153,37 @@ impl Reinforce {
         &mut self.actor
     }
 
-    /// Environment steps so far.
-    pub fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    /// Episodes so far.
-    pub fn episodes(&self) -> u64 {
-        self.episodes
-    }
-
-    fn budget_left(&self, budget: Budget) -> bool {
-        match budget {
-            Budget::Steps(n) => self.steps < n,
-            Budget::Episodes(n) => self.episodes < n,
-        }
-    }
-
-    /// Trains until the budget is reached (counting earlier calls and a loaded checkpoint) or
-    /// a callback stops it. The learning-rate schedule runs over the budget.
-    pub fn learn(
-        &mut self,
-        budget: Budget,
-        callback: &mut dyn Callback,
-    ) -> Result<ReinforceSummary> {
-        self.learn_until(budget, budget, callback)
-    }
-
-    /// Like [`learn`](Self::learn) but stops at `stop` while the learning-rate schedule runs
-    /// over `budget` (training in chunks follows the same schedule). `stop` and `budget` must
-    /// count the same unit.
-    pub fn learn_until(
+    /// Collects batches of episodes and updates until `stop`, the learning-rate schedule
+    /// running over `budget` (both checked to count steps or episodes).
+    fn train(
         &mut self,
         stop: Budget,
         budget: Budget,
         callback: &mut dyn Callback,
-    ) -> Result<ReinforceSummary> {
-        if std::mem::discriminant(&stop) != std::mem::discriminant(&budget) {
-            return Err(Error::InvalidArgument(
-                "stop and budget must both count steps or both count episodes".to_owned(),
-            ));
-        }
+    ) -> Result<LearnSummary> {
         let start = Instant::now();
         let mut stopped = false;
         if self.env.is_none() {
             self.env = Some(tokengym_envs::make_with(&self.env_id, &self.make)?);
         }
         let mut tracker = EpisodeTracker::new(1);
-        while self.budget_left(stop) && self.budget_left(budget) && !stopped {
-            let progress = match budget {
-                Budget::Steps(n) => self.steps as f64 / n as f64,
-                Budget::Episodes(n) => self.episodes as f64 / n as f64,
-            };
+        while !stop.reached(&self.progress) && !budget.reached(&self.progress) && !stopped {
             let lr = self
                 .config
                 .lr_schedule
-                .value(self.config.learning_rate, progress);
+                .value(self.config.learning_rate, budget.fraction(&self.progress));
             let mut episodes = self.config.episodes_per_batch;
             if let Budget::Episodes(n) = stop {
-                episodes = episodes.min(n.saturating_sub(self.episodes) as usize);
+                episodes = episodes.min(n.saturating_sub(self.progress.episodes) as usize);
             }
             stopped = self.collect(episodes, &mut tracker, callback)?;
             if stopped {
                 break;
             }
             let metrics = self.update(lr)?;
-            self.updates += 1;
+            self.progress.updates += 1;
             let report = [
-                ("step", self.steps as f64),
+                ("step", self.progress.steps as f64),
                 ("policy_loss", metrics.0 as f64),
                 ("value_loss", metrics.1 as f64),
                 ("entropy", metrics.2 as f64),
@@ -247,13 +194,7 @@ impl Reinforce {
                 stopped = true;
             }
         }
-        Ok(ReinforceSummary {
-            steps: self.steps,
-            episodes: self.episodes,
-            updates: self.updates,
-            stopped_by_callback: stopped,
-            wall_seconds: start.elapsed().as_secs_f64(),
-        })
+        Ok(LearnSummary::since(start, self.progress, stopped))
     }
 
     /// Runs `episodes` complete episodes into the batch; returns whether a callback stopped.
@@ -275,7 +216,10 @@ impl Reinforce {
         self.batch.clear();
         for _ in 0..episodes {
             // Episode k of the run is seeded with seed + k, as vector environments seed theirs.
-            env.reset_flat(Some(self.seed.wrapping_add(self.episodes)), &mut raw)?;
+            env.reset_flat(
+                Some(self.seed.wrapping_add(self.progress.episodes)),
+                &mut raw,
+            )?;
             loop {
                 if let Some(norm) = &mut self.actor.obs_norm {
                     norm.update(&raw)?;
@@ -298,7 +242,7 @@ impl Reinforce {
                         raw[i]
                     )));
                 }
-                self.steps += 1;
+                self.progress.steps += 1;
                 self.batch.rewards.push(tr.reward as f32);
                 self.batch.terminated.push(tr.terminated);
                 let truncated = tr.truncated && !tr.terminated;
@@ -309,13 +253,13 @@ impl Reinforce {
                 }
                 let done = tr.done();
                 let event = StepEvent {
-                    total_steps: self.steps,
+                    total_steps: self.progress.steps,
                     reward: tr.reward,
                     done,
                 };
                 let mut stop = callback.on_step(&event).is_break();
                 if let Some(stats) = tracker.step(0, tr.reward, done) {
-                    self.episodes += 1;
+                    self.progress.episodes += 1;
                     stop |= callback.on_episode_end(&stats).is_break();
                 }
                 if stop {
@@ -414,8 +358,58 @@ impl Reinforce {
         evaluate_actor(&mut self.actor, &self.env_id, &self.make, episodes, seed)
     }
 
+    /// Loads an agent saved by [`Agent::save`], ready to evaluate or to continue training.
+    pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
+        let ck = checkpoint::read_agent::<ReinforceConfig>(path, "reinforce", "REINFORCE")?;
+        let meta = ck.meta;
+        let mut agent = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
+        checkpoint::restore_actor(path, &mut agent.actor, &meta, &ck.tensors)?;
+        agent.progress = Progress {
+            steps: meta.steps,
+            episodes: meta.episodes,
+            updates: meta.updates,
+        };
+        agent.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
+        agent.act_rng = sampling_rng(meta.seed, ACT_SALT, meta.updates);
+        Ok(agent)
+    }
+}
+
+impl Agent for Reinforce {
+    type Obs = Value;
+    type Action = Value;
+    type Error = Error;
+
+    /// Trains until `stop` environment steps or episodes in total (whole batches: a step
+    /// budget may overshoot by less than one batch), the learning-rate schedule running over
+    /// `budget`.
+    fn learn_until(
+        &mut self,
+        stop: Budget,
+        budget: Budget,
+        callback: &mut dyn Callback,
+    ) -> Result<LearnSummary> {
+        Budget::check(
+            stop,
+            budget,
+            "REINFORCE",
+            &[BudgetUnit::Steps, BudgetUnit::Episodes],
+        )?;
+        self.train(stop, budget, callback)
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    /// Acts on one observation of the environment; sampling uses a stream of its own, so
+    /// acting does not change training.
+    fn act(&mut self, obs: &Value, deterministic: bool) -> Result<Value> {
+        self.actor.act_value(obs, deterministic, &mut self.act_rng)
+    }
+
     /// Writes a checkpoint to `path` (folder or `.safetensors` file), atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    fn save(&self, path: &Path) -> Result<()> {
         let meta = CheckpointMeta {
             format_version: FORMAT_VERSION,
             algo: "reinforce".to_owned(),
@@ -425,27 +419,31 @@ impl Reinforce {
             net: self.actor.net.spec().clone(),
             obs_norm: self.actor.obs_norm.clone(),
             reward_norm: None,
-            steps: self.steps,
-            episodes: self.episodes,
-            updates: self.updates,
+            steps: self.progress.steps,
+            episodes: self.progress.episodes,
+            updates: self.progress.updates,
             seed: self.seed,
-            total_steps: self.steps,
+            total_steps: self.progress.steps,
             config: serde_json::to_value(&self.config)
                 .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
         };
         checkpoint::save_actor(path, &meta, &self.actor)
     }
 
-    /// Restores an agent saved by [`save`](Self::save).
-    pub fn load(path: &Path, device: DeviceChoice) -> Result<Self> {
-        let ck = checkpoint::read_agent::<ReinforceConfig>(path, "reinforce", "REINFORCE")?;
-        let meta = ck.meta;
-        let mut agent = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
-        checkpoint::restore_actor(path, &mut agent.actor, &meta, &ck.tensors)?;
-        agent.steps = meta.steps;
-        agent.episodes = meta.episodes;
-        agent.updates = meta.updates;
-        agent.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
-        Ok(agent)
+    /// Replaces this agent by the one saved at `path`, which must be a REINFORCE agent for the
+    /// same environment; the device stays this agent's.
+    fn restore(&mut self, path: &Path) -> Result<()> {
+        let loaded = Self::load(path, self.device)?;
+        if loaded.env_id != self.env_id {
+            return Err(Error::checkpoint(
+                path,
+                format!(
+                    "it holds a REINFORCE agent for {}, this one is for {}",
+                    loaded.env_id, self.env_id
+                ),
+            ));
+        }
+        *self = loaded;
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ pub(crate) mod agent;
 pub(crate) mod config;
 pub mod loss;
 
-pub use agent::{Budget, Reinforce, ReinforceSummary};
+pub use agent::Reinforce;
 pub use config::{Baseline, ReinforceConfig};
 pub use loss::{
     ReinforceBatch, ReinforceLoss, ReinforceStats, ValueTargets, baseline_weights, reward_to_go,

@@ -6,9 +6,12 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
-use tokengym::policy::StepEvent;
+use tokengym::agent::StepEvent;
 use tokengym::space::Discrete;
-use tokengym::{Agent, Callback, Env, EnvRng, EpisodeStats, Error, Result};
+use tokengym::{
+    Agent, Budget, BudgetUnit, Callback, Env, EnvRng, EpisodeStats, Error, LearnSummary, Progress,
+    Result,
+};
 
 /// Which TD target the agent learns from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,38 +84,49 @@ impl TdConfig {
     }
 }
 
-/// What [`TdAgent::save`] writes.
+/// What [`TdAgent`]'s [`Agent::save`] writes.
 #[derive(Serialize, Deserialize)]
 struct Saved {
     config: TdConfig,
     q: QTable,
+    /// Absent in files written before progress was saved.
+    #[serde(default)]
+    progress: Progress,
 }
 
-/// A tabular TD-control agent for environments with `Discrete` observations and actions.
+/// A tabular TD-control agent for an environment with `Discrete` observations and actions,
+/// which it owns (as a Stable-Baselines3 model owns its `env`).
 ///
 /// ```
+/// use tokengym::{Agent, Budget};
 /// use tokengym_agents::tabular::{TdAgent, TdConfig, TdMethod};
 /// use tokengym_envs::toy::GridWorld;
-/// let mut env = GridWorld::cliff_walking();
-/// let mut agent = TdAgent::for_env(&env, TdConfig::new(TdMethod::QLearning, 0))?;
-/// let episodes = agent.learn_episodes(&mut env, 200, &mut ())?;
+/// let mut agent = TdAgent::new(GridWorld::cliff_walking(), TdConfig::new(TdMethod::QLearning, 0))?;
+/// let episodes = agent.learn_episodes(200, &mut ())?;
 /// assert_eq!(episodes.len(), 200);
+/// agent.learn(Budget::Episodes(250), &mut ())?; // a total: 50 more
+/// assert_eq!(agent.progress().episodes, 250);
+/// let start = agent.act(&36, true)?; // the greedy action in the start state
+/// assert!((0..4).contains(&start));
 /// # Ok::<(), tokengym::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct TdAgent {
+pub struct TdAgent<E> {
+    env: E,
     config: TdConfig,
     q: QTable,
     obs_space: Discrete,
     act_space: Discrete,
     rng: EnvRng,
     seeded_env: bool,
+    progress: Progress,
 }
 
-impl TdAgent {
-    /// An agent for observations in `obs_space` and actions in `act_space`.
-    pub fn new(obs_space: Discrete, act_space: Discrete, config: TdConfig) -> Result<Self> {
+impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> TdAgent<E> {
+    /// An agent learning in `env`.
+    pub fn new(env: E, config: TdConfig) -> Result<Self> {
         config.validate()?;
+        let (obs_space, act_space) = (*env.observation_space(), *env.action_space());
         let to_usize = |n: u64| {
             usize::try_from(n).map_err(|_| Error::invalid_argument("TdAgent: space too large"))
         };
@@ -122,21 +136,20 @@ impl TdAgent {
             config.initial_q,
         )?;
         Ok(TdAgent {
+            env,
             config,
             q,
             obs_space,
             act_space,
             rng: EnvRng::seed_from_u64(config.seed),
             seeded_env: false,
+            progress: Progress::default(),
         })
     }
 
-    /// An agent for `env`'s spaces.
-    pub fn for_env<E: Env<ObsSpace = Discrete, ActSpace = Discrete>>(
-        env: &E,
-        config: TdConfig,
-    ) -> Result<Self> {
-        Self::new(*env.observation_space(), *env.action_space(), config)
+    /// The environment the agent learns in.
+    pub fn env(&self) -> &E {
+        &self.env
     }
 
     /// The hyperparameters.
@@ -163,24 +176,25 @@ impl TdAgent {
             .epsilon_greedy(state, self.config.epsilon, &mut self.rng)
     }
 
-    /// Trains for `episodes` whole episodes; returns their undiscounted returns and lengths.
-    /// The first episode this agent ever runs resets `env` with the config's seed.
-    pub fn learn_episodes<E: Env<ObsSpace = Discrete, ActSpace = Discrete>>(
+    /// Trains for `episodes` more whole episodes; returns their undiscounted returns and
+    /// lengths. The first episode this agent ever runs resets the environment with the
+    /// config's seed.
+    pub fn learn_episodes(
         &mut self,
-        env: &mut E,
         episodes: usize,
         callback: &mut dyn Callback,
     ) -> Result<Vec<EpisodeStats>> {
-        self.train(env, u64::MAX, episodes, callback)
+        let stop = Budget::Episodes(self.progress.episodes.saturating_add(episodes as u64));
+        Ok(self.train(stop, callback)?.0)
     }
 
-    fn train<E: Env<ObsSpace = Discrete, ActSpace = Discrete>>(
+    /// Trains until `stop` is reached (the last episode is cut short by a step budget);
+    /// returns the finished episodes and whether a callback stopped training.
+    fn train(
         &mut self,
-        env: &mut E,
-        max_steps: u64,
-        max_episodes: usize,
+        stop: Budget,
         callback: &mut dyn Callback,
-    ) -> Result<Vec<EpisodeStats>> {
+    ) -> Result<(Vec<EpisodeStats>, bool)> {
         let TdConfig {
             method,
             alpha,
@@ -189,20 +203,19 @@ impl TdAgent {
             ..
         } = self.config;
         let mut finished = Vec::new();
-        let mut total_steps = 0;
-        while total_steps < max_steps && finished.len() < max_episodes {
+        while !stop.reached(&self.progress) {
             let seed = (!self.seeded_env).then_some(self.config.seed);
             self.seeded_env = true;
-            let (obs, _) = env.reset(seed)?;
+            let (obs, _) = self.env.reset(seed)?;
             let started = Instant::now();
             let mut s = self.state_index(obs)?;
             let mut a = self.behave(s);
             let mut stats = EpisodeStats::default();
             loop {
                 let action = self.act_space.start() + a as i64;
-                let step = env.step(&action)?;
+                let step = self.env.step(&action)?;
                 let s2 = self.state_index(step.obs)?;
-                total_steps += 1;
+                self.progress.steps += 1;
                 stats.ret += step.reward;
                 stats.len += 1;
                 // SARSA needs the next action before the update; the others choose it after.
@@ -224,24 +237,26 @@ impl TdAgent {
                 if let Some(q) = self.q.get_mut(s, a) {
                     *q += alpha * (target - *q);
                 }
+                self.progress.updates += 1;
                 let done = step.done();
                 let event = StepEvent {
-                    total_steps,
+                    total_steps: self.progress.steps,
                     reward: step.reward,
                     done,
                 };
-                let stop = callback.on_step(&event).is_break();
+                let stop_now = callback.on_step(&event).is_break();
                 if done {
+                    self.progress.episodes += 1;
                     stats.time = started.elapsed().as_secs_f64();
                     finished.push(stats);
                     if callback.on_episode_end(&stats).is_break() {
-                        return Ok(finished);
+                        return Ok((finished, true));
                     }
                 }
-                if stop {
-                    return Ok(finished);
+                if stop_now {
+                    return Ok((finished, true));
                 }
-                if done || total_steps >= max_steps {
+                if done || stop.reached(&self.progress) {
                     break;
                 }
                 s = s2;
@@ -252,17 +267,37 @@ impl TdAgent {
                 };
             }
         }
-        Ok(finished)
+        Ok((finished, false))
     }
 }
 
-impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> Agent<E> for TdAgent {
+impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> Agent for TdAgent<E> {
+    type Obs = i64;
+    type Action = i64;
     type Error = Error;
 
-    /// Trains for `total_steps` steps (the last episode may be cut short).
-    fn learn(&mut self, env: &mut E, total_steps: u64, callback: &mut dyn Callback) -> Result<()> {
-        self.train(env, total_steps, usize::MAX, callback)
-            .map(|_| ())
+    /// Trains until `stop` steps, episodes or updates (one update per step) in total; a step
+    /// budget may cut the last episode short. TD control has no schedule, so `budget` only
+    /// fixes the unit.
+    fn learn_until(
+        &mut self,
+        stop: Budget,
+        budget: Budget,
+        callback: &mut dyn Callback,
+    ) -> Result<LearnSummary> {
+        Budget::check(
+            stop,
+            budget,
+            "TdAgent",
+            &[BudgetUnit::Steps, BudgetUnit::Episodes, BudgetUnit::Updates],
+        )?;
+        let start = Instant::now();
+        let (_, stopped) = self.train(stop, callback)?;
+        Ok(LearnSummary::since(start, self.progress, stopped))
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress
     }
 
     /// The greedy action (first of the best when `deterministic`, a random one of them
@@ -277,11 +312,13 @@ impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> Agent<E> for TdAgent {
         Ok(self.act_space.start() + a as i64)
     }
 
-    /// Writes the config and the Q table as JSON, atomically (temporary file, then rename).
+    /// Writes the config, the Q table and the progress as JSON, atomically (temporary file,
+    /// then rename).
     fn save(&self, path: &Path) -> Result<()> {
         let saved = Saved {
             config: self.config,
             q: self.q.clone(),
+            progress: self.progress,
         };
         let text = serde_json::to_string_pretty(&saved)
             .map_err(|e| Error::Encode(format!("Q table to JSON: {e}")))?;
@@ -294,7 +331,7 @@ impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> Agent<E> for TdAgent {
     }
 
     /// Reads what [`Agent::save`] wrote; the table must have this agent's dimensions.
-    fn load(&mut self, path: &Path) -> Result<()> {
+    fn restore(&mut self, path: &Path) -> Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let saved: Saved = serde_json::from_str(&text).map_err(|e| {
             Error::invalid_argument(format!("{}: not a saved TdAgent: {e}", path.display()))
@@ -309,6 +346,7 @@ impl<E: Env<ObsSpace = Discrete, ActSpace = Discrete>> Agent<E> for TdAgent {
         }
         self.config = saved.config;
         self.q = saved.q;
+        self.progress = saved.progress;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::planning::{PlanningConfig, q_value, value_iteration};
 use std::collections::BTreeMap;
-use tokengym::policy::EpisodeRecorder;
+use tokengym::agent::EpisodeRecorder;
 use tokengym_envs::toy::gridworld::{DOWN, LEFT, RIGHT, UP};
 use tokengym_envs::toy::{GridWorld, GridWorldConfig, Mdp, TerminalReward};
 
@@ -20,14 +20,14 @@ fn chain() -> GridWorld {
 
 #[test]
 fn q_learning_converges_to_q_star_on_a_chain() {
-    let mut env = chain();
+    let env = chain();
     let config = TdConfig {
         gamma: 0.9,
         epsilon: 1.0,
         ..TdConfig::new(TdMethod::QLearning, 5)
     };
-    let mut agent = TdAgent::for_env(&env, config).unwrap();
-    agent.learn_episodes(&mut env, 2000, &mut ()).unwrap();
+    let mut agent = TdAgent::new(env.clone(), config).unwrap();
+    agent.learn_episodes(2000, &mut ()).unwrap();
     let q = agent.q();
     // By hand: Q*(1, right) = 1; V*(1) = 1, V*(0) = 0.9.
     // Q*(0, right) = 0.9 * V*(1) = 0.9; bumping (up, down, left) stays: 0.9 * V*(0) = 0.81.
@@ -58,9 +58,9 @@ fn q_learning_converges_to_q_star_on_a_chain() {
 }
 
 fn greedy_cliff_path(method: TdMethod) -> (Vec<usize>, Vec<f64>) {
-    let mut env = GridWorld::cliff_walking();
-    let mut agent = TdAgent::for_env(&env, TdConfig::new(method, 0)).unwrap();
-    let episodes = agent.learn_episodes(&mut env, 500, &mut ()).unwrap();
+    let env = GridWorld::cliff_walking();
+    let mut agent = TdAgent::new(env.clone(), TdConfig::new(method, 0)).unwrap();
+    let episodes = agent.learn_episodes(500, &mut ()).unwrap();
     let policy = agent.q().greedy_policy();
     let path = env.follow(|s| policy[s], 100);
     (path, episodes.iter().map(|e| e.ret).collect())
@@ -103,20 +103,20 @@ fn q_learning_walks_the_cliff_edge_sarsa_keeps_away() {
 #[test]
 fn learning_is_reproducible_and_callbacks_stop_it() {
     let run = || {
-        let mut env = GridWorld::cliff_walking();
-        let mut agent = TdAgent::for_env(&env, TdConfig::new(TdMethod::Sarsa, 9)).unwrap();
-        agent.learn_episodes(&mut env, 30, &mut ()).unwrap();
+        let env = GridWorld::cliff_walking();
+        let mut agent = TdAgent::new(env.clone(), TdConfig::new(TdMethod::Sarsa, 9)).unwrap();
+        agent.learn_episodes(30, &mut ()).unwrap();
         agent.q().clone()
     };
     assert_eq!(run(), run());
 
-    let mut env = GridWorld::cliff_walking();
-    let mut agent = TdAgent::for_env(&env, TdConfig::new(TdMethod::QLearning, 1)).unwrap();
+    let env = GridWorld::cliff_walking();
+    let mut agent = TdAgent::new(env.clone(), TdConfig::new(TdMethod::QLearning, 1)).unwrap();
     let mut recorder = EpisodeRecorder::stop_at_mean_return(f64::NEG_INFINITY, 3);
-    agent.learn_episodes(&mut env, 100, &mut recorder).unwrap();
+    agent.learn_episodes(100, &mut recorder).unwrap();
     assert_eq!(recorder.episodes.len(), 3);
 
-    // Agent::learn counts steps.
+    // Agent::learn counts steps, in total.
     struct Count(u64);
     impl Callback for Count {
         fn on_step(&mut self, _e: &StepEvent) -> std::ops::ControlFlow<()> {
@@ -125,37 +125,42 @@ fn learning_is_reproducible_and_callbacks_stop_it() {
         }
     }
     let mut count = Count(0);
-    Agent::<GridWorld>::learn(&mut agent, &mut env, 250, &mut count).unwrap();
+    let before = agent.progress().steps;
+    agent
+        .learn(Budget::Steps(before + 250), &mut count)
+        .unwrap();
     assert_eq!(count.0, 250);
+    assert_eq!(agent.progress().steps, before + 250);
 }
 
 #[test]
 fn save_load_round_trip_and_errors() {
-    let mut env = GridWorld::cliff_walking();
-    let mut agent = TdAgent::for_env(&env, TdConfig::new(TdMethod::QLearning, 2)).unwrap();
-    agent.learn_episodes(&mut env, 20, &mut ()).unwrap();
+    let env = GridWorld::cliff_walking();
+    let mut agent = TdAgent::new(env.clone(), TdConfig::new(TdMethod::QLearning, 2)).unwrap();
+    agent.learn_episodes(20, &mut ()).unwrap();
     let dir = std::env::temp_dir().join(format!("tg-td-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("q.json");
-    Agent::<GridWorld>::save(&agent, &path).unwrap();
-    let mut fresh = TdAgent::for_env(&env, TdConfig::new(TdMethod::Sarsa, 3)).unwrap();
-    Agent::<GridWorld>::load(&mut fresh, &path).unwrap();
+    agent.save(&path).unwrap();
+    let mut fresh = TdAgent::new(env.clone(), TdConfig::new(TdMethod::Sarsa, 3)).unwrap();
+    fresh.restore(&path).unwrap();
+    assert_eq!(fresh.progress(), agent.progress());
     assert_eq!(fresh.q(), agent.q());
     assert_eq!(fresh.config().method, TdMethod::QLearning);
     for s in [36, 24, 12] {
         assert_eq!(
-            Agent::<GridWorld>::act(&mut fresh, &(s as i64), true).unwrap(),
+            fresh.act(&(s as i64), true).unwrap(),
             agent.q().argmax(s) as i64
         );
     }
     // A table of another size, garbage, a missing file: errors.
     let small = chain();
-    let mut other = TdAgent::for_env(&small, TdConfig::new(TdMethod::Sarsa, 3)).unwrap();
-    assert!(Agent::<GridWorld>::load(&mut other, &path).is_err());
+    let mut other = TdAgent::new(small.clone(), TdConfig::new(TdMethod::Sarsa, 3)).unwrap();
+    assert!(other.restore(&path).is_err());
     std::fs::write(dir.join("bad.json"), "{").unwrap();
-    assert!(Agent::<GridWorld>::load(&mut fresh, &dir.join("bad.json")).is_err());
-    assert!(Agent::<GridWorld>::load(&mut fresh, &dir.join("missing.json")).is_err());
-    assert!(Agent::<GridWorld>::act(&mut fresh, &48, true).is_err());
+    assert!(fresh.restore(&dir.join("bad.json")).is_err());
+    assert!(fresh.restore(&dir.join("missing.json")).is_err());
+    assert!(fresh.act(&48, true).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(env.n_states() == 48);
 }
@@ -185,6 +190,6 @@ fn bad_hyperparameters_are_rejected() {
             ..TdConfig::new(TdMethod::Sarsa, 0)
         },
     ] {
-        assert!(TdAgent::for_env(&env, config).is_err());
+        assert!(TdAgent::new(env.clone(), config).is_err());
     }
 }

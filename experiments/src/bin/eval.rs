@@ -13,7 +13,7 @@ use clap::{Parser, ValueEnum};
 use serde::Serialize;
 use tokengym::policy::evaluate;
 use tokengym::wrappers::RecordVideo;
-use tokengym::{Env, RenderMode};
+use tokengym::{Agent, Env, RenderMode};
 use tokengym_agents::AnyAgent;
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_experiments::run_dir::write_json;
@@ -98,7 +98,6 @@ fn run(args: Args) -> Result<()> {
     let env_id = agent.env_id().to_owned();
     let make = agent.make_options().clone();
     let env = tokengym_envs::make_with(&env_id, &make)?;
-    let space = env.observation_space().clone();
     let start = Instant::now();
     let (eval, gif) = match args.render {
         Some(Render::Gif) => {
@@ -108,14 +107,14 @@ fn run(args: Args) -> Result<()> {
             let mut env = RecordVideo::new(env, &out)?
                 .with_episode_trigger(|episode| episode == 0)
                 .with_name_prefix(env_id.to_lowercase())?;
-            let mut policy = agent.actor().policy(&space, true);
+            let mut policy = agent.actor().policy(true);
             let eval = evaluate(&mut policy, &mut env, args.episodes, args.seed)?;
             env.finish()?;
             (eval, env.written_paths().first().cloned())
         }
         None => {
             let mut env = env;
-            let mut policy = agent.actor().policy(&space, true);
+            let mut policy = agent.actor().policy(true);
             (
                 evaluate(&mut policy, &mut env, args.episodes, args.seed)?,
                 None,
@@ -126,7 +125,7 @@ fn run(args: Args) -> Result<()> {
     println!(
         "{env_id} / {} ({} training steps): mean return {:.2} ± {:.2} over {} deterministic episodes",
         agent.algo(),
-        agent.steps(),
+        agent.progress().steps,
         eval.mean_return(),
         eval.std_return(),
         args.episodes
@@ -139,7 +138,7 @@ fn run(args: Args) -> Result<()> {
         &EvalReport {
             env: &env_id,
             algo: agent.algo(),
-            trained_steps: agent.steps(),
+            trained_steps: agent.progress().steps,
             episodes: args.episodes,
             seed: args.seed,
             returns: &eval.returns,

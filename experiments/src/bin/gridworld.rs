@@ -12,8 +12,9 @@ use clap::Parser;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use tokengym::agent::AgentPolicy;
 use tokengym::evaluation::{Bootstrap, Comparison, ReturnStats, mean, std_dev};
-use tokengym::policy::{AgentPolicy, RandomPolicy, evaluate};
+use tokengym::policy::{RandomPolicy, evaluate};
 use tokengym::wrappers::TimeLimit;
 use tokengym_agents::planning::{PlanningConfig, policy_iteration, value_iteration};
 use tokengym_agents::tabular::{TdAgent, TdConfig, TdMethod};
@@ -248,21 +249,21 @@ fn train_method(args: &Args, method: TdMethod, boot: &Bootstrap) -> Result<Metho
     };
     let (mut greedy_runs, mut eps_runs) = (Vec::new(), Vec::new());
     for seed in 0..args.seeds {
-        let mut env = GridWorld::cliff_walking();
         let config = TdConfig {
             alpha: args.alpha,
             epsilon: args.epsilon,
             ..TdConfig::new(method, seed)
         };
-        let mut agent = TdAgent::for_env(&env, config)?;
-        let episodes = agent.learn_episodes(&mut env, args.episodes, &mut ())?;
+        let mut agent = TdAgent::new(GridWorld::cliff_walking(), config)?;
+        let episodes = agent.learn_episodes(args.episodes, &mut ())?;
+        let env = agent.env();
         run.returns.push(episodes.iter().map(|e| e.ret).collect());
         let policy = agent.q().greedy_policy();
         let path = env.follow(|s| policy[s], 200);
         if CLIFF_EDGE.clone().all(|s| path.contains(&s)) {
             run.on_edge += 1;
         }
-        let reached = path.last() == Some(&world_goal(&env));
+        let reached = path.last() == Some(&world_goal(env));
         if reached {
             run.reach += 1;
         }
@@ -277,7 +278,7 @@ fn train_method(args: &Args, method: TdMethod, boot: &Bootstrap) -> Result<Metho
         let mut eval_env = TimeLimit::new(GridWorld::cliff_walking(), args.eval_max_steps)?;
         let eval_seed = 1_000_000 + seed * 1000;
         for (deterministic, out) in [(true, &mut greedy_runs), (false, &mut eps_runs)] {
-            let mut policy = AgentPolicy::<_, TimeLimit<GridWorld>>::new(&mut agent, deterministic);
+            let mut policy = AgentPolicy::new(&mut agent, deterministic);
             out.push(evaluate(&mut policy, &mut eval_env, args.eval_episodes, eval_seed)?.returns);
         }
     }
