@@ -1,16 +1,15 @@
-//! What an `rl-lm` run writes besides `metrics.csv` and `summary.json`: the per-step curves
-//! as PNGs ([`Curves`]), the before/after samples ([`write_samples`]) and the tuned model
-//! ([`save_model`]).
+//! What an `rl-lm` run writes besides `summary.json`: `metrics.csv` and the per-step curves as
+//! PNGs ([`StepLog`], [`Curves`]) and the before/after samples ([`write_samples`]). The tuned
+//! model is saved by the fine-tuner itself (`tokengym_lm::rl::FineTuner`).
 
 use std::fmt::Write as _;
-use std::fs;
-use std::path::Path;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
-use tokengym_lm::model::GptConfig;
-use tokengym_lm::model::save_gpt;
-use tokengym_lm::pretrain::{STATE_FILE, TOKENIZER_FILE};
-use tokengym_lm::rl::{BatchStats, FrozenGpt, RolloutBatch};
+use tokengym::Callback;
+use tokengym_lm::rl::{BatchStats, RolloutBatch};
 
 use crate::plot::{LineChart, Series};
 use crate::run_dir::write_atomic;
@@ -67,35 +66,95 @@ impl Curves {
     }
 }
 
-/// Saves the GPT's variables of `vs` (not a PPO value head or a learned baseline) with the
-/// source checkpoint's tokenizer and trainer state to `dir`, replacing it atomically (written
-/// next to it, renamed).
-pub fn save_model(
-    vs: &tch::nn::VarStore,
-    cfg: &GptConfig,
-    source: &Path,
-    dir: &Path,
-) -> Result<()> {
-    let snapshot = FrozenGpt::copy_of(vs, cfg)?;
-    let tmp = dir.with_extension("tmp");
-    let _ = fs::remove_dir_all(&tmp);
-    save_gpt(&tmp, snapshot.var_store(), cfg)?;
-    for file in [TOKENIZER_FILE, STATE_FILE] {
-        let src = source.join(file);
-        if src.is_file() {
-            fs::copy(&src, tmp.join(file))
-                .with_context(|| format!("cannot copy {}", src.display()))?;
+/// The per-update log of an `rl-lm` run, as a [`Callback`] of the fine-tuner: one row of
+/// `metrics.csv` per update (flushed atomically every 10 updates and by [`StepLog::flush`]),
+/// the curves, and a progress line unless quiet.
+#[derive(Debug)]
+pub struct StepLog {
+    path: PathBuf,
+    quiet: bool,
+    csv: String,
+    start: Instant,
+    /// The curves so far.
+    pub curves: Curves,
+    error: Option<anyhow::Error>,
+}
+
+impl StepLog {
+    /// A log writing `out/metrics.csv`.
+    pub fn new(out: &Path, quiet: bool) -> Self {
+        Self {
+            path: out.join("metrics.csv"),
+            quiet,
+            csv: String::from(
+                "step,mean_reward,kl,entropy,ref_perplexity,mean_response_len,loss,wall_seconds\n",
+            ),
+            start: Instant::now(),
+            curves: Curves::default(),
+            error: None,
         }
     }
-    let old = dir.with_extension("old");
-    let _ = fs::remove_dir_all(&old);
-    if dir.exists() {
-        fs::rename(dir, &old).with_context(|| format!("cannot move {}", dir.display()))?;
+
+    /// Writes `metrics.csv` now; also reports a write that failed during training.
+    pub fn flush(&mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        write_atomic(&self.path, self.csv.as_bytes())
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
-    fs::rename(&tmp, dir)
-        .with_context(|| format!("cannot move the new checkpoint to {}", dir.display()))?;
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
+
+    fn record(&mut self, metrics: &[(&str, f64)]) -> Result<()> {
+        let get = |name: &str| {
+            metrics
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|&(_, v)| v)
+                .with_context(|| format!("the fine-tuner reported no {name}"))
+        };
+        let (step, mean, loss) = (get("step")?, get("mean_reward")?, get("loss")?);
+        let stats = BatchStats {
+            kl: get("kl")?,
+            entropy: get("entropy")?,
+            reference_perplexity: get("ref_perplexity")?,
+            mean_response_len: get("mean_response_len")?,
+        };
+        let wall = self.start.elapsed().as_secs_f64();
+        let BatchStats {
+            kl,
+            entropy,
+            reference_perplexity: ppl,
+            mean_response_len: len,
+        } = stats;
+        writeln!(
+            self.csv,
+            "{step},{mean},{kl},{entropy},{ppl},{len},{loss},{wall:.3}"
+        )?;
+        self.curves.push(mean, &stats);
+        if (step as u64).is_multiple_of(10) {
+            // A long run leaves its curve behind even if it is stopped.
+            write_atomic(&self.path, self.csv.as_bytes())?;
+        }
+        if !self.quiet {
+            println!(
+                "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  entropy {entropy:>6.3}  \
+                 len {len:>5.1}  loss {loss:>9.4}"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Callback for StepLog {
+    fn on_update(&mut self, metrics: &[(&str, f64)]) -> ControlFlow<()> {
+        match self.record(metrics) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.error = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
 }
 
 /// Writes the completions of the same prompts before and after training, with their rewards.

@@ -10,7 +10,8 @@
 //! - [`rl`]: reinforcement learning for language models: batched rollouts scored by a
 //!   [`RewardFn`](tokengym_envs::text::RewardFn), log-probabilities under the sampling
 //!   transforms, KL to a frozen reference, REINFORCE, group baselines (GRPO / RLOO), PPO with a
-//!   value head, and reward models.
+//!   value head, reward models, and the fine-tuning loop [`rl::FineTuner`] (an
+//!   [`Agent`](tokengym::Agent) whose observations are prompts and actions completions).
 //!
 //! Every fallible function returns this crate's [`Error`].
 //!

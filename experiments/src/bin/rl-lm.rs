@@ -19,7 +19,10 @@
 //! `--kl-beta`), `ppo` (per-token KL penalty, fixed `--kl-beta` or adaptive towards
 //! `--target-kl`).
 //!
-//! Each step collects a batch, updates the model and appends a row to `metrics.csv` (step,
+//! Training is the library's loop, `tokengym_lm::rl::FineTuner` (an `Agent` trained for
+//! `--steps` updates); this binary chooses the task, builds the tuner, evaluates before and
+//! after, and writes the outputs. Each step collects a batch, updates the model and appends a
+//! row to `metrics.csv` (step,
 //! mean_reward, kl, entropy, ref_perplexity, mean_response_len, loss, wall_seconds), measured
 //! on the batch before the update (`tokengym_lm::rl::batch_stats`): `kl` is the mean
 //! per-sequence KL estimate `sum_t (log pi - log pi_ref)` against the frozen starting model,
@@ -39,7 +42,6 @@
 //! good model (from before the failed step) is saved to `OUT/checkpoint` and the run fails
 //! with one `error:` line.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,21 +51,21 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 use tokengym::seeding::rng_from_seed;
+use tokengym::{Agent, Budget};
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{
     ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
 };
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
-use tokengym_experiments::rl_lm_output::{Curves, save_model, write_samples};
-use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_experiments::rl_lm_output::{StepLog, write_samples};
+use tokengym_experiments::run_dir::write_json;
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::model::Gpt;
 use tokengym_lm::pretrain::TOKENIZER_FILE;
 use tokengym_lm::pretrain::load_checkpoint;
 use tokengym_lm::rl::{
-    Baseline, BatchStats, FrozenGpt, GroupConfig, GroupPolicyGradient, KlController, OptimConfig,
-    Ppo, PpoConfig, Reinforce, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig,
-    batch_stats,
+    Algorithm, Baseline, FineTuneConfig, FineTuner, GroupConfig, KlController, OptimConfig,
+    PpoConfig, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig, batch_stats,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -208,13 +210,6 @@ fn main() {
     }
 }
 
-/// The learner of the chosen algorithm.
-enum Learner {
-    Reinforce(Reinforce),
-    Ppo(Box<Ppo>),
-    Group(GroupPolicyGradient),
-}
-
 /// Most prompts of the evaluation batch, and prompts of the samples file.
 const EVAL_ROWS: usize = 128;
 const SAMPLE_ROWS: usize = 6;
@@ -278,7 +273,6 @@ fn run(args: Args) -> Result<()> {
     let device = args.device.parse::<DeviceChoice>()?.resolve()?;
     tch::manual_seed(args.seed as i64);
     let ckpt = load_checkpoint(&args.checkpoint, device)?;
-    let cfg = ckpt.model.config().clone();
     let (vs, model) = (ckpt.vs, ckpt.model);
     let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
     let mut rm_info = serde_json::Value::Null;
@@ -300,152 +294,82 @@ fn run(args: Args) -> Result<()> {
     };
     let rollout = Rollout::new(tokenizer.clone(), prompts, reward.clone(), rollout_cfg)?;
     let eval_rollout = Rollout::new(tokenizer.clone(), eval_prompts, reward, rollout_cfg)?;
-    let reference = FrozenGpt::copy_of(&vs, &cfg)?;
     let optim = OptimConfig {
         lr: args.lr,
         ..OptimConfig::default()
     };
-    let mut learner = match args.algo {
-        Algo::Reinforce => Learner::Reinforce(Reinforce::new(
-            &vs,
-            &model,
-            ReinforceConfig {
-                optim,
-                baseline: match args.baseline.unwrap_or(BaselineArg::MovingAverage) {
-                    BaselineArg::None => Baseline::None,
-                    BaselineArg::MovingAverage => Baseline::MovingAverage { decay: 0.9 },
-                    BaselineArg::Learned => Baseline::Learned { vf_coef: 0.5 },
-                },
+    let algorithm = match args.algo {
+        Algo::Reinforce => Algorithm::Reinforce(ReinforceConfig {
+            optim,
+            baseline: match args.baseline.unwrap_or(BaselineArg::MovingAverage) {
+                BaselineArg::None => Baseline::None,
+                BaselineArg::MovingAverage => Baseline::MovingAverage { decay: 0.9 },
+                BaselineArg::Learned => Baseline::Learned { vf_coef: 0.5 },
             },
-        )?),
-        Algo::Group => Learner::Group(GroupPolicyGradient::new(
-            &vs,
-            GroupConfig {
-                group_size: args.group_size,
-                kl_beta: args.kl_beta,
-                optim,
-                ..GroupConfig::default()
-            },
-        )?),
-        Algo::Ppo => {
-            let kl = match args.target_kl {
+        }),
+        Algo::Group => Algorithm::Group(GroupConfig {
+            group_size: args.group_size,
+            kl_beta: args.kl_beta,
+            optim,
+            ..GroupConfig::default()
+        }),
+        Algo::Ppo => Algorithm::Ppo(PpoConfig {
+            kl: match args.target_kl {
                 Some(target) => KlController::Adaptive {
                     beta: args.kl_beta,
                     target,
                     horizon: 10_000.0,
                 },
                 None => KlController::Fixed { beta: args.kl_beta },
-            };
-            Learner::Ppo(Box::new(Ppo::new(
-                &vs,
-                &model,
-                PpoConfig {
-                    kl,
-                    optim,
-                    ent_coef: args.ent_coef,
-                    minibatch_size: args.batch.min(16),
-                    ..PpoConfig::default()
-                },
-            )?))
-        }
+            },
+            optim,
+            ent_coef: args.ent_coef,
+            minibatch_size: args.batch.min(16),
+            ..PpoConfig::default()
+        }),
     };
+    let config = FineTuneConfig {
+        algorithm,
+        batch_size: args.batch,
+        seed: args.seed,
+    };
+    let mut tuner = FineTuner::new(vs, model, Some(args.checkpoint.clone()), rollout, config)?;
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let n_prompts = eval_rollout.prompts().len();
     let eval_idx: Vec<usize> = (0..n_prompts).collect();
     let sample_idx: Vec<usize> = (0..SAMPLE_ROWS.min(n_prompts)).collect();
     let eval_seed = args.seed.wrapping_add(77);
-    let train_idx: Vec<usize> = (0..rollout.prompts().len().min(EVAL_ROWS)).collect();
-    let start = tch::no_grad(|| {
-        eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
-    let start_train = tch::no_grad(|| {
-        rollout.collect_for(&model, &train_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
-    let before = tch::no_grad(|| {
-        eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
+    let train_idx: Vec<usize> = (0..tuner.rollout().prompts().len().min(EVAL_ROWS)).collect();
+    let evaluate = |tuner: &FineTuner, rollout: &Rollout, rows: &[usize]| {
+        tch::no_grad(|| {
+            rollout.collect_for(tuner.model(), rows, &mut rng_from_seed(Some(eval_seed)))
+        })
+    };
+    let start = evaluate(&tuner, &eval_rollout, &eval_idx)?;
+    let start_train = evaluate(&tuner, tuner.rollout(), &train_idx)?;
+    let before = evaluate(&tuner, &eval_rollout, &sample_idx)?;
 
     let t0 = Instant::now();
-    let mut rng = rng_from_seed(Some(args.seed));
-    let mut csv = String::from(
-        "step,mean_reward,kl,entropy,ref_perplexity,mean_response_len,loss,wall_seconds\n",
-    );
-    let mut curves = Curves::default();
+    let mut log = StepLog::new(&args.out, args.quiet);
     let ckpt_dir = args.out.join("checkpoint");
-    // The weights before the current update (PPO takes several optimizer steps per batch, so a
-    // failure mid-update must not save a half-updated model).
-    let mut last_good = FrozenGpt::copy_of(&vs, &cfg)?;
-    for step in 1..=args.steps {
-        last_good.sync_from(&vs)?;
-        let batch = tch::no_grad(|| match args.algo {
-            Algo::Group => rollout.collect_groups(
-                &model,
-                args.batch / args.group_size,
-                args.group_size,
-                &mut rng,
-            ),
-            _ => rollout.collect(&model, args.batch, &mut rng),
-        })?;
-        let stats = batch_stats(&model, reference.model(), &batch)?;
-        let loss = match &mut learner {
-            Learner::Reinforce(l) => l.step(&model, &batch).map(|s| s.loss),
-            Learner::Group(l) => l
-                .step(&model, Some(reference.model()), &batch)
-                .map(|s| s.loss),
-            Learner::Ppo(l) => l
-                .step(&model, reference.model(), &batch, &mut rng)
-                .map(|s| s.policy_loss + s.value_loss),
-        };
-        let loss = match loss {
-            Ok(v) => v,
-            Err(e) => {
-                // The optimizer refused a non-finite loss or gradient; save the weights from
-                // before this step's update.
-                save_model(last_good.var_store(), &cfg, &args.checkpoint, &ckpt_dir)?;
-                bail!(
-                    "step {step} failed: {e}; the last good model is in {}",
-                    ckpt_dir.display()
-                );
-            }
-        };
-        let mean = batch.mean_reward();
-        let wall = t0.elapsed().as_secs_f64();
-        let BatchStats {
-            kl,
-            entropy,
-            reference_perplexity: ppl,
-            mean_response_len: len,
-        } = stats;
-        writeln!(
-            csv,
-            "{step},{mean},{kl},{entropy},{ppl},{len},{loss},{wall:.3}"
-        )?;
-        curves.push(mean, &stats);
-        if step % 10 == 0 {
-            // A long run leaves its curve behind even if it is stopped.
-            write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
-        }
-        if !args.quiet {
-            println!(
-                "step {step:>5}  reward {mean:>8.4}  kl {kl:>8.4}  entropy {entropy:>6.3}  \
-                 len {len:>5.1}  loss {loss:>9.4}"
-            );
-        }
+    if let Err(e) = tuner.learn(Budget::Updates(args.steps as u64), &mut log) {
+        // The tuner put the weights from before the failed update back: save those.
+        let step = tuner.progress().updates + 1;
+        tuner.save(&ckpt_dir)?;
+        bail!(
+            "step {step} failed: {e}; the last good model is in {}",
+            ckpt_dir.display()
+        );
     }
-    write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
-    save_model(&vs, &cfg, &args.checkpoint, &ckpt_dir)?;
-    let end = tch::no_grad(|| {
-        eval_rollout.collect_for(&model, &eval_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
-    let end_train = tch::no_grad(|| {
-        rollout.collect_for(&model, &train_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
-    let after = tch::no_grad(|| {
-        eval_rollout.collect_for(&model, &sample_idx, &mut rng_from_seed(Some(eval_seed)))
-    })?;
-    let start_stats = batch_stats(reference.model(), reference.model(), &start)?;
-    let end_stats = batch_stats(&model, reference.model(), &end)?;
+    log.flush()?;
+    tuner.save(&ckpt_dir)?;
+    let end = evaluate(&tuner, &eval_rollout, &eval_idx)?;
+    let end_train = evaluate(&tuner, tuner.rollout(), &train_idx)?;
+    let after = evaluate(&tuner, &eval_rollout, &sample_idx)?;
+    let curves = &log.curves;
+    let start_stats = batch_stats(tuner.reference(), tuner.reference(), &start)?;
+    let end_stats = batch_stats(tuner.model(), tuner.reference(), &end)?;
     write_samples(&args.out.join("samples.txt"), &before, &after)?;
     curves.plot(&args.out)?;
     let lexicon = |b: &RolloutBatch| -> Result<Option<f64>> {

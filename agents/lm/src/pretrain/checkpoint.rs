@@ -146,23 +146,32 @@ pub fn save_checkpoint(
             state.tokenizer
         )));
     }
-    let tmp = sibling(dir, "tmp")?;
-    let old = sibling(dir, "old")?;
-    let _ = fs::remove_dir_all(&tmp);
-    let write = || -> Result<()> {
-        save_gpt(&tmp, vs, cfg)?;
+    write_folder_atomically(dir, |tmp| {
+        save_gpt(tmp, vs, cfg)?;
         let text = serde_json::to_string_pretty(state)
             .map_err(|e| Error::checkpoint(dir, format!("cannot serialise the state: {e}")))?;
         fs::write(tmp.join(STATE_FILE), text + "\n")
-            .map_err(|e| Error::checkpoint(&tmp, format!("cannot write {STATE_FILE}: {e}")))?;
+            .map_err(|e| Error::checkpoint(tmp, format!("cannot write {STATE_FILE}: {e}")))?;
         if let TokenizerSource::File(src) = tokenizer {
             fs::copy(src, tmp.join(TOKENIZER_FILE)).map_err(|e| {
                 Error::checkpoint(dir, format!("cannot copy tokenizer {}: {e}", src.display()))
             })?;
         }
         Ok(())
-    };
-    if let Err(e) = write() {
+    })
+}
+
+/// Writes a folder under a temporary name next to `dir` with `write`, then swaps it in with
+/// two renames (old folder aside, new folder in place) and deletes the old one; on any
+/// failure the previous folder stays.
+pub(crate) fn write_folder_atomically(
+    dir: &Path,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let tmp = sibling(dir, "tmp")?;
+    let old = sibling(dir, "old")?;
+    let _ = fs::remove_dir_all(&tmp);
+    if let Err(e) = write(&tmp) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }

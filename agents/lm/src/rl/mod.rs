@@ -1,6 +1,9 @@
 //! Reinforcement learning for language models: sampled completions scored by a reward, and
 //! policy-gradient updates of the model that wrote them.
 //!
+//! - [`fine_tune`]: the training loop as a library ([`FineTuner`], an
+//!   [`Agent`](tokengym::Agent)): batches, statistics against the frozen start, the learner's
+//!   update, the last good weights kept when one fails; `rl-lm` calls it.
 //! - [`rollout`]: the batched text-generation environment used for training ([`Rollout`] →
 //!   [`RolloutBatch`]: prompts, sampled responses, their log-probabilities, masks, rewards).
 //! - [`logprobs`]: per-token log-probabilities of the responses recomputed with autograd under
@@ -53,6 +56,7 @@
 //! ```
 
 pub mod batch_stats;
+pub mod fine_tune;
 pub mod group;
 pub mod kl;
 pub mod kl_controller;
@@ -67,6 +71,7 @@ pub mod rollout;
 pub mod value_head;
 
 pub use batch_stats::{BatchStats, batch_stats};
+pub use fine_tune::{Algorithm, FineTuneConfig, FineTuner, UpdateReport};
 pub use group::{GroupBaseline, GroupConfig, GroupPolicyGradient, GroupStats, group_advantages};
 pub use kl::{KlEstimator, kl_per_token};
 pub use kl_controller::KlController;
@@ -79,5 +84,5 @@ pub use preference_data::{
 pub use reference::FrozenGpt;
 pub use reinforce::{Baseline, Reinforce, ReinforceConfig, ReinforceStats};
 pub use reward_model::{RewardModel, RewardTrainConfig, RewardTrainStats};
-pub use rollout::{Rollout, RolloutBatch, RolloutConfig};
+pub use rollout::{Completion, Rollout, RolloutBatch, RolloutConfig};
 pub use value_head::ValueHead;

@@ -6,7 +6,7 @@
 
 use tch::nn::VarStore;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::config::GptConfig;
 use crate::model::gpt::Gpt;
 
@@ -43,6 +43,28 @@ impl FrozenGpt {
         self.vs.copy(source)?;
         Ok(())
     }
+
+    /// Copies the frozen weights back into the variables of the same names in `target` (a
+    /// policy's store, which may hold more, such as a value head, left as they are): undoes an
+    /// update of the policy.
+    pub fn copy_into(&self, target: &VarStore) -> Result<()> {
+        let mine = self.vs.variables();
+        let theirs = target.variables();
+        for name in mine.keys() {
+            if !theirs.contains_key(name) {
+                return Err(Error::InvalidArgument(format!(
+                    "the policy's store has no variable {name}"
+                )));
+            }
+        }
+        tch::no_grad(|| -> Result<()> {
+            for (name, src) in &mine {
+                let mut dst = theirs[name].shallow_clone();
+                dst.f_copy_(src)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +100,11 @@ mod tests {
         });
         let b2 = tch::no_grad(|| frozen.model().logits(&toks, None)).unwrap();
         assert!(b.allclose(&b2, 0.0, 0.0, false));
+        // Copying back undoes the change, also into a store with more variables.
+        let _head = (vs.root() / "value_head").var("w", &[2], tch::nn::Init::Const(1.0));
+        frozen.copy_into(&vs).unwrap();
+        let a2 = tch::no_grad(|| policy.logits(&toks, None)).unwrap();
+        assert!(a.allclose(&a2, 0.0, 0.0, false));
         // Another architecture does not copy.
         let mut other = cfg.clone();
         other.d_model = 32;

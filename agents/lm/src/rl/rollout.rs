@@ -129,6 +129,18 @@ impl RolloutBatch {
     }
 }
 
+/// One completion of a prompt by [`Rollout::complete`] (what a fine-tuned language model
+/// answers as an [`Agent`](tokengym::Agent)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The decoded completion (without `<eos>`).
+    pub text: String,
+    /// The sampled token ids (without `<eos>`): the truth the text was decoded from.
+    pub token_ids: Vec<u32>,
+    /// Whether it ended with `<eos>` rather than at `max_new_tokens`.
+    pub finished: bool,
+}
+
 /// Prompts, a tokenizer and a reward: the source of [`RolloutBatch`]es.
 pub struct Rollout {
     tokenizer: Arc<dyn Tokenizer>,
@@ -137,6 +149,7 @@ pub struct Rollout {
     reward: Arc<dyn RewardFn>,
     cfg: RolloutConfig,
     eos: Option<i64>,
+    bos: Option<i64>,
     pad: i64,
 }
 
@@ -193,28 +206,111 @@ impl Rollout {
             }
         };
         let pad = specials.pad.or(specials.eos).map_or(0, i64::from);
-        let mut encoded = Vec::with_capacity(prompts.len());
-        for p in prompts.iter() {
-            let ids: Vec<i64> = bos
-                .into_iter()
-                .chain(tokenizer.encode(&p.text)?.into_iter().map(i64::from))
-                .collect();
-            if ids.is_empty() {
-                return Err(Error::InvalidArgument(format!(
-                    "rollout: the prompt {:?} encodes to no token (set add_bos to start it with <bos>)",
-                    p.text
-                )));
-            }
-            encoded.push(ids);
-        }
-        Ok(Self {
+        let mut rollout = Self {
             tokenizer,
             prompts,
-            encoded,
+            encoded: Vec::new(),
             reward,
             cfg,
             eos,
+            bos,
             pad,
+        };
+        rollout.encoded = rollout
+            .prompts
+            .iter()
+            .map(|p| rollout.encode_prompt(&p.text))
+            .collect::<Result<_>>()?;
+        Ok(rollout)
+    }
+
+    /// `<bos>` (when the rollout adds it) and the ids of `text`; an error when that is no
+    /// token at all.
+    fn encode_prompt(&self, text: &str) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = self
+            .bos
+            .into_iter()
+            .chain(self.tokenizer.encode(text)?.into_iter().map(i64::from))
+            .collect();
+        if ids.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "rollout: the prompt {text:?} encodes to no token (set add_bos to start it with <bos>)"
+            )));
+        }
+        Ok(ids)
+    }
+
+    /// Checks that `model` can score the tokenizer's ids and that a prompt of `prompt_len`
+    /// tokens (`what`, for the error) plus `max_new_tokens` fits its context.
+    fn check_fits<M: CausalLm>(&self, model: &M, prompt_len: usize, what: &str) -> Result<()> {
+        let tok_vocab = self.tokenizer.vocab_size() as i64;
+        if tok_vocab > model.vocab_size() {
+            return Err(Error::InvalidArgument(format!(
+                "the tokenizer has {tok_vocab} tokens but the model's vocabulary only {}",
+                model.vocab_size()
+            )));
+        }
+        let need = prompt_len as i64 + self.cfg.max_new_tokens;
+        if need > model.context_len() {
+            return Err(Error::InvalidArgument(format!(
+                "{what} has {prompt_len} tokens; with max_new_tokens {} that exceeds the model's context of {}",
+                self.cfg.max_new_tokens,
+                model.context_len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The settings of [`generate`] for this rollout: its sampling pipeline, or greedy
+    /// decoding when `deterministic`.
+    fn generate_config(&self, deterministic: bool) -> GenerateConfig {
+        GenerateConfig {
+            max_new_tokens: self.cfg.max_new_tokens,
+            strategy: if deterministic {
+                Strategy::Greedy
+            } else {
+                Strategy::Sample(self.cfg.sampling)
+            },
+            eos_token_id: self.eos,
+            pad_token_id: self.pad,
+            use_cache: true,
+        }
+    }
+
+    /// The real tokens of a generated row without its closing `<eos>`, and whether it had one.
+    fn completion_ids<'a>(&self, real: &'a [i64]) -> (&'a [i64], bool) {
+        let done = self.eos.is_some() && real.last().copied() == self.eos;
+        (if done { &real[..real.len() - 1] } else { real }, done)
+    }
+
+    /// Completes one prompt text (not necessarily of the prompt set) with `model`: sampled
+    /// with the rollout's pipeline and `rng`, or greedy when `deterministic`; not scored.
+    pub fn complete<M: CausalLm>(
+        &self,
+        model: &M,
+        prompt: &str,
+        deterministic: bool,
+        rng: &mut EnvRng,
+    ) -> Result<Completion> {
+        let ids = self.encode_prompt(prompt)?;
+        self.check_fits(model, ids.len(), "the prompt")?;
+        let (query_ids, query_mask) = left_pad(&[ids.as_slice()], self.pad)?;
+        let g = tch::no_grad(|| {
+            generate(
+                model,
+                &query_ids,
+                Some(&query_mask),
+                &self.generate_config(deterministic),
+                rng,
+            )
+        })?;
+        let flat = Vec::<i64>::try_from(&g.tokens.f_reshape([-1])?)?;
+        let (body, finished) = self.completion_ids(&flat[..g.lengths[0] as usize]);
+        let token_ids = to_u32(body)?;
+        Ok(Completion {
+            text: self.tokenizer.decode(&token_ids)?,
+            token_ids,
+            finished,
         })
     }
 
@@ -287,13 +383,6 @@ impl Rollout {
                 "rollout batch must hold at least one prompt".to_owned(),
             ));
         }
-        let tok_vocab = self.tokenizer.vocab_size() as i64;
-        if tok_vocab > model.vocab_size() {
-            return Err(Error::InvalidArgument(format!(
-                "the tokenizer has {tok_vocab} tokens but the model's vocabulary only {}",
-                model.vocab_size()
-            )));
-        }
         let mut rows: Vec<&[i64]> = Vec::with_capacity(prompt_indices.len());
         for &i in prompt_indices {
             let ids = self.encoded.get(i).ok_or_else(|| {
@@ -302,25 +391,11 @@ impl Rollout {
                     self.encoded.len()
                 ))
             })?;
-            let need = ids.len() as i64 + self.cfg.max_new_tokens;
-            if need > model.context_len() {
-                return Err(Error::InvalidArgument(format!(
-                    "prompt {i} has {} tokens; with max_new_tokens {} that exceeds the model's context of {}",
-                    ids.len(),
-                    self.cfg.max_new_tokens,
-                    model.context_len()
-                )));
-            }
+            self.check_fits(model, ids.len(), &format!("prompt {i}"))?;
             rows.push(ids);
         }
         let (query_ids, query_mask) = left_pad(&rows, self.pad)?;
-        let gen_cfg = GenerateConfig {
-            max_new_tokens: self.cfg.max_new_tokens,
-            strategy: Strategy::Sample(self.cfg.sampling),
-            eos_token_id: self.eos,
-            pad_token_id: self.pad,
-            use_cache: true,
-        };
+        let gen_cfg = self.generate_config(false);
         let g = generate(model, &query_ids, Some(&query_mask), &gen_cfg, rng)?;
         let b = prompt_indices.len();
         let n = g.tokens.size()[1] as usize;
@@ -331,9 +406,7 @@ impl Rollout {
         let mut ids = Vec::with_capacity(b);
         for (row, &pi) in prompt_indices.iter().enumerate() {
             let len = g.lengths[row] as usize;
-            let real = &flat[row * n..row * n + len];
-            let done = self.eos.is_some() && real.last().copied() == self.eos;
-            let body = if done { &real[..len - 1] } else { real };
+            let (body, done) = self.completion_ids(&flat[row * n..row * n + len]);
             let completion_ids = to_u32(body)?;
             completions.push(self.tokenizer.decode(&completion_ids)?);
             ids.push((to_u32(rows[row])?, completion_ids));
