@@ -32,6 +32,7 @@ pub mod report;
 pub mod rl_lm_output;
 pub mod run_config;
 pub mod run_dir;
+pub mod seed_bands;
 pub mod training;
 
 /// The Rust examples of README.md, compiled and run as doc tests (here, because this crate

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::curves::{group_series, moving_average};
 use crate::plot::{LineChart, save_png_grid};
+use crate::seed_bands::{group_series, moving_average};
 
 /// The columns drawn, with their axis labels.
 const PANELS: [(&str, &str); 4] = [

@@ -264,7 +264,11 @@ fn a_failed_update_leaves_the_last_good_weights() {
     let reward: Arc<dyn RewardFn> = Arc::new(FnReward::new(move |ctx| {
         let call = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if call >= 32 {
-            if call.is_multiple_of(2) { 1e300 } else { -1e300 }
+            if call.is_multiple_of(2) {
+                1e300
+            } else {
+                -1e300
+            }
         } else {
             ctx.completion.len() as f64
         }
