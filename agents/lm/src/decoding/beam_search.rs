@@ -138,15 +138,7 @@ pub fn beam_search<M: CausalLm>(
 ) -> Result<Vec<Vec<Hypothesis>>> {
     let vocab = model.vocab_size();
     cfg.validate(vocab)?;
-    let p = check_prompts(model, prompts, attention_mask)?;
-    if p.len + cfg.max_new_tokens > model.context_len() {
-        return Err(Error::InvalidArgument(format!(
-            "prompt length {} + max_new_tokens {} exceeds the model's context of {}",
-            p.len,
-            cfg.max_new_tokens,
-            model.context_len()
-        )));
-    }
+    let p = check_prompts(model, prompts, attention_mask, cfg.max_new_tokens)?;
     tch::no_grad(|| search(model, p, cfg))
 }
 

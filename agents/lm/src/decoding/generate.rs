@@ -145,14 +145,16 @@ pub(crate) struct Prompts {
     /// Whether some position is padding.
     pub padded: bool,
     pub batch: i64,
-    pub len: i64,
 }
 
-/// Checks a left-padded prompt batch against `model` and moves it to the model's device.
+/// Checks a left-padded prompt batch against `model` (shape, integer ids within the
+/// vocabulary, mask, left padding, room for `max_new_tokens` in the context) and moves it to
+/// the model's device: what generation and beam search both need.
 pub(crate) fn check_prompts<M: CausalLm>(
     model: &M,
     prompts: &Tensor,
     attention_mask: Option<&Tensor>,
+    max_new_tokens: i64,
 ) -> Result<Prompts> {
     let (batch, len) = match prompts.size()[..] {
         [b, t] if b > 0 && t > 0 => (b, t),
@@ -192,13 +194,18 @@ pub(crate) fn check_prompts<M: CausalLm>(
                 .to_owned(),
         ));
     }
+    if len + max_new_tokens > model.context_len() {
+        return Err(Error::InvalidArgument(format!(
+            "prompt length {len} + max_new_tokens {max_new_tokens} exceeds the model's context of {}",
+            model.context_len()
+        )));
+    }
     let padded = mask.f_eq(0)?.f_any()?.f_int64_value(&[])? == 1;
     Ok(Prompts {
         tokens,
         mask,
         padded,
         batch,
-        len,
     })
 }
 
@@ -306,15 +313,7 @@ fn generate_impl<M: CausalLm>(
 ) -> Result<Generation> {
     let vocab = model.vocab_size();
     cfg.validate(vocab)?;
-    let p = check_prompts(model, prompts, attention_mask)?;
-    if p.len + cfg.max_new_tokens > model.context_len() {
-        return Err(Error::InvalidArgument(format!(
-            "prompt length {} + max_new_tokens {} exceeds the model's context of {}",
-            p.len,
-            cfg.max_new_tokens,
-            model.context_len()
-        )));
-    }
+    let p = check_prompts(model, prompts, attention_mask, cfg.max_new_tokens)?;
     let allowed = match allowed {
         Some(a) => {
             // Validates the shape against [B, V] once, before any model call.
