@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod curves;
 pub mod heuristics;
 pub mod lm_curves;

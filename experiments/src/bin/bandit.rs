@@ -99,20 +99,7 @@ struct Summary<'a> {
 }
 
 fn main() {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{} (see bandit --help)", line.trim());
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 fn run(args: Args) -> Result<()> {

@@ -64,10 +64,7 @@ struct EvalReport<'a> {
 }
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 /// `runs/x` holds `runs/x/checkpoint/model.safetensors`; accept the run folder too.

@@ -96,21 +96,7 @@ struct Args {
 }
 
 fn main() {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{} (see generate --help)", line.trim());
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
-        let msg = format!("{e:#}").replace('\n', " ");
-        eprintln!("error: {msg}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 /// `<bos>` (when the tokenizer has one) followed by the ids of `text`.

@@ -95,8 +95,11 @@ struct Summary<'a> {
     random_eval: ReturnStats,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() {
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
+}
+
+fn run(args: Args) -> Result<()> {
     if args.planning {
         let text = planning_report()?;
         print!("{text}");

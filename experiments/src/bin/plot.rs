@@ -39,10 +39,7 @@ struct Args {
 }
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 fn run(args: Args) -> Result<()> {

@@ -126,21 +126,7 @@ struct Row {
 const CSV_HEADER: &str = "step,train_loss,val_loss,val_ppl,lr,tokens_per_second";
 
 fn main() {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{} (see pretrain-lm --help)", line.trim());
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
-        let msg = format!("{e:#}").replace('\n', " ");
-        eprintln!("error: {msg}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {

@@ -192,22 +192,7 @@ struct Args {
 }
 
 fn main() {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            let line = line.trim().trim_start_matches("error:").trim();
-            eprintln!("error: {line} (see rl-lm --help)");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = run(args) {
-        let msg = format!("{e:#}").replace('\n', " ");
-        eprintln!("error: {msg}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 /// Most prompts of the evaluation batch, and prompts of the samples file.

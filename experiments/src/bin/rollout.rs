@@ -77,10 +77,7 @@ struct Summary<'a> {
 }
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 fn run(args: Args) -> Result<()> {

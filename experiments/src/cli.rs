@@ -1,0 +1,44 @@
+//! The entry point every binary shares ([`run_main`]): parse the arguments, run, and turn any
+//! failure into one readable `error:` line on stderr and exit code 1.
+
+use clap::Parser;
+
+/// Parses the command line into `A` and calls `run` with it. `--help` and `--version` print
+/// and exit 0; a usage error prints `error: <what clap says> (see <name> --help)`, an error of
+/// `run` prints `error: <the error and its causes>`, each on one line, and exits 1.
+pub fn run_main<A: Parser>(name: &str, run: impl FnOnce(A) -> anyhow::Result<()>) {
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            let line = line.trim().trim_start_matches("error:").trim();
+            eprintln!("error: {line} (see {name} --help)");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = run(args) {
+        eprintln!("error: {}", one_line(&e));
+        std::process::exit(1);
+    }
+}
+
+/// An error with its causes (`anyhow`'s `{:#}`) on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn errors_and_their_causes_fit_one_line() {
+        let e = Err::<(), _>(anyhow::anyhow!("bad\nvalue"))
+            .context("reading config")
+            .unwrap_err();
+        assert_eq!(one_line(&e), "reading config: bad value");
+    }
+}
