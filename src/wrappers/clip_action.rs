@@ -1,8 +1,8 @@
 //! `ClipAction`: clip continuous actions into the action box.
 
-use crate::env::{ActOf, Env, ObsOf, Step, Transition};
+use super::map_action::{BoxActionMap, MapBoxAction};
+use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::info::Info;
 use crate::space::{BoxElement, BoxSpace, BoxStorage};
 
 /// Clips each action element-wise into the wrapped environment's box before stepping
@@ -12,10 +12,32 @@ use crate::space::{BoxElement, BoxSpace, BoxStorage};
 /// right length is accepted (a policy's raw Gaussian sample, say). NaN stays NaN and is rejected
 /// by the inner environment; a wrong length is an [`Error::InvalidAction`]. The clipped action
 /// is written into a buffer owned by the wrapper, so stepping does not allocate.
-pub struct ClipAction<E: Env> {
-    env: E,
-    act_space: E::ActSpace,
-    buf: ActOf<E>,
+pub type ClipAction<E> = MapBoxAction<E, Clip>;
+
+/// The map of [`ClipAction`]: copy, then clip into the inner box.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clip;
+
+impl<T: BoxElement, V: BoxStorage<T>> BoxActionMap<T, V> for Clip {
+    fn map(
+        &self,
+        outer: &BoxSpace<T, V>,
+        inner: &BoxSpace<T, V>,
+        action: &V,
+        out: &mut V,
+    ) -> Result<()> {
+        let a = action.as_slice();
+        let buf = out.as_mut_slice();
+        if a.len() != buf.len() {
+            return Err(Error::InvalidAction {
+                action: format!("{action:?}"),
+                space: outer.to_string(),
+            });
+        }
+        buf.copy_from_slice(a);
+        inner.clip(out);
+        Ok(())
+    }
 }
 
 impl<E, T, V> ClipAction<E>
@@ -26,67 +48,12 @@ where
 {
     /// Wraps `env`.
     pub fn new(env: E) -> Result<Self> {
-        let inner = env.action_space();
-        let n = inner.len();
         let act_space = BoxSpace::uniform(
             T::from_f64(f64::NEG_INFINITY),
             T::from_f64(f64::INFINITY),
-            inner.shape().to_vec(),
+            env.action_space().shape().to_vec(),
         )?;
-        Ok(ClipAction {
-            env,
-            act_space,
-            buf: V::from_fn(n, |_| T::default()),
-        })
-    }
-
-    inner_accessors!();
-
-    /// Copies `action` into the buffer and clips it.
-    fn clip(&mut self, action: &V) -> Result<()> {
-        let a = action.as_slice();
-        let buf = self.buf.as_mut_slice();
-        if a.len() != buf.len() {
-            return Err(Error::InvalidAction {
-                action: format!("{action:?}"),
-                space: self.act_space.to_string(),
-            });
-        }
-        buf.copy_from_slice(a);
-        self.env.action_space().clip(&mut self.buf);
-        Ok(())
-    }
-}
-
-impl<E, T, V> Env for ClipAction<E>
-where
-    E: Env<ActSpace = BoxSpace<T, V>>,
-    T: BoxElement,
-    V: BoxStorage<T>,
-{
-    type ObsSpace = E::ObsSpace;
-    type ActSpace = BoxSpace<T, V>;
-
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        &self.act_space
-    }
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        self.env.reset(seed)
-    }
-    fn step(&mut self, action: &V) -> Result<Step<ObsOf<Self>>> {
-        self.clip(action)?;
-        self.env.step(&self.buf)
-    }
-    forward_render!();
-    fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
-        self.env.reset_flat(seed, obs_out)
-    }
-    fn step_flat(&mut self, action: &V, obs_out: &mut [f32]) -> Result<Transition> {
-        self.clip(action)?;
-        self.env.step_flat(&self.buf, obs_out)
+        Ok(Self::with_map(env, act_space, Clip))
     }
 }
 

@@ -106,6 +106,7 @@ macro_rules! inner_accessors {
 mod autoreset;
 mod clip_action;
 mod frame_stack;
+mod map_action;
 mod normalize_observation;
 mod normalize_reward;
 mod order_enforcing;
@@ -120,15 +121,16 @@ mod transform;
 pub(crate) mod test_envs;
 
 pub use autoreset::Autoreset;
-pub use clip_action::ClipAction;
+pub use clip_action::{Clip, ClipAction};
 pub use frame_stack::{FramePadding, FrameStack};
+pub use map_action::{BoxActionMap, MapBoxAction};
 pub use normalize_observation::{NORMALIZE_EPSILON, NormalizeObservation};
 pub use normalize_reward::{NORMALIZE_REWARD_GAMMA, NormalizeReward};
 pub use order_enforcing::OrderEnforcing;
 pub use passive_env_checker::PassiveEnvChecker;
 pub use record_episode_statistics::{DEFAULT_STATS_BUFFER, RecordEpisodeStatistics};
 pub use record_video::{DEFAULT_GIF_SPEED, DEFAULT_VIDEO_PREFIX, EpisodeTrigger, RecordVideo};
-pub use rescale_action::RescaleAction;
+pub use rescale_action::{Rescale, RescaleAction};
 pub use time_limit::TimeLimit;
 pub use transform::{TransformObservation, TransformReward};
 

@@ -1,8 +1,8 @@
 //! `RescaleAction`: expose a box action space as another box, mapped affinely.
 
-use crate::env::{ActOf, Env, ObsOf, Step, Transition};
+use super::map_action::{BoxActionMap, MapBoxAction};
+use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::info::Info;
 use crate::space::{BoxElement, BoxSpace, BoxStorage, Space};
 
 /// Presents the action space `[min_action, max_action]` (element-wise) and maps each action
@@ -14,10 +14,44 @@ use crate::space::{BoxElement, BoxSpace, BoxStorage, Space};
 /// An action outside `[min_action, max_action]` is an [`Error::InvalidAction`] (our `Env`
 /// contract; wrap with [`ClipAction`](super::ClipAction) *outside* this wrapper to clip first).
 /// The rescaled action lives in a buffer owned by the wrapper: stepping does not allocate.
-pub struct RescaleAction<E: Env> {
-    env: E,
-    act_space: E::ActSpace,
-    buf: ActOf<E>,
+pub type RescaleAction<E> = MapBoxAction<E, Rescale>;
+
+/// The map of [`RescaleAction`]: the affine map from the wrapper's box onto the inner one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rescale;
+
+impl<T: BoxElement, V: BoxStorage<T>> BoxActionMap<T, V> for Rescale {
+    fn map(
+        &self,
+        outer: &BoxSpace<T, V>,
+        inner: &BoxSpace<T, V>,
+        action: &V,
+        out: &mut V,
+    ) -> Result<()> {
+        outer.check_action(action)?;
+        let parts = action
+            .as_slice()
+            .iter()
+            .zip(outer.low().iter().zip(outer.high()))
+            .zip(inner.low().iter().zip(inner.high()));
+        for (o, ((a, (min, max)), (low, high))) in out.as_mut_slice().iter_mut().zip(parts) {
+            let (a, min, max) = (a.to_f64(), min.to_f64(), max.to_f64());
+            let (low, high) = (low.to_f64(), high.to_f64());
+            let t = (a - min) / (max - min);
+            // Gymnasium's formula; for bounds so wide that `high - low` overflows, the
+            // equivalent interpolation that cannot.
+            let span = high - low;
+            let y = if span.is_finite() {
+                low + span * t
+            } else {
+                low * (1.0 - t) + high * t
+            };
+            *o = T::from_f64(y.clamp(low, high));
+        }
+        // Narrowing to f32 may round just past a bound.
+        inner.clip(out);
+        Ok(())
+    }
 }
 
 impl<E, T, V> RescaleAction<E>
@@ -51,75 +85,8 @@ where
                 )));
             }
         }
-        let n = inner.len();
         let act_space = BoxSpace::new(min_action, max_action, inner.shape().to_vec())?;
-        Ok(RescaleAction {
-            env,
-            act_space,
-            buf: V::from_fn(n, |_| T::default()),
-        })
-    }
-
-    inner_accessors!();
-
-    fn rescale(&mut self, action: &V) -> Result<()> {
-        self.act_space.check_action(action)?;
-        let inner = self.env.action_space();
-        let out = self.buf.as_mut_slice();
-        let parts = action
-            .as_slice()
-            .iter()
-            .zip(self.act_space.low().iter().zip(self.act_space.high()))
-            .zip(inner.low().iter().zip(inner.high()));
-        for (o, ((a, (min, max)), (low, high))) in out.iter_mut().zip(parts) {
-            let (a, min, max) = (a.to_f64(), min.to_f64(), max.to_f64());
-            let (low, high) = (low.to_f64(), high.to_f64());
-            let t = (a - min) / (max - min);
-            // Gymnasium's formula; for bounds so wide that `high - low` overflows, the
-            // equivalent interpolation that cannot.
-            let span = high - low;
-            let y = if span.is_finite() {
-                low + span * t
-            } else {
-                low * (1.0 - t) + high * t
-            };
-            *o = T::from_f64(y.clamp(low, high));
-        }
-        // Narrowing to f32 may round just past a bound.
-        inner.clip(&mut self.buf);
-        Ok(())
-    }
-}
-
-impl<E, T, V> Env for RescaleAction<E>
-where
-    E: Env<ActSpace = BoxSpace<T, V>>,
-    T: BoxElement,
-    V: BoxStorage<T>,
-{
-    type ObsSpace = E::ObsSpace;
-    type ActSpace = BoxSpace<T, V>;
-
-    fn observation_space(&self) -> &Self::ObsSpace {
-        self.env.observation_space()
-    }
-    fn action_space(&self) -> &Self::ActSpace {
-        &self.act_space
-    }
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        self.env.reset(seed)
-    }
-    fn step(&mut self, action: &V) -> Result<Step<ObsOf<Self>>> {
-        self.rescale(action)?;
-        self.env.step(&self.buf)
-    }
-    forward_render!();
-    fn reset_flat(&mut self, seed: Option<u64>, obs_out: &mut [f32]) -> Result<Info> {
-        self.env.reset_flat(seed, obs_out)
-    }
-    fn step_flat(&mut self, action: &V, obs_out: &mut [f32]) -> Result<Transition> {
-        self.rescale(action)?;
-        self.env.step_flat(&self.buf, obs_out)
+        Ok(Self::with_map(env, act_space, Rescale))
     }
 }
 
