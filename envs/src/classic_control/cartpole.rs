@@ -1,6 +1,6 @@
 //! CartPole: balance a pole on a cart (Gymnasium's `CartPole-v1`).
 
-use super::{check_state, uniform};
+use super::{PhysicalState, RENDER_MODES, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Discrete, Space};
-use tokengym::{Env, EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+use tokengym::{Env, EnvRng, Frame, Info, RenderMode, Result, Step};
 
 /// Gravitational acceleration (m/s^2).
 pub const GRAVITY: f64 = 9.8;
@@ -40,7 +40,6 @@ pub const RENDER_FPS: u32 = 50;
 
 const SCREEN_WIDTH: usize = 600;
 const SCREEN_HEIGHT: usize = 400;
-const RENDER_MODES: [RenderMode; 2] = [RenderMode::Ansi, RenderMode::RgbArray];
 
 /// Options of [`CartPole`] (Gymnasium's keyword arguments of `gymnasium.make("CartPole-v1")`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +83,7 @@ pub struct CartPoleConfig {
 #[derive(Clone, Debug)]
 pub struct CartPole {
     config: CartPoleConfig,
-    state: Option<[f64; 4]>,
+    state: PhysicalState<4>,
     steps_beyond_terminated: Option<u64>,
     rng: EnvRng,
     observation_space: BoxSpace<f32, [f32; 4]>,
@@ -114,7 +113,7 @@ impl CartPole {
         let low = high.map(|h| -h);
         CartPole {
             config,
-            state: None,
+            state: PhysicalState::absent(),
             steps_beyond_terminated: None,
             rng: rng_from_seed(None),
             observation_space: BoxSpace::new(low.to_vec(), high.to_vec(), vec![4])
@@ -168,15 +167,15 @@ impl Env for CartPole {
             self.rng = rng_from_seed(seed);
         }
         let state = [0; 4].map(|_| uniform(&mut self.rng, -RESET_BOUND, RESET_BOUND));
-        self.state = Some(state);
+        self.state.put(state);
         self.steps_beyond_terminated = None;
         Ok((Self::obs(&state), Info::new()))
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 4]>> {
         self.action_space.check_action(action)?;
-        let state = Self::dynamics(self.state.ok_or(Error::ResetNeeded)?, *action);
-        self.state = Some(state);
+        let state = Self::dynamics(self.state.get()?, *action);
+        self.state.put(state);
         let [x, _, theta, _] = state;
         // Written as Gymnasium's four comparisons so that a NaN state (reachable only from
         // absurd set_state values) does not terminate, exactly as there.
@@ -200,14 +199,13 @@ impl Env for CartPole {
     }
 
     fn render_modes(&self) -> &[RenderMode] {
-        &RENDER_MODES
+        RENDER_MODES
     }
 
     fn render(&self, mode: RenderMode) -> Result<Frame> {
-        let state = self.state.ok_or(Error::ResetNeeded)?;
-        Ok(match mode {
-            RenderMode::Ansi => Frame::Ansi(ansi(&state)),
-            RenderMode::RgbArray => Frame::Rgb(picture(&state).into_frame()),
+        self.state.render(mode, |state, mode| match mode {
+            RenderMode::Ansi => Frame::Ansi(ansi(state)),
+            RenderMode::RgbArray => Frame::Rgb(picture(state).into_frame()),
         })
     }
 
@@ -218,14 +216,13 @@ impl Env for CartPole {
 
 impl StateVector for CartPole {
     fn state(&self) -> Vec<f64> {
-        self.state.map(|s| s.to_vec()).unwrap_or_default()
+        self.state.to_vec()
     }
 
     /// Sets `[x, x_dot, theta, theta_dot]` (finite numbers). As in Gymnasium, the count of steps
     /// past termination is kept.
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        self.state = Some(check_state::<4>("CartPole", state)?);
-        Ok(())
+        self.state.set_checked("CartPole", state)
     }
 }
 
@@ -310,6 +307,7 @@ fn picture(state: &[f64; 4]) -> Canvas {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokengym::Error;
 
     #[test]
     fn invalid_actions_are_errors() {

@@ -5,7 +5,7 @@ use super::mountain_car::{
     MAX_POSITION, MAX_SPEED, MIN_POSITION, RESET_HIGH, RESET_LOW, mountain_ansi,
     mountain_car_observation_space, mountain_picture,
 };
-use super::{check_state, uniform};
+use super::{PhysicalState, RENDER_MODES, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use tokengym::seeding::rng_from_seed;
@@ -30,8 +30,6 @@ pub const ACTION_COST: f64 = 0.1;
 pub const MAX_EPISODE_STEPS: usize = 999;
 /// Gymnasium's `render_fps`.
 pub const RENDER_FPS: u32 = 30;
-
-const RENDER_MODES: [RenderMode; 2] = [RenderMode::Ansi, RenderMode::RgbArray];
 
 /// Options of [`ContinuousMountainCar`] (Gymnasium's keyword arguments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -77,7 +75,7 @@ pub struct ContinuousMountainCarConfig {
 pub struct ContinuousMountainCar {
     config: ContinuousMountainCarConfig,
     /// `[position, velocity]`; values of a float32 state are exactly representable as `f32`.
-    state: Option<[f64; 2]>,
+    state: PhysicalState<2>,
     /// Whether the state has NumPy dtype float32 (after a step) rather than float64.
     state_is_f32: bool,
     rng: EnvRng,
@@ -128,7 +126,7 @@ impl ContinuousMountainCar {
     fn build(config: ContinuousMountainCarConfig) -> Self {
         ContinuousMountainCar {
             config,
-            state: None,
+            state: PhysicalState::absent(),
             state_is_f32: false,
             rng: rng_from_seed(None),
             observation_space: mountain_car_observation_space(),
@@ -150,8 +148,8 @@ impl ContinuousMountainCar {
     /// Sets a float32 state `[position, velocity]`, as Gymnasium's `step` leaves it (the next
     /// step then computes in float32 where NumPy would). Fails on non-finite numbers.
     pub fn set_state_f32(&mut self, state: [f32; 2]) -> Result<()> {
-        let s = check_state::<2>("MountainCarContinuous", &state.map(f64::from))?;
-        self.state = Some(s);
+        self.state
+            .set_checked("MountainCarContinuous", &state.map(f64::from))?;
         self.state_is_f32 = true;
         Ok(())
     }
@@ -174,14 +172,14 @@ impl Env for ContinuousMountainCar {
             self.rng = rng_from_seed(seed);
         }
         let state = [uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0];
-        self.state = Some(state);
+        self.state.put(state);
         self.state_is_f32 = false;
         Ok((state.map(|x| x as f32), Info::new()))
     }
 
     fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 2]>> {
         self.action_space.check_action(action)?;
-        let [mut position, mut velocity] = self.state.ok_or(Error::ResetNeeded)?;
+        let [mut position, mut velocity] = self.state.get()?;
         let is_f32 = self.state_is_f32;
         let a = action[0];
         // Python's `min(max(a, -1.0), 1.0)` keeps the float32 `a` inside the range.
@@ -239,21 +237,21 @@ impl Env for ContinuousMountainCar {
         let reward = base - a64 * a64 * ACTION_COST;
         // The new state is a float32 array.
         let obs = [position as f32, velocity as f32];
-        self.state = Some(obs.map(f64::from));
+        self.state.put(obs.map(f64::from));
         self.state_is_f32 = true;
         Ok(Step::new(obs, reward, terminated, false))
     }
 
     fn render_modes(&self) -> &[RenderMode] {
-        &RENDER_MODES
+        RENDER_MODES
     }
 
     fn render(&self, mode: RenderMode) -> Result<Frame> {
-        let [position, velocity] = self.state.ok_or(Error::ResetNeeded)?;
-        Ok(match mode {
-            RenderMode::Ansi => Frame::Ansi(mountain_ansi(position, velocity, GOAL_POSITION)),
-            RenderMode::RgbArray => Frame::Rgb(mountain_picture(position, GOAL_POSITION)),
-        })
+        self.state
+            .render(mode, |&[position, velocity], mode| match mode {
+                RenderMode::Ansi => Frame::Ansi(mountain_ansi(position, velocity, GOAL_POSITION)),
+                RenderMode::RgbArray => Frame::Rgb(mountain_picture(position, GOAL_POSITION)),
+            })
     }
 
     fn render_fps(&self) -> u32 {
@@ -263,14 +261,14 @@ impl Env for ContinuousMountainCar {
 
 impl StateVector for ContinuousMountainCar {
     fn state(&self) -> Vec<f64> {
-        self.state.map(|s| s.to_vec()).unwrap_or_default()
+        self.state.to_vec()
     }
 
     /// Sets a float64 state `[position, velocity]` (finite numbers), as assigning
     /// `env.unwrapped.state = np.array([...])` does in Gymnasium. Use
     /// [`ContinuousMountainCar::set_state_f32`] for a float32 state.
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        self.state = Some(check_state::<2>("MountainCarContinuous", state)?);
+        self.state.set_checked("MountainCarContinuous", state)?;
         self.state_is_f32 = false;
         Ok(())
     }

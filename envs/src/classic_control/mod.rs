@@ -28,6 +28,7 @@ pub mod continuous_mountain_car;
 pub mod mountain_car;
 mod numpy_square;
 pub mod pendulum;
+mod physical_state;
 
 pub use acrobot::{Acrobot, AcrobotConfig, AcrobotDynamics};
 pub use cartpole::{CartPole, CartPoleConfig};
@@ -35,26 +36,10 @@ pub use continuous_mountain_car::{ContinuousMountainCar, ContinuousMountainCarCo
 pub use mountain_car::{MountainCar, MountainCarConfig};
 pub use pendulum::{Pendulum, PendulumConfig};
 
-use rand::RngExt;
-use tokengym::{EnvRng, Error, Result};
+pub(crate) use physical_state::{PhysicalState, RENDER_MODES};
 
-/// Checks a state vector for [`StateVector::set_state`](crate::StateVector::set_state): exactly
-/// `N` finite numbers.
-pub(crate) fn check_state<const N: usize>(env: &str, state: &[f64]) -> Result<[f64; N]> {
-    let arr: [f64; N] = state.try_into().map_err(|_| {
-        Error::InvalidState(format!(
-            "{env} state needs {N} numbers, got {}: {state:?}",
-            state.len()
-        ))
-    })?;
-    if let Some(i) = arr.iter().position(|x| !x.is_finite()) {
-        return Err(Error::InvalidState(format!(
-            "{env} state element {i} is {} (must be finite): {state:?}",
-            arr[i]
-        )));
-    }
-    Ok(arr)
-}
+use rand::RngExt;
+use tokengym::EnvRng;
 
 /// A uniform draw from `[low, high)`, computed as NumPy's `uniform` does (`low + (high - low) * u`).
 pub(crate) fn uniform(rng: &mut EnvRng, low: f64, high: f64) -> f64 {

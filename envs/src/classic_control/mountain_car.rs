@@ -1,6 +1,6 @@
 //! MountainCar: drive an under-powered car up a hill (Gymnasium's `MountainCar-v0`).
 
-use super::{check_state, uniform};
+use super::{PhysicalState, RENDER_MODES, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -29,8 +29,6 @@ pub const RESET_HIGH: f64 = -0.4;
 pub const MAX_EPISODE_STEPS: usize = 200;
 /// Gymnasium's `render_fps`.
 pub const RENDER_FPS: u32 = 30;
-
-const RENDER_MODES: [RenderMode; 2] = [RenderMode::Ansi, RenderMode::RgbArray];
 
 /// Options of [`MountainCar`] (Gymnasium's keyword arguments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -78,7 +76,7 @@ impl MountainCarConfig {
 #[derive(Clone, Debug)]
 pub struct MountainCar {
     config: MountainCarConfig,
-    state: Option<[f64; 2]>,
+    state: PhysicalState<2>,
     rng: EnvRng,
     observation_space: BoxSpace<f32, [f32; 2]>,
     action_space: Discrete,
@@ -115,7 +113,7 @@ impl MountainCar {
     fn build(config: MountainCarConfig) -> Self {
         MountainCar {
             config,
-            state: None,
+            state: PhysicalState::absent(),
             rng: rng_from_seed(None),
             observation_space: mountain_car_observation_space(),
             action_space: Discrete::new(3).expect("Discrete(3) is valid"),
@@ -145,13 +143,13 @@ impl Env for MountainCar {
             self.rng = rng_from_seed(seed);
         }
         let state = [uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0];
-        self.state = Some(state);
+        self.state.put(state);
         Ok((state.map(|x| x as f32), Info::new()))
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 2]>> {
         self.action_space.check_action(action)?;
-        let [mut position, mut velocity] = self.state.ok_or(Error::ResetNeeded)?;
+        let [mut position, mut velocity] = self.state.get()?;
         // Gymnasium: `velocity += (action - 1) * force + cos(3 * position) * (-gravity)`.
         velocity += (*action - 1) as f64 * FORCE + (3.0 * position).cos() * (-GRAVITY);
         velocity = velocity.clamp(-MAX_SPEED, MAX_SPEED);
@@ -162,20 +160,20 @@ impl Env for MountainCar {
         }
         let terminated = position >= GOAL_POSITION && velocity >= self.config.goal_velocity;
         let state = [position, velocity];
-        self.state = Some(state);
+        self.state.put(state);
         Ok(Step::new(state.map(|x| x as f32), -1.0, terminated, false))
     }
 
     fn render_modes(&self) -> &[RenderMode] {
-        &RENDER_MODES
+        RENDER_MODES
     }
 
     fn render(&self, mode: RenderMode) -> Result<Frame> {
-        let [position, velocity] = self.state.ok_or(Error::ResetNeeded)?;
-        Ok(match mode {
-            RenderMode::Ansi => Frame::Ansi(mountain_ansi(position, velocity, GOAL_POSITION)),
-            RenderMode::RgbArray => Frame::Rgb(mountain_picture(position, GOAL_POSITION)),
-        })
+        self.state
+            .render(mode, |&[position, velocity], mode| match mode {
+                RenderMode::Ansi => Frame::Ansi(mountain_ansi(position, velocity, GOAL_POSITION)),
+                RenderMode::RgbArray => Frame::Rgb(mountain_picture(position, GOAL_POSITION)),
+            })
     }
 
     fn render_fps(&self) -> u32 {
@@ -185,13 +183,12 @@ impl Env for MountainCar {
 
 impl StateVector for MountainCar {
     fn state(&self) -> Vec<f64> {
-        self.state.map(|s| s.to_vec()).unwrap_or_default()
+        self.state.to_vec()
     }
 
     /// Sets `[position, velocity]` (finite numbers).
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        self.state = Some(check_state::<2>("MountainCar", state)?);
-        Ok(())
+        self.state.set_checked("MountainCar", state)
     }
 }
 

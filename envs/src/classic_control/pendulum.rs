@@ -1,13 +1,12 @@
 //! Pendulum: swing a rigid rod up and hold it upright (Gymnasium's `Pendulum-v1`).
 
 use super::numpy_square::numpy_square;
-use super::{check_state, uniform};
+use super::{PhysicalState, RENDER_MODES, uniform};
 use crate::state::StateVector;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use tokengym::env::unsupported_render_mode;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Space};
@@ -36,7 +35,6 @@ pub const RENDER_FPS: u32 = 30;
 /// Gymnasium's `TimeLimit` for `Pendulum-v1` (applied by the registry, not by this type).
 pub const MAX_EPISODE_STEPS: usize = 200;
 
-const RENDER_MODES: &[RenderMode] = &[RenderMode::Ansi, RenderMode::RgbArray];
 const ROD_COLOUR: [u8; 3] = [204, 77, 77];
 
 /// Options of [`Pendulum`]. Unknown fields are rejected when deserializing.
@@ -125,9 +123,8 @@ impl PendulumConfig {
 #[derive(Clone, Debug)]
 pub struct Pendulum {
     config: PendulumConfig,
-    state: [f64; 2],
+    state: PhysicalState<2>,
     last_u: Option<f32>,
-    has_state: bool,
     rng: EnvRng,
     obs_space: BoxSpace<f32, [f32; 3]>,
     act_space: BoxSpace<f32, [f32; 1]>,
@@ -175,9 +172,8 @@ impl Pendulum {
         let high = [1.0, 1.0, MAX_SPEED as f32];
         Pendulum {
             config,
-            state: [0.0; 2],
+            state: PhysicalState::absent(),
             last_u: None,
-            has_state: false,
             rng: rng_from_seed(None),
             obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![3])
                 .expect("Pendulum's constant observation bounds are valid"),
@@ -198,7 +194,7 @@ impl Pendulum {
 
     /// The observation of the current state (what `reset` and `step` return).
     pub fn observation(&self) -> [f32; 3] {
-        let [th, thdot] = self.state;
+        let [th, thdot] = self.state.values();
         [th.cos() as f32, th.sin() as f32, thdot as f32]
     }
 
@@ -207,7 +203,7 @@ impl Pendulum {
         let scale = dim / (2.2 * 2.0);
         let c = (SCREEN_DIM / 2) as f64;
         let half_width = (0.2 * scale / 2.0).trunc();
-        let th = self.state[0];
+        let [th, _] = self.state.values();
         // The rod points along θ + π/2 from the +x axis (y up): straight up for θ = 0.
         let (dir_x, dir_y) = ((th + PI / 2.0).cos(), (th + PI / 2.0).sin());
         let end = (c + scale * dir_x, c + scale * dir_y);
@@ -253,7 +249,7 @@ impl Pendulum {
         const W: usize = 21;
         const H: usize = 11;
         let mut grid = [[b' '; W]; H];
-        let [th, thdot] = self.state;
+        let [th, thdot] = self.state.values();
         let (dx, dy) = (-th.sin(), th.cos());
         for i in 0..=16 {
             let f = i as f64 / 16.0;
@@ -297,20 +293,15 @@ impl tokengym::Env for Pendulum {
             self.rng = rng_from_seed(seed);
         }
         let high = [self.config.x_init, self.config.y_init];
-        for (s, h) in self.state.iter_mut().zip(high) {
-            *s = uniform(&mut self.rng, -h, h);
-        }
+        let state = high.map(|h| uniform(&mut self.rng, -h, h));
+        self.state.put(state);
         self.last_u = None;
-        self.has_state = true;
         Ok((self.observation(), Info::new()))
     }
 
     fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 3]>> {
-        if !self.has_state {
-            return Err(Error::ResetNeeded);
-        }
+        let [th, thdot] = self.state.get()?;
         self.act_space.check_action(action)?;
-        let [th, thdot] = self.state;
         let (g, m, l, dt) = (self.config.g, MASS, LENGTH, DT);
         let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
         // float32 under NumPy 2: 0.001 * u**2 and 3.0 / (m l²) * u.
@@ -325,10 +316,10 @@ impl tokengym::Env for Pendulum {
         if !(reward.is_finite() && newth.is_finite() && newthdot.is_finite()) {
             return Err(Error::NonFinite {
                 what: "Pendulum step".into(),
-                detail: format!("state {:?}, torque {u} -> reward {reward}", self.state),
+                detail: format!("state {:?}, torque {u} -> reward {reward}", [th, thdot]),
             });
         }
-        self.state = [newth, newthdot];
+        self.state.put([newth, newthdot]);
         self.last_u = Some(u);
         Ok(Step::new(self.observation(), reward, false, false))
     }
@@ -338,13 +329,7 @@ impl tokengym::Env for Pendulum {
     }
 
     fn render(&self, mode: RenderMode) -> Result<Frame> {
-        if !RENDER_MODES.contains(&mode) {
-            return Err(unsupported_render_mode(mode, RENDER_MODES));
-        }
-        if !self.has_state {
-            return Err(Error::ResetNeeded);
-        }
-        Ok(match mode {
+        self.state.render(mode, |_, mode| match mode {
             RenderMode::Ansi => self.render_ansi(),
             RenderMode::RgbArray => self.render_rgb(),
         })
@@ -358,19 +343,13 @@ impl tokengym::Env for Pendulum {
 impl StateVector for Pendulum {
     /// `[θ, θ̇]` (empty before the first reset).
     fn state(&self) -> Vec<f64> {
-        if self.has_state {
-            self.state.to_vec()
-        } else {
-            Vec::new()
-        }
+        self.state.to_vec()
     }
 
     /// Sets `[θ, θ̇]`; both must be finite. Also counts as a reset for
     /// [`Env::step`](tokengym::Env::step).
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        self.state = check_state::<2>("Pendulum", state)?;
-        self.has_state = true;
-        Ok(())
+        self.state.set_checked("Pendulum", state)
     }
 }
 

@@ -2,13 +2,12 @@
 
 mod dynamics;
 
-use super::{check_state, uniform};
+use super::{PhysicalState, RENDER_MODES, uniform};
 use crate::state::StateVector;
 use dynamics::{bound, rk4, wrap};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::fmt::Write as _;
-use tokengym::env::unsupported_render_mode;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Discrete};
@@ -47,8 +46,6 @@ pub const MAX_EPISODE_STEPS: usize = 500;
 /// Outside `WRAP_LOOP_LIMIT` turns of `[-π, π]` an angle is wrapped with one remainder
 /// instead of Gymnasium's subtraction loop (which would take too long or never finish).
 const WRAP_LOOP_LIMIT: f64 = 64.0;
-
-const RENDER_MODES: &[RenderMode] = &[RenderMode::Ansi, RenderMode::RgbArray];
 
 /// Which equations of motion to use (Gymnasium's `book_or_nips`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,8 +153,7 @@ impl AcrobotConfig {
 #[derive(Clone, Debug)]
 pub struct Acrobot {
     config: AcrobotConfig,
-    state: [f64; 4],
-    has_state: bool,
+    state: PhysicalState<4>,
     rng: EnvRng,
     obs_space: BoxSpace<f32, [f32; 6]>,
     act_space: Discrete,
@@ -185,8 +181,7 @@ impl Acrobot {
         let high = [1.0, 1.0, 1.0, 1.0, MAX_VEL_1 as f32, MAX_VEL_2 as f32];
         Acrobot {
             config,
-            state: [0.0; 4],
-            has_state: false,
+            state: PhysicalState::absent(),
             rng: rng_from_seed(None),
             obs_space: BoxSpace::new(high.map(|h| -h).to_vec(), high.to_vec(), vec![6])
                 .expect("Acrobot's constant observation bounds are valid"),
@@ -201,7 +196,7 @@ impl Acrobot {
 
     /// The observation of the current state (what `reset` and `step` return).
     pub fn observation(&self) -> [f32; 6] {
-        let [t1, t2, v1, v2] = self.state;
+        let [t1, t2, v1, v2] = self.state.values();
         [
             t1.cos() as f32,
             t1.sin() as f32,
@@ -213,13 +208,13 @@ impl Acrobot {
     }
 
     fn terminal(&self) -> bool {
-        let [t1, t2, ..] = self.state;
+        let [t1, t2, ..] = self.state.values();
         -t1.cos() - (t2 + t1).cos() > 1.0
     }
 
     /// Pivot, middle joint and tip in metres (`y` up, pivot at the origin).
     fn joints(&self) -> [(f64, f64); 3] {
-        let [t1, t2, ..] = self.state;
+        let [t1, t2, ..] = self.state.values();
         let p1 = (LINK_LENGTH_1 * t1.sin(), -LINK_LENGTH_1 * t1.cos());
         let p2 = (
             p1.0 + LINK_LENGTH_2 * (t1 + t2).sin(),
@@ -292,7 +287,7 @@ impl Acrobot {
             text.push_str(std::str::from_utf8(row).unwrap_or_default().trim_end());
             text.push('\n');
         }
-        let [t1, t2, v1, v2] = self.state;
+        let [t1, t2, v1, v2] = self.state.values();
         let tip = joints[2].1;
         let _ = writeln!(
             text,
@@ -321,18 +316,14 @@ impl tokengym::Env for Acrobot {
             self.rng = rng_from_seed(seed);
         }
         let (low, high) = (self.config.reset_low, self.config.reset_high);
-        for s in &mut self.state {
-            // Gymnasium draws float64 values and stores them as float32.
-            *s = uniform(&mut self.rng, low, high) as f32 as f64;
-        }
-        self.has_state = true;
+        // Gymnasium draws float64 values and stores them as float32.
+        let state = [0; 4].map(|_| uniform(&mut self.rng, low, high) as f32 as f64);
+        self.state.put(state);
         Ok((self.observation(), Info::new()))
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 6]>> {
-        if !self.has_state {
-            return Err(Error::ResetNeeded);
-        }
+        let [t1, t2, v1, v2] = self.state.get()?;
         let index = self
             .act_space
             .index_of(*action)
@@ -345,7 +336,6 @@ impl tokengym::Env for Acrobot {
         if noise > 0.0 {
             torque += uniform(&mut self.rng, -noise, noise);
         }
-        let [t1, t2, v1, v2] = self.state;
         let mut ns = rk4(&[t1, t2, v1, v2, torque], self.config.book_or_nips);
         ns[0] = wrap(ns[0], -PI, PI);
         ns[1] = wrap(ns[1], -PI, PI);
@@ -354,10 +344,10 @@ impl tokengym::Env for Acrobot {
         if !ns.iter().all(|x| x.is_finite()) {
             return Err(Error::NonFinite {
                 what: "Acrobot state".into(),
-                detail: format!("{:?} -> {ns:?}", self.state),
+                detail: format!("{:?} -> {ns:?}", [t1, t2, v1, v2]),
             });
         }
-        self.state = ns;
+        self.state.put(ns);
         let terminated = self.terminal();
         let reward = if terminated { 0.0 } else { -1.0 };
         Ok(Step::new(self.observation(), reward, terminated, false))
@@ -368,13 +358,7 @@ impl tokengym::Env for Acrobot {
     }
 
     fn render(&self, mode: RenderMode) -> Result<Frame> {
-        if !RENDER_MODES.contains(&mode) {
-            return Err(unsupported_render_mode(mode, RENDER_MODES));
-        }
-        if !self.has_state {
-            return Err(Error::ResetNeeded);
-        }
-        Ok(match mode {
+        self.state.render(mode, |_, mode| match mode {
             RenderMode::Ansi => self.render_ansi(),
             RenderMode::RgbArray => self.render_rgb(),
         })
@@ -388,19 +372,13 @@ impl tokengym::Env for Acrobot {
 impl StateVector for Acrobot {
     /// `[θ1, θ2, θ̇1, θ̇2]` (empty before the first reset).
     fn state(&self) -> Vec<f64> {
-        if self.has_state {
-            self.state.to_vec()
-        } else {
-            Vec::new()
-        }
+        self.state.to_vec()
     }
 
     /// Sets `[θ1, θ2, θ̇1, θ̇2]`; every value must be finite. Also counts as a reset for
     /// [`Env::step`](tokengym::Env::step).
     fn set_state(&mut self, state: &[f64]) -> Result<()> {
-        self.state = check_state::<4>("Acrobot", state)?;
-        self.has_state = true;
-        Ok(())
+        self.state.set_checked("Acrobot", state)
     }
 }
 
