@@ -51,23 +51,60 @@ pub struct CartPoleConfig {
 }
 
 /// A pole hinged on a cart that moves along a frictionless track; push the cart left or right
-/// to keep the pole upright (Barto, Sutton and Anderson, 1983; Gymnasium's `CartPole-v1`).
+/// to keep the pole upright (Gymnasium's `CartPole-v1`).
 ///
-/// - **State** (`f64`, also the [`StateVector`] order): cart position `x`, cart velocity
-///   `x_dot`, pole angle `theta` (radians, 0 = upright, positive = leaning right), pole angular
-///   velocity `theta_dot`.
-/// - **Observation**: the state as `[f32; 4]`, in `Box([-4.8, -inf, -0.419, -inf],
-///   [4.8, inf, 0.419, inf])` (twice the termination thresholds).
-/// - **Action**: `Discrete(2)`: 0 pushes the cart left, 1 right, with a force of 10 N.
-/// - **Dynamics**: the pole's and the cart's accelerations from the equations of motion of the
-///   cart-pole system, integrated with explicit Euler over `TAU = 0.02` s.
-/// - **Reward**: +1 for every step, the terminating one included. With
-///   [`CartPoleConfig::sutton_barto_reward`]: 0 per non-terminating step and -1 on termination.
-/// - **Start**: all four state variables uniform in `[-0.05, 0.05)`.
-/// - **Termination**: `|theta| > 12` degrees or `|x| > 2.4`. Truncation (500 steps) is left to a
-///   time-limit wrapper.
-/// - **Stepping after termination** behaves as in Gymnasium: the physics continues and the reward
-///   is 0 (-1 with the Sutton-Barto reward); call `reset` instead.
+/// # Description
+/// The cart-pole problem of Barto, Sutton and Anderson (1983), "Neuronlike adaptive elements
+/// that can solve difficult learning control problems". The pole starts almost upright; the
+/// agent pushes the cart with a fixed force to the left or to the right. The accelerations of
+/// the pole and of the cart come from the system's equations of motion and are integrated with
+/// explicit Euler over [`TAU`] = 0.02 s, operation for operation as Gymnasium 1.4 computes them.
+///
+/// # Action Space
+/// `Discrete(2)`; the force is [`FORCE_MAG`] = 10 N.
+///
+/// | Num | Action |
+/// |---|---|
+/// | 0 | push the cart to the left |
+/// | 1 | push the cart to the right |
+///
+/// # Observation Space
+/// `Box(4)` of `f32`: the state, rounded from `f64`. The bounds are twice the termination
+/// thresholds; a state inside them is not necessarily one an episode can reach. The
+/// [`StateVector`] order is the same, in `f64`.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | cart position `x` (m) | -4.8 | 4.8 |
+/// | 1 | cart velocity `x_dot` (m/s) | -inf | inf |
+/// | 2 | pole angle `theta` (rad; 0 upright, positive leaning right) | ~ -0.419 (-24°) | ~ 0.419 (24°) |
+/// | 3 | pole angular velocity `theta_dot` (rad/s) | -inf | inf |
+///
+/// # Rewards
+/// +1 for every step, the terminating one included, so the return is the episode's length
+/// (reward threshold 475 for `CartPole-v1`). With [`CartPoleConfig::sutton_barto_reward`]: 0
+/// for every step that does not terminate and -1 for the one that does.
+///
+/// # Starting State
+/// All four state variables uniform in `[-0.05, 0.05)` ([`RESET_BOUND`]).
+///
+/// # Episode End
+/// - Termination: the pole angle leaves `±12°` ([`THETA_THRESHOLD_RADIANS`]) or the cart
+///   position leaves `±2.4` ([`X_THRESHOLD`]; the cart's centre leaves the track).
+/// - Truncation: after [`MAX_EPISODE_STEPS`] = 500 steps (200 for `CartPole-v0`), by the
+///   registry's `TimeLimit` wrapper, not by this type.
+/// - Stepping after termination behaves as in Gymnasium: the physics goes on and the reward is
+///   0 (-1 with the Sutton-Barto reward); call `reset` instead.
+///
+/// # Arguments
+/// [`CartPoleConfig`], also the keyword arguments of `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)): `sutton_barto_reward` (default `false`). Renders as
+/// text (`ansi`) or as a 600x400 picture (`rgb_array`), at [`RENDER_FPS`] = 50.
+///
+/// # Version History
+/// - v1: the time limit is 500 steps and the reward threshold 475 (Gymnasium 1.4's
+///   `CartPole-v1`, its `sutton_barto_reward` included).
+/// - v0: the time limit is 200 steps and the reward threshold 195.
 ///
 /// ```
 /// use tokengym::Env;

@@ -40,18 +40,16 @@ pub struct ContinuousMountainCarConfig {
     pub goal_velocity: f64,
 }
 
-/// The mountain car driven by a continuous throttle in `[-1, 1]`, rewarded for reaching the flag
-/// and charged for fuel (Gymnasium's `MountainCarContinuous-v0`).
+/// The mountain car driven by a continuous throttle: reaching the flag pays 100 and every step
+/// costs fuel (Gymnasium's `MountainCarContinuous-v0`).
 ///
-/// - **State** (also the [`StateVector`] order): position `x` and velocity `v`.
-/// - **Observation**: `[x, v]` as `[f32; 2]` in `Box([-1.2, -0.07], [0.6, 0.07])`.
-/// - **Action**: `[f32; 1]` in `Box(-1, 1)`; anything outside (or NaN) is an error.
-/// - **Dynamics**: `v += a * 0.0015 - 0.0025 * cos(3 x)`, clipped to `[-0.07, 0.07]`; then
-///   `x += v`, clipped to `[-1.2, 0.6]`; at the left wall a leftward velocity becomes 0.
-/// - **Reward**: `-0.1 a^2` per step, plus 100 on reaching the flag.
-/// - **Start**: `x` uniform in `[-0.6, -0.4)`, `v = 0`.
-/// - **Termination**: `x >= 0.45` and `v >= goal_velocity`. Truncation (999 steps) is left to a
-///   time-limit wrapper.
+/// # Description
+/// The continuous-action version of [`MountainCar`](super::MountainCar) (Moore, 1990): the
+/// same valley, track and start, but the engine takes a throttle `a` in `[-1, 1]` and the flag
+/// stands at 0.45 instead of 0.5. One step updates the velocity `v` and the position `x`:
+/// `v += a * 0.0015 - 0.0025 * cos(3 x)` ([`POWER`], [`GRAVITY`]), clipped to `[-0.07, 0.07]`
+/// ([`MAX_SPEED`]); then `x += v`, clipped to `[-1.2, 0.6]` ([`MIN_POSITION`],
+/// [`MAX_POSITION`]); at the left wall (`x == -1.2`) a leftward velocity becomes 0.
 ///
 /// **Precision.** Gymnasium stores the state as float32 after every step, and NumPy's promotion
 /// rules then compute parts of the next step in float32 (`3 * x` and `a * 0.0015 - 0.0025 *
@@ -60,6 +58,47 @@ pub struct ContinuousMountainCarConfig {
 /// Gymnasium. This environment tracks which precision the state has and follows the same rules,
 /// so its trajectories are bit-identical to Gymnasium's; [`ContinuousMountainCar::set_state_f32`]
 /// sets a float32 state, as Gymnasium's steps leave it.
+///
+/// # Action Space
+/// `Box(1)` of `f32` in `[-1, 1]` ([`MIN_ACTION`], [`MAX_ACTION`]); an action outside it (or
+/// NaN) is an error.
+///
+/// | Num | Action | Min | Max |
+/// |---|---|---|---|
+/// | 0 | throttle `a`; the acceleration is `a *` [`POWER`] | -1 | 1 |
+///
+/// # Observation Space
+/// `Box(2)` of `f32`: the state `[x, v]`. The [`StateVector`] order is the same, in `f64`
+/// (after a step, its values are exactly representable as `f32`; see the precision note above).
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | car position `x` along the track | -1.2 ([`MIN_POSITION`]) | 0.6 ([`MAX_POSITION`]) |
+/// | 1 | car velocity `v` (position change per step) | -0.07 | 0.07 ([`MAX_SPEED`]) |
+///
+/// # Rewards
+/// `-0.1 a²` ([`ACTION_COST`]) for every step, plus 100 ([`GOAL_REWARD`]) on the step that
+/// reaches the flag (reward threshold 90 for `MountainCarContinuous-v0`).
+///
+/// # Starting State
+/// `x` uniform in `[-0.6, -0.4)` ([`RESET_LOW`], [`RESET_HIGH`]), `v = 0`, in float64.
+///
+/// # Episode End
+/// - Termination: the car reaches the flag, `x >= 0.45` ([`GOAL_POSITION`]), with
+///   `v >= goal_velocity` ([`ContinuousMountainCarConfig::goal_velocity`], default 0).
+/// - Truncation: after [`MAX_EPISODE_STEPS`] = 999 steps, by the registry's `TimeLimit`
+///   wrapper, not by this type.
+/// - Stepping after termination behaves as in Gymnasium: the simulation goes on; call `reset`
+///   instead.
+///
+/// # Arguments
+/// [`ContinuousMountainCarConfig`], also the keyword arguments of `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)): `goal_velocity` (default 0; NaN is an error).
+/// Renders as text (`ansi`) or as a 600x400 picture (`rgb_array`), at [`RENDER_FPS`] = 30.
+///
+/// # Version History
+/// - v0: the original release, and Gymnasium's only version of this environment (time limit
+///   999 steps, reward threshold 90).
 ///
 /// ```
 /// use tokengym::Env;

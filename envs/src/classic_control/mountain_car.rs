@@ -48,20 +48,60 @@ impl MountainCarConfig {
     }
 }
 
-/// A car in a sinusoidal valley whose engine is too weak to climb the right hill directly; it
-/// must swing back and forth to build momentum (Moore, 1990; Gymnasium's `MountainCar-v0`).
+/// An under-powered car in a valley must rock back and forth to reach the flag on the right
+/// hill (Gymnasium's `MountainCar-v0`).
 ///
-/// - **State** (`f64`, also the [`StateVector`] order): position `x` along the track and
-///   velocity `v`.
-/// - **Observation**: `[x, v]` as `[f32; 2]` in `Box([-1.2, -0.07], [0.6, 0.07])`.
-/// - **Action**: `Discrete(3)`: 0 accelerates left, 1 not at all, 2 right.
-/// - **Dynamics**: `v += (action - 1) * 0.001 - 0.0025 * cos(3 x)`, clipped to `[-0.07, 0.07]`;
-///   then `x += v`, clipped to `[-1.2, 0.6]`; at the left wall (`x == -1.2`) a leftward
-///   velocity becomes 0. The hill's height is `sin(3 x)`.
-/// - **Reward**: -1 per step.
-/// - **Start**: `x` uniform in `[-0.6, -0.4)`, `v = 0`.
-/// - **Termination**: `x >= 0.5` (the flag) and `v >= goal_velocity`. Truncation (200 steps) is
-///   left to a time-limit wrapper.
+/// # Description
+/// The mountain-car problem of Andrew Moore's PhD thesis (1990), "Efficient Memory-based
+/// Learning for Robot Control". The car sits in a sinusoidal valley (the hill's height is
+/// `sin(3 x)`) and its engine is too weak to climb the right hill directly, so it must build
+/// momentum on the left slope first. One step updates the velocity `v` and the position `x`:
+/// `v += (action - 1) * 0.001 - 0.0025 * cos(3 x)` ([`FORCE`], [`GRAVITY`]), clipped to
+/// `[-0.07, 0.07]` ([`MAX_SPEED`]); then `x += v`, clipped to `[-1.2, 0.6]` ([`MIN_POSITION`],
+/// [`MAX_POSITION`]). The left wall stops the car dead: at `x == -1.2` a leftward velocity
+/// becomes 0. The arithmetic is `f64`, as in Gymnasium 1.4.
+///
+/// # Action Space
+/// `Discrete(3)`; the acceleration is `(action - 1) *` [`FORCE`]. Any other action is an error.
+///
+/// | Num | Action |
+/// |---|---|
+/// | 0 | accelerate to the left |
+/// | 1 | do not accelerate |
+/// | 2 | accelerate to the right |
+///
+/// # Observation Space
+/// `Box(2)` of `f32`: the state `[x, v]`, rounded from `f64`. The [`StateVector`] order is the
+/// same, in `f64`.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | car position `x` along the track | -1.2 ([`MIN_POSITION`]) | 0.6 ([`MAX_POSITION`]) |
+/// | 1 | car velocity `v` (position change per step) | -0.07 | 0.07 ([`MAX_SPEED`]) |
+///
+/// # Rewards
+/// -1 for every step, the terminating one included, so the return is minus the episode's length
+/// (reward threshold -110 for `MountainCar-v0`).
+///
+/// # Starting State
+/// `x` uniform in `[-0.6, -0.4)` ([`RESET_LOW`], [`RESET_HIGH`]), `v = 0`.
+///
+/// # Episode End
+/// - Termination: the car reaches the flag, `x >= 0.5` ([`GOAL_POSITION`]), with
+///   `v >= goal_velocity` ([`MountainCarConfig::goal_velocity`], default 0).
+/// - Truncation: after [`MAX_EPISODE_STEPS`] = 200 steps, by the registry's `TimeLimit`
+///   wrapper, not by this type.
+/// - Stepping after termination behaves as in Gymnasium: the simulation goes on; call `reset`
+///   instead.
+///
+/// # Arguments
+/// [`MountainCarConfig`], also the keyword arguments of `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)): `goal_velocity` (default 0; NaN is an error).
+/// Renders as text (`ansi`) or as a 600x400 picture (`rgb_array`), at [`RENDER_FPS`] = 30.
+///
+/// # Version History
+/// - v0: the original release, and Gymnasium's only version of this environment (time limit
+///   200 steps, reward threshold -110).
 ///
 /// ```
 /// use tokengym::Env;

@@ -81,31 +81,68 @@ impl PendulumConfig {
     }
 }
 
-/// The inverted pendulum swing-up (Gymnasium's `Pendulum-v1`, bit-identical to Gymnasium 1.4.0
-/// given the same state and actions).
+/// A rigid rod hinged at one end, turned by a limited torque: swing it up and hold it upright
+/// (Gymnasium's `Pendulum-v1`).
 ///
-/// **Dynamics.** The state is `[θ, θ̇]`, with `θ = 0` pointing straight up and `θ` growing
-/// counter-clockwise. A torque `u` gives, with semi-implicit Euler over [`DT`]` = 0.05 s`,
-/// `θ̇' = clip(θ̇ + (3g/(2l) sin θ + 3/(m l²) u) dt, ±8)` and `θ' = θ + θ̇' dt`. The angle is not
-/// wrapped.
-///
-/// **Spaces.** Actions: `[u]`, an `f32` box `[-2, 2]`; values outside it (or NaN) are an error,
-/// whereas Gymnasium silently clips them. Observations: `[cos θ, sin θ, θ̇]` as `f32`, in
-/// `[-1, 1]² × [-8, 8]`.
-///
-/// **Reward.** `-(θn² + 0.1 θ̇² + 0.001 u²)` with `θn` the angle normalized into `[-π, π)`:
-/// between about `-16.27` and `0` (upright, at rest, no torque).
-///
-/// **Start.** `θ` uniform in `[-π, π]`, `θ̇` uniform in `[-1, 1]` (both bounds configurable).
-///
-/// **Episode end.** Never terminates; `Pendulum-v1` gets a 200-step [`MAX_EPISODE_STEPS`]
-/// time limit from the registry.
+/// # Description
+/// The inverted-pendulum swing-up, a classic problem of control theory. The state is `[θ, θ̇]`,
+/// with `θ = 0` pointing straight up and `θ` growing counter-clockwise. A torque `u` gives,
+/// with semi-implicit Euler over [`DT`]` = 0.05 s`,
+/// `θ̇' = clip(θ̇ + (3g/(2l) sin θ + 3/(m l²) u) dt, ±8)` and `θ' = θ + θ̇' dt`, where `m` is
+/// [`MASS`] (1 kg), `l` is [`LENGTH`] (1 m) and `g` the gravity. The angle is not wrapped.
+/// Given the same state and actions, the results are bit-identical to Gymnasium 1.4.0's.
 ///
 /// **Numerics.** As in Gymnasium under NumPy 2's promotion rules, the torque terms are computed
 /// in `f32` (`u**2`, `0.001 * u**2` and `3.0 * u` are float32 because the action is) and only
 /// then added to the `f64` terms. Squares call libm's `pow` as NumPy does, and the angle is
 /// normalized with NumPy's floored remainder. A step whose reward or state is not finite fails
 /// with [`Error::NonFinite`].
+///
+/// # Action Space
+/// `Box(1)` of `f32`: the torque `u` in `[-2, 2]` ([`MAX_TORQUE`]), positive counter-clockwise.
+/// Values outside it (or NaN) are an error, whereas Gymnasium silently clips them.
+///
+/// | Num | Action | Min | Max |
+/// |---|---|---|---|
+/// | 0 | torque `u` (N m) | -2 | 2 |
+///
+/// # Observation Space
+/// `Box(3)` of `f32`: `[cos θ, sin θ, θ̇]`. The [`StateVector`] is the state `[θ, θ̇]`, in
+/// `f64` (Gymnasium's `env.unwrapped.state`), not the observation; its `θ` is not wrapped.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | `cos θ` | -1 | 1 |
+/// | 1 | `sin θ` | -1 | 1 |
+/// | 2 | angular velocity `θ̇` (rad/s) | -8 | 8 ([`MAX_SPEED`]) |
+///
+/// # Rewards
+/// `-(θn² + 0.1 θ̇² + 0.001 u²)`, from the state before the step, with `θn` the angle
+/// normalized into `[-π, π)`: between about `-16.27` (`-(π² + 0.1 · 8² + 0.001 · 2²)`) and `0`
+/// (upright, at rest, no torque). `Pendulum-v1` has no reward threshold.
+///
+/// # Starting State
+/// `θ` uniform in `[-π, π]`, `θ̇` uniform in `[-1, 1]`. Both bounds are configurable:
+/// [`PendulumConfig::x_init`] (default [`DEFAULT_X_INIT`]) and [`PendulumConfig::y_init`]
+/// (default [`DEFAULT_Y_INIT`]), Gymnasium's reset options `x_init` and `y_init`.
+///
+/// # Episode End
+/// - Termination: never.
+/// - Truncation: after [`MAX_EPISODE_STEPS`] = 200 steps, by the registry's `TimeLimit`
+///   wrapper, not by this type.
+///
+/// # Arguments
+/// [`PendulumConfig`], checked by [`Pendulum::with_config`]: `g`, the gravity in m/s² (default
+/// [`DEFAULT_G`] = 10; any finite value: 0 gives a free rotor, a negative value turns the
+/// pendulum upside down), and `x_init`, `y_init` (the start bounds above; finite and
+/// non-negative). The keyword argument of `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)) is `g`. Renders as text (`ansi`) or as a 500x500
+/// picture (`rgb_array`, [`SCREEN_DIM`]) with an arrow for the last torque, at
+/// [`RENDER_FPS`] = 30.
+///
+/// # Version History
+/// - v1: the step's equations were rewritten in a simpler form; the behaviour is unchanged.
+/// - v0: the original release.
 ///
 /// ```
 /// use tokengym::Env;

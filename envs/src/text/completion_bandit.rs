@@ -13,18 +13,70 @@ use tokengym::render::{Frame, RenderMode};
 use tokengym::space::{Space, TokenSeq};
 use tokengym::{Env, Error, Info, Result, Step, Transition};
 
-/// A one-step view of a [`TextGenEnv`].
+/// A one-step view of a [`TextGenEnv`]: the prompt is the context, a whole completion is one
+/// action, and its score is one reward (a contextual bandit).
 ///
-/// - Observation: as in the [`TextGenEnv`] (`TokenSeq`): the prompt's tokens after `reset`, the
-///   prompt and the completion after the step.
-/// - Action: the completion's token ids, `TokenSeq(vocab, max_new_tokens)`. The first
-///   end-of-sequence token ends the completion (`finished`); tokens after it are ignored, so
-///   padded rows of a batch can be passed as they are. Every token up to it must be allowed by
-///   the environment's allowed-token mask, if it has one.
-/// - Reward: the sum of what the token-level environment pays for these tokens: the reward's
-///   score of the completion (finished or not), plus its per-token shaping.
-/// - `terminated` is always `true`: the bandit episode is one step long. The info is the
-///   token-level environment's final info (`completion`, `finished`, `score`, `prompt_index`).
+/// # Description
+/// The shape that policy-gradient methods for language models (REINFORCE, PPO on completions)
+/// usually give text generation, on top of a token-level [`TextGenEnv`]: `reset` draws a
+/// prompt, `step` plays every token of the completion at once, and the episode always ends
+/// after that one step. The token-level environment's tokenizer, prompts, reward, allowed-token
+/// mask and end-of-sequence token apply unchanged.
+///
+/// # Action Space
+/// The completion's token ids, a `Vec<u32>` in `TokenSeq(vocab_size, max_new_tokens)`: at most
+/// `max_new_tokens` ids, each below `vocab_size` (an empty completion is valid). The first
+/// end-of-sequence token ([`TextGenEnv::eos_token`]) ends the completion (`finished`); tokens
+/// after it are ignored, so padded rows of a batch can be passed as they are (the padding must
+/// still be ids of the vocabulary and fit the length). Every token up to the end-of-sequence
+/// token, that one included, must be allowed by the environment's allowed-token mask, if it
+/// has one. Anything else is an [`Error::InvalidAction`], and the whole completion is checked
+/// before any token is played. [`step_text`](CompletionBandit::step_text) plays a text: its
+/// tokens and the end-of-sequence token (an error if that is more than `max_new_tokens`).
+///
+/// # Observation Space
+/// As in the [`TextGenEnv`]: a `Vec<u32>` in `TokenSeq(vocab_size, max_prompt_len +
+/// max_new_tokens)`, unpadded; flattened (`reset_flat`, `step_flat`) the ids are padded with
+/// `-1.0` to that length. After `reset` it is the prompt's tokens (`p` of them); after the step,
+/// the prompt and the `g` tokens played (up to the first end-of-sequence token).
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | `0..p` | prompt token ids (a `<bos>` first with `add_bos`) | 0 | `vocab_size - 1` |
+/// | `p..p + g` | completion token ids played, after the step | 0 | `vocab_size - 1` |
+/// | `p + g..max_len` | padding, in the flattened form only | -1 | -1 |
+///
+/// # Rewards
+/// The sum of what the token-level environment pays for these tokens: the reward's
+/// [`score`](RewardFn::score) of the completion (finished or not), plus its per-token shaping,
+/// if it shapes. A completion without an end-of-sequence token is scored as unfinished. The
+/// range is the [`RewardFn`]'s (e.g. `{0, 1}` for
+/// [`ArithmeticReward`](crate::text::ArithmeticReward), `[0, 1]` for
+/// [`LexiconReward`](crate::text::LexiconReward)). If the reward fails, the step is an error
+/// and the episode is back at its prompt, ready for another completion.
+///
+/// # Starting State
+/// As in the [`TextGenEnv`]: `reset` draws a prompt uniformly with the environment's RNG
+/// (`reset(Some(seed))` always the same prompt, `reset(None)` the RNG's next draw) and observes
+/// its tokens; the info has `prompt` and `prompt_index`.
+///
+/// # Episode End
+/// - Termination: always, after the one step (`terminated` is `true`, also when the
+///   completion reached `max_new_tokens` without an end-of-sequence token).
+/// - Truncation: never (`truncated` is `false`).
+/// - The info is the token-level environment's final info (`completion`, `finished`, `score`,
+///   `prompt_index`). A second step without a reset is an [`Error::EpisodeEnded`], a step
+///   before the first reset an [`Error::ResetNeeded`].
+///
+/// # Arguments
+/// [`CompletionBandit::new`] takes a [`TextGenEnv`], so the settings are that environment's
+/// [`TextGenConfig`](crate::text::TextGenConfig) (`max_new_tokens` is the completion's length
+/// limit) and constructor arguments. There is no registry id. [`inner`](CompletionBandit::inner)
+/// and [`into_inner`](CompletionBandit::into_inner) give the token-level environment back.
+/// Renders as the [`TextGenEnv`] does.
+///
+/// # Version History
+/// - v0: initial version (tokengym 0.1); not registered.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -23,28 +23,89 @@ enum Phase {
     Ended,
 }
 
-/// Text generation, one token per step.
+/// Text generation, one token per step: complete a prompt token by token and be scored by a
+/// [`RewardFn`] when the completion ends.
 ///
-/// - Observation: `Vec<u32>`, the prompt's tokens then the generated ones, in
-///   `TokenSeq(vocab, max_prompt_len + max_new_tokens)`. The end-of-sequence token, once
-///   emitted, is part of it.
-/// - Action: the next token, `Discrete(vocab)`; optionally restricted by an allowed-token mask
-///   ([`TextGenEnv::with_allowed_tokens`]): a token outside it is an [`Error::InvalidAction`].
-///   The mask is available from [`TextGenEnv::action_mask`] and, as 0/1 numbers, in the reset
-///   info under `"action_mask"`.
-/// - Episode end: `terminated` on the end-of-sequence token, `truncated` when `max_new_tokens`
-///   tokens were generated.
-/// - Reward: 0 on every step but the last (unless the reward shapes per token), and the
-///   [`RewardFn`]'s score of the completion on the last.
-/// - Prompts: drawn uniformly from the [`PromptSet`] with the environment's RNG, so
-///   `reset(Some(seed))` always starts with the same prompt.
-/// - Info: at reset `prompt` and `prompt_index`; on the last step `completion` (decoded text),
-///   `finished` (ended by the end-of-sequence token), `score` and `prompt_index`.
+/// # Description
+/// One episode completes one prompt of a [`PromptSet`]: the observation is the prompt's tokens
+/// followed by the tokens generated so far, an action is the next token, and the episode ends
+/// when the policy emits the end-of-sequence token or has generated `max_new_tokens` tokens.
+/// Token ids are the [`Tokenizer`]'s. Steps allocate only the returned observation
+/// (`step_flat` not even that) unless the reward shapes per token, in which case the
+/// completion is decoded every step. The example below runs a random policy on arithmetic
+/// prompts.
 ///
-/// Steps allocate only the returned observation (`step_flat` not even that) unless the reward
-/// shapes per token, in which case the completion is decoded every step.
+/// # Action Space
+/// `Discrete(vocab_size)`: the id of the next token, any id of the vocabulary (special tokens
+/// included). At most `max_new_tokens` tokens are generated per episode, the end-of-sequence
+/// token included; that token ([`TextGenConfig::eos_token`], by default the tokenizer's
+/// `<eos>`; [`eos_token`](TextGenEnv::eos_token)) ends the episode. The actions can be
+/// restricted by an allowed-token mask ([`TextGenEnv::with_allowed_tokens`],
+/// [`TextGenEnv::with_action_mask`]): a token outside it is an [`Error::InvalidAction`], as is
+/// an id outside the vocabulary. The mask is available from [`TextGenEnv::action_mask`] and,
+/// as 0/1 numbers, in the reset info under `"action_mask"`. The mask does not add the
+/// end-of-sequence token for you: without it, episodes only end by truncation.
 ///
-/// A random policy on arithmetic prompts:
+/// # Observation Space
+/// `Vec<u32>` in `TokenSeq(vocab_size, max_prompt_len + max_new_tokens)`: the prompt's tokens
+/// then the generated ones, unpadded, so its length is the prompt's (`p`) plus the number of
+/// tokens generated (`g`). The end-of-sequence token, once emitted, is part of it. Flattened
+/// (`reset_flat`, `step_flat`, vector environments) it is `max_prompt_len + max_new_tokens`
+/// `f32` values, the ids padded with `-1.0`.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | `0..p` | prompt token ids (a `<bos>` first with `add_bos`) | 0 | `vocab_size - 1` |
+/// | `p..p + g` | generated token ids (with the end-of-sequence token) | 0 | `vocab_size - 1` |
+/// | `p + g..max_len` | padding, in the flattened form only | -1 | -1 |
+///
+/// # Rewards
+/// 0 on every step but the last, and on the last the [`RewardFn`]'s
+/// [`score`](RewardFn::score) of the completion (its text decoded without the end-of-sequence
+/// token, its ids, whether it is `finished` and the prompt's target). A reward that shapes per
+/// token ([`RewardFn::shapes_per_token`]) adds its [`per_token`](RewardFn::per_token) reward on
+/// every step, the last one included. A non-finite reward is an [`Error::NonFinite`]; a reward
+/// error leaves the episode as it was before the step. The registered ids score with
+/// [`LexiconReward`](crate::text::LexiconReward) (`TextGen-Sentiment-v0`: the fraction of the
+/// completion's sentiment words that are positive, in `[0, 1]`, 0.5 when it has none) and
+/// [`ArithmeticReward`](crate::text::ArithmeticReward) (`TextGen-Arithmetic-v0`: 1 when the
+/// completion's leading integer is the answer, else 0); neither has a reward threshold.
+///
+/// # Starting State
+/// The prompt's tokens (after a `<bos>` with `add_bos`). The prompt is drawn uniformly from the
+/// [`PromptSet`] with the environment's RNG, so `reset(Some(seed))` always starts with the same
+/// prompt; `reset(None)` continues the RNG's stream (seeded from OS entropy if no seed was ever
+/// given). [`reset_with_prompt`](TextGenEnv::reset_with_prompt) starts with a given prompt,
+/// for evaluation sweeps, without touching the RNG. A prompt longer than `max_prompt_len` is
+/// an error at reset. Info: `prompt` and `prompt_index`.
+///
+/// # Episode End
+/// - Termination: the policy emits the end-of-sequence token.
+/// - Truncation: `max_new_tokens` tokens were generated without it (by this type; the registry
+///   adds no time limit).
+/// - Info on the last step: `completion` (decoded text), `finished` (ended by the
+///   end-of-sequence token), `score` and `prompt_index`.
+/// - Stepping after the end is an [`Error::EpisodeEnded`], before the first reset an
+///   [`Error::ResetNeeded`].
+///
+/// # Arguments
+/// [`TextGenEnv::new`] takes the tokenizer, the [`PromptSet`], the [`RewardFn`] and a
+/// [`TextGenConfig`]: `max_new_tokens` (default 32), `max_prompt_len` (default: the longest
+/// prompt of the set), `add_bos` (default `false`), `eos_token` (default: the tokenizer's
+/// `<eos>`) and `vocab_size` (the policy's vocabulary, checked against the tokenizer's). The
+/// registry ids use the [`ByteTokenizer`](crate::text::ByteTokenizer) and take the keyword
+/// arguments `max_new_tokens`, `prompt_seed` (the seed of the prompt set, default 0),
+/// `num_prompts` (1000) and `add_bos` (`false`), and
+/// - `TextGen-Sentiment-v0`: review openings ([`PromptSet::sentiment`]), `max_new_tokens`
+///   default 24, `prompt_words` (3);
+/// - `TextGen-Arithmetic-v0`: `a+b=` / `a-b=` prompts ([`PromptSet::arithmetic`]),
+///   `max_new_tokens` default 4, `max_operand` (99).
+///
+/// Renders as text (`ansi`): the prompt, the completion so far and the token count.
+///
+/// # Version History
+/// - v0: initial version (tokengym 0.1), registered as `TextGen-Sentiment-v0` and
+///   `TextGen-Arithmetic-v0`.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -1,40 +1,7 @@
 //! The k-armed bandit testbed of Sutton & Barto, *Reinforcement Learning: An Introduction*
-//! (2nd ed.), chapter 2.
-//!
-//! ## Description
-//! Each of `k` arms `a` has a true value `q*(a)`. Pulling an arm pays a reward drawn from
-//! `N(q*(a), reward_std²)`; the agent must find the best arm while it earns. In the
-//! *non-stationary* variant every `q*(a)` takes an independent `N(0, walk_std²)` random-walk step
-//! after each pull (the book's Exercise 2.5).
-//!
-//! ## Spaces
-//! - **Action**: `Discrete(k)`, the arm to pull.
-//! - **Observation**: `Box(0, 0, (1,), f32)`, always `[0.0]`. A bandit has a single state;
-//!   a one-element box (rather than `Discrete(1)`) flattens to one column for vector envs.
-//!
-//! ## Starting state
-//! Every [`Env::reset`] redraws the true values `q*(a) ~ N(value_mean, value_std²)`, so every
-//! episode is a fresh bandit problem (one "run" of the testbed). As everywhere in tokengym,
-//! `reset(Some(seed))` re-seeds the environment's RNG and `reset(None)` continues its stream.
-//!
-//! ## Episode end
-//! The environment itself never terminates or truncates: a bandit has no terminal state.
-//! The registered `Bandit-v0` is wrapped in a 1000-step `TimeLimit` (the book's runs are 1000
-//! pulls long); change it with `max_episode_steps` in `make_with`. Used directly, an episode
-//! lasts as long as the caller keeps pulling.
-//!
-//! ```
-//! use tokengym::Env;
-//! use tokengym_envs::toy::bandit::{BanditConfig, KArmedBandit};
-//! let mut env = KArmedBandit::with_config(BanditConfig { k: 5, ..BanditConfig::default() })?;
-//! env.reset(Some(0))?;
-//! let best = env.optimal_action();
-//! assert_eq!(env.true_values().len(), 5);
-//! let step = env.step(&(best as i64))?;
-//! assert!(step.reward.is_finite() && !step.done());
-//! assert!(env.step(&5).is_err()); // outside Discrete(5)
-//! # Ok::<(), tokengym::Error>(())
-//! ```
+//! (2nd ed.), chapter 2: [`KArmedBandit`] (registered as `Bandit-v0`), with its options
+//! [`BanditConfig`]. The environment's description, spaces, rewards and episode end are in the
+//! documentation of [`KArmedBandit`].
 
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -113,7 +80,75 @@ impl BanditConfig {
     }
 }
 
-/// The k-armed bandit (see the [module documentation](self)).
+/// The k-armed bandit: pull one of `k` arms, each paying a noisy reward around its own unknown
+/// true value, and find the best arm while earning (Sutton & Barto's testbed, chapter 2).
+///
+/// # Description
+/// Each of the `k` arms `a` has a true value `q*(a)`. Pulling an arm pays a reward drawn from
+/// `N(q*(a), reward_std²)`; the agent must find the best arm while it earns. In the
+/// *non-stationary* variant every `q*(a)` takes an independent `N(0, walk_std²)` random-walk
+/// step after each pull (the book's Exercise 2.5). The true values are not observed, but
+/// [`true_values`](KArmedBandit::true_values), [`optimal_action`](KArmedBandit::optimal_action)
+/// and [`is_optimal`](KArmedBandit::is_optimal) expose them, e.g. to plot the fraction of
+/// optimal pulls as the book does.
+///
+/// # Action Space
+/// `Discrete(k)`: the index of the arm to pull, `0..k`. Any other action is an
+/// [`Error::InvalidAction`].
+///
+/// # Observation Space
+/// `Box(0, 0, (1,), f32)`, always `[0.0]`. A bandit has a single state; a one-element box
+/// (rather than `Discrete(1)`) flattens to one column for vector envs.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | constant (the single state) | 0 | 0 |
+///
+/// # Rewards
+/// A draw from `N(q*(a), reward_std²)` for the pulled arm `a`, unbounded; with
+/// `reward_std = 0` the pull pays `q*(a)` exactly. In the non-stationary variant the values
+/// take their random-walk step after the reward is drawn. `Bandit-v0` has no reward threshold.
+///
+/// # Starting State
+/// Every [`Env::reset`] redraws the true values `q*(a) ~ N(value_mean, value_std²)`, so every
+/// episode is a fresh bandit problem (one "run" of the testbed). As everywhere in tokengym,
+/// `reset(Some(seed))` re-seeds the environment's RNG and `reset(None)` continues its stream
+/// (seeded from OS entropy if no seed was ever given). The observation is `[0.0]`. Stepping
+/// before the first reset is an [`Error::ResetNeeded`].
+///
+/// # Episode End
+/// - Termination: never; a bandit has no terminal state.
+/// - Truncation: not by this type. The registered `Bandit-v0` is wrapped in a 1000-step
+///   `TimeLimit` ([`DEFAULT_RUN_STEPS`]; the book's runs are 1000 pulls long); change it with
+///   `max_episode_steps` in [`make_with`](crate::make_with). Used directly, an episode lasts as
+///   long as the caller keeps pulling.
+///
+/// # Arguments
+/// [`BanditConfig`], passed to [`KArmedBandit::with_config`] (checked by
+/// [`BanditConfig::validate`]); [`KArmedBandit::new`] is the default, the book's 10-armed
+/// testbed. Its fields are also the keyword arguments of `Bandit-v0` in `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)): `k` (default 10, [`DEFAULT_ARMS`]), `value_mean`
+/// (0; the book's Figure 2.5 uses 4), `value_std` (1; 0 starts all arms equal, as in
+/// Exercise 2.5), `reward_std` (1), `stationary` (`true`) and `walk_std` (0.01,
+/// [`DEFAULT_WALK_STD`]). Renders as text (`ansi`): one line per arm with its `q*(a)`, the best
+/// arm marked.
+///
+/// # Version History
+/// - v0: initial version (tokengym 0.1), registered as `Bandit-v0`: the 10-armed testbed of
+///   Sutton & Barto (2nd ed.), chapter 2, with the non-stationary variant of Exercise 2.5.
+///
+/// ```
+/// use tokengym::Env;
+/// use tokengym_envs::toy::bandit::{BanditConfig, KArmedBandit};
+/// let mut env = KArmedBandit::with_config(BanditConfig { k: 5, ..BanditConfig::default() })?;
+/// env.reset(Some(0))?;
+/// let best = env.optimal_action();
+/// assert_eq!(env.true_values().len(), 5);
+/// let step = env.step(&(best as i64))?;
+/// assert!(step.reward.is_finite() && !step.done());
+/// assert!(env.step(&5).is_err()); // outside Discrete(5)
+/// # Ok::<(), tokengym::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct KArmedBandit {
     config: BanditConfig,

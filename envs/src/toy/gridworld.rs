@@ -69,17 +69,80 @@ enum Cell {
     Terminal(f64),
 }
 
-/// An agent moving on a grid (actions `Discrete(4)`: 0 up, 1 right, 2 down, 3 left).
+/// An agent moving on a grid drawn from a text map, four moves per cell, with an optional slip
+/// and a known transition model (Russell & Norvig's 4x3 world, Sutton & Barto's cliff walking).
 ///
-/// - **Observation**: `Discrete(rows * cols)`, the cell index `row * cols + col` (row 0 is the
-///   top line of the map), as in Gymnasium's `CliffWalking`. Walls and cliffs are never
-///   observed.
-/// - **Dynamics**: the intended move with probability `1 - slip`, each perpendicular move with
-///   `slip / 2`; moving into a wall or off the grid leaves the agent in place.
-/// - **Reward**: `step_reward` per move, `cliff_reward` for falling off a cliff (back to the
-///   start), terminal rewards as [`TerminalReward`] says.
-/// - **Start**: the `S` cell. **Termination**: as [`TerminalReward`] says; no truncation.
-/// - The full transition model is available through [`Mdp`].
+/// # Description
+/// A finite MDP: the agent starts on the map's `S` cell and moves up, right, down or left
+/// among free cells (`.`), walls (`#`), cliffs (`C`) and terminal cells; the
+/// [`GridWorldConfig`] draws the map and sets the rewards and the slip. The intended move
+/// happens with probability `1 - slip`, each of the two perpendicular moves with `slip / 2`;
+/// moving into a wall or off the grid leaves the agent in place. The full transition model is
+/// available through [`Mdp`] ([`Mdp::transitions`], [`Mdp::start_state`]), for dynamic
+/// programming.
+///
+/// # Action Space
+/// `Discrete(4)`; any other action is an [`Error::InvalidAction`].
+///
+/// | Num | Action |
+/// |---|---|
+/// | 0 ([`UP`]) | move up (towards the first line of the map) |
+/// | 1 ([`RIGHT`]) | move right |
+/// | 2 ([`DOWN`]) | move down |
+/// | 3 ([`LEFT`]) | move left |
+///
+/// # Observation Space
+/// `Discrete(rows * cols)`: the agent's cell index `row * cols + col` (row 0 is the top line
+/// of the map), as in Gymnasium's `CliffWalking`. Walls and cliffs are in the space but never
+/// observed.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | cell index `row * cols + col` | 0 | `rows * cols - 1` |
+///
+/// # Rewards
+/// - `step_reward` for every move: into a free or terminal cell, or bumping and staying.
+/// - `cliff_reward` (instead of the step reward) for stepping into a cliff cell, which sends
+///   the agent back to the start.
+/// - A terminal cell's reward (`terminal_rewards`) as [`TerminalReward`] says: with
+///   [`TerminalReward::OnEntry`] entering it pays `step_reward + reward`; with
+///   [`TerminalReward::OnExit`] entering it pays `step_reward` and the next action, whichever
+///   it is, pays `reward`.
+///
+/// The 4x3 world pays -0.04 per move
+/// ([`four_by_three_stochastic`](Self::four_by_three_stochastic); 0 in
+/// [`four_by_three_deterministic`](Self::four_by_three_deterministic)) and +1 / -1 on exit
+/// from its terminals; cliff walking pays -1 per move (entering the goal included) and -100
+/// for the cliff.
+///
+/// # Starting State
+/// Always the `S` cell (36, the bottom-left, in cliff walking; 8 in the 4x3 world). The seed
+/// only drives the slips: `reset(Some(seed))` re-seeds the RNG, the first `reset(None)` seeds
+/// it from OS entropy and later ones continue its stream.
+///
+/// # Episode End
+/// - Termination: as [`TerminalReward`] says, on entering a terminal cell (`OnEntry`) or on
+///   the action after it (`OnExit`; the observation stays that cell). Falling off a cliff does
+///   not end the episode.
+/// - Truncation: none; neither this type nor its registry ids have a time limit (set one with
+///   `max_episode_steps` in [`make_with`](crate::make_with)).
+/// - Stepping after termination is an [`Error::EpisodeEnded`] and before the first reset an
+///   [`Error::ResetNeeded`].
+///
+/// # Arguments
+/// [`GridWorldConfig`] (the map and its rewards, `slip`, [`TerminalReward`]), passed to
+/// [`GridWorld::new`]; or the shipped worlds [`four_by_three`](Self::four_by_three)`(slip,
+/// step_reward)`, [`four_by_three_stochastic`](Self::four_by_three_stochastic),
+/// [`four_by_three_deterministic`](Self::four_by_three_deterministic) and
+/// [`cliff_walking`](Self::cliff_walking). Registry ids: `GridWorld4x3-v0`, keyword arguments
+/// `slip` (default 0.2) and `step_reward` (default -0.04), and `CliffWalking-v0`, without
+/// keyword arguments. Renders as text (`ansi`, the agent as `@`, at 4 fps);
+/// [`render_policy`](Self::render_policy), [`render_values`](Self::render_values) and
+/// [`render_path`](Self::render_path) draw policies, values and paths on the map.
+///
+/// # Version History
+/// - v0: initial version (tokengym 0.1): `GridWorld4x3-v0`, Russell & Norvig's 4x3 world
+///   (AIMA Fig. 17.1), and `CliffWalking-v0`, Sutton & Barto's cliff walking (Example 6.6).
 ///
 /// ```
 /// use tokengym::Env;

@@ -105,35 +105,84 @@ impl AcrobotConfig {
     }
 }
 
-/// The acrobot: two links hanging from a fixed pivot, torque only at the joint between them
-/// (Gymnasium's `Acrobot-v1`, bit-identical to Gymnasium 1.4.0 given the same state and actions).
+/// Two links hang from a fixed pivot, with a motor only at the joint between them; swing the tip
+/// above a bar one link length over the pivot (Gymnasium's `Acrobot-v1`).
 ///
-/// **Dynamics.** The state is `[θ1, θ2, θ̇1, θ̇2]`: `θ1` is the upper link's angle from straight
-/// down, `θ2` the lower link's angle relative to the upper one. An action picks a torque
-/// `τ ∈ {-1, 0, +1}` (plus optional uniform noise) at the middle joint. The equations of motion
-/// of Sutton & Barto's book (or, optionally, of the NeurIPS paper) are integrated over
-/// [`DT`]` = 0.2 s` with one classic fourth-order Runge–Kutta step on the state augmented by
-/// the torque (whose derivative is zero). Afterwards both angles are wrapped into `[-π, π]` and
-/// the velocities clipped to `±`[`MAX_VEL_1`] and `±`[`MAX_VEL_2`].
-///
-/// **Spaces.** Actions: `Discrete(3)`. Observations: `[cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2]`
-/// as `f32`, in the box `[-1, 1]⁴ × [-4π, 4π] × [-9π, 9π]`.
-///
-/// **Reward.** `-1` per step, `0` on the step that reaches the goal.
-///
-/// **Start.** All four state variables uniform in `[-0.1, 0.1]` (configurable), rounded to
-/// `f32` as Gymnasium does: the arm hangs down almost at rest.
-///
-/// **Episode end.** Terminated when the tip rises more than one link length above the pivot,
-/// `-cos θ1 - cos(θ1 + θ2) > 1`. No truncation here: `Acrobot-v1` gets a 500-step
-/// [`MAX_EPISODE_STEPS`] time limit from the registry. As in Gymnasium, stepping on after
-/// termination simply continues the simulation.
+/// # Description
+/// The acrobot of Sutton's NeurIPS 1995 paper, "Generalization in Reinforcement Learning:
+/// Successful Examples Using Sparse Coarse Coding", and of Sutton and Barto's book. The arm
+/// starts hanging down almost at rest; an action picks a torque at the middle joint, and the
+/// agent must pump energy into the swing until the tip rises high enough. The equations of
+/// motion of the book (or, optionally, of the paper: see [`AcrobotDynamics`]) are integrated
+/// over [`DT`]` = 0.2 s` with one classic fourth-order Runge–Kutta step on the state augmented
+/// by the torque (whose derivative is zero). Afterwards both angles are wrapped into `[-π, π]`
+/// and the velocities clipped to `±`[`MAX_VEL_1`] and `±`[`MAX_VEL_2`]. Given the same state
+/// and actions, the results are bit-identical to Gymnasium 1.4.0's.
 ///
 /// **Numerics.** All physics is `f64` in Gymnasium's order of operations. NumPy's `x**2` on a
 /// `float64` calls libm's `pow`, which for a small fraction of inputs differs from `x * x` in the
 /// last bit, so squares here call `pow` too. Angles far outside `[-π, π]` (only reachable
 /// through [`StateVector::set_state`]) are wrapped with a remainder instead of Gymnasium's
 /// endless loop, and a step whose result is not finite fails with [`Error::NonFinite`].
+///
+/// # Action Space
+/// `Discrete(3)`: the torque at the middle joint is [`AVAIL_TORQUE`]`[action]`, plus, if
+/// [`AcrobotConfig::torque_noise_max`] is positive, uniform noise in
+/// `[-torque_noise_max, torque_noise_max]`. Any other action is an error.
+///
+/// | Num | Action |
+/// |---|---|
+/// | 0 | torque -1 at the middle joint |
+/// | 1 | no torque |
+/// | 2 | torque +1 at the middle joint |
+///
+/// # Observation Space
+/// `Box(6)` of `f32`, computed from the state `[θ1, θ2, θ̇1, θ̇2]`: `θ1` is the upper link's
+/// angle from straight down, `θ2` the lower link's angle relative to the upper one (0 when the
+/// links are in line). The [`StateVector`] is that state, in `f64` (Gymnasium's
+/// `env.unwrapped.state`), not the observation. An observation starting `[1, 0, 1, 0]` means
+/// both links point straight down.
+///
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | `cos θ1` | -1 | 1 |
+/// | 1 | `sin θ1` | -1 | 1 |
+/// | 2 | `cos θ2` | -1 | 1 |
+/// | 3 | `sin θ2` | -1 | 1 |
+/// | 4 | angular velocity `θ̇1` (rad/s) | ~ -12.566 (-4π) | ~ 12.566 (4π) |
+/// | 5 | angular velocity `θ̇2` (rad/s) | ~ -28.274 (-9π) | ~ 28.274 (9π) |
+///
+/// # Rewards
+/// -1 for every step that does not reach the goal, 0 for the step that does (reward threshold
+/// -100 for `Acrobot-v1`).
+///
+/// # Starting State
+/// All four state variables uniform in `[-0.1, 0.1]` ([`AcrobotConfig::reset_low`],
+/// [`AcrobotConfig::reset_high`]; Gymnasium's reset options `low` and `high`), rounded to `f32`
+/// as Gymnasium does: the arm hangs down almost at rest.
+///
+/// # Episode End
+/// - Termination: the tip rises more than one link length above the pivot,
+///   `-cos θ1 - cos(θ1 + θ2) > 1`.
+/// - Truncation: after [`MAX_EPISODE_STEPS`] = 500 steps, by the registry's `TimeLimit`
+///   wrapper, not by this type.
+/// - Stepping after termination behaves as in Gymnasium: the simulation simply continues; call
+///   `reset` instead.
+///
+/// # Arguments
+/// [`AcrobotConfig`], checked by [`Acrobot::with_config`]: `book_or_nips` (default
+/// [`AcrobotDynamics::Book`]), `torque_noise_max` (default 0: no noise; finite and
+/// non-negative), `reset_low` and `reset_high` (defaults -0.1 and 0.1; finite, with
+/// `reset_low <= reset_high`). The keyword arguments of `make_with` (in
+/// [`MakeOptions`](tokengym::MakeOptions)) are `book_or_nips` (`"book"` or `"nips"`) and
+/// `torque_noise_max`. Renders as text (`ansi`) or as a 500x500 picture (`rgb_array`,
+/// [`SCREEN_DIM`]), at [`RENDER_FPS`] = 15.
+///
+/// # Version History
+/// - v1: the time limit grew from 200 to 500 steps, and the observation gives the cosine and
+///   sine of each angle instead of the two angles themselves.
+/// - v0: the original release, observing `θ1` and `θ2` directly (in `[-π, π]`) with a 200-step
+///   limit; Gymnasium has since dropped it, and tokengym does not register it.
 ///
 /// ```
 /// use tokengym::Env;
