@@ -6,7 +6,7 @@
 //! The [`RewardFn`] scores the completion on the last step (plus its per-token shaping, if any).
 
 use super::prompts::{Prompt, PromptSet};
-use super::reward::{RewardContext, RewardFn};
+use super::reward::RewardFn;
 use super::text_gen_config::TextGenConfig;
 use super::tokenizer::Tokenizer;
 use std::sync::Arc;
@@ -14,6 +14,10 @@ use tokengym::render::{Frame, RenderMode};
 use tokengym::seeding::{EnvRng, rng_from_seed};
 use tokengym::space::{Discrete, Space, TokenSeq};
 use tokengym::{Env, Error, Info, InfoValue, Result, Step, Transition};
+
+#[path = "text_gen_scoring.rs"]
+mod scoring;
+use scoring::check_reward;
 
 /// Where the environment is in its episode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -486,46 +490,6 @@ impl TextGenEnv {
         })
     }
 
-    /// The completion's ids, without the end-of-sequence token.
-    fn completion_ids(&self, finished: bool) -> &[u32] {
-        let end = self.tokens.len() - usize::from(finished);
-        &self.tokens[self.prompt_len..end]
-    }
-
-    /// The context for the reward function.
-    fn context<'a>(&'a self, finished: bool, completion: &'a str) -> RewardContext<'a> {
-        let prompt = self.prompts.get(self.prompt_index);
-        RewardContext {
-            prompt: prompt.map_or("", |p| &p.text),
-            completion,
-            prompt_ids: &self.tokens[..self.prompt_len],
-            completion_ids: self.completion_ids(finished),
-            finished,
-            target: prompt.and_then(|p| p.target.as_deref()),
-        }
-    }
-
-    /// The per-token shaping of the last token, and the decoded completion with it.
-    fn shaping(&self, finished: bool) -> Result<(f64, String)> {
-        let text = self.tokenizer.decode(self.completion_ids(finished))?;
-        let new_text = text.strip_prefix(self.text.as_str()).unwrap_or(&text);
-        let r = self
-            .reward
-            .per_token(&self.context(finished, &text), new_text)?;
-        Ok((r, text))
-    }
-
-    /// The score of the completion `text` and the final info.
-    fn final_score(&self, finished: bool, text: &str) -> Result<(f64, Info)> {
-        let score = self.reward.score(&self.context(finished, text))?;
-        let info = Info::new()
-            .with("completion", InfoValue::Text(text.to_string()))
-            .with("finished", InfoValue::Bool(finished))
-            .with("score", InfoValue::Float(score))
-            .with("prompt_index", InfoValue::Int(self.prompt_index as i64));
-        Ok((score, info))
-    }
-
     /// Ends a running episode that has not reached the end-of-sequence token or the length
     /// limit, as truncated, paying the score of the unfinished completion (no shaping: no
     /// token is played). Used by the bandit view for completions shorter than the limit
@@ -552,18 +516,6 @@ impl TextGenEnv {
             self.text.clear();
             self.phase = Phase::Running;
         }
-    }
-}
-
-/// An error unless `reward` is finite.
-fn check_reward(reward: f64, prompt_index: usize) -> Result<()> {
-    if reward.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::NonFinite {
-            what: "reward".into(),
-            detail: format!("the reward function returned {reward} for prompt {prompt_index}"),
-        })
     }
 }
 
