@@ -3,6 +3,8 @@
 //! completion and update to callbacks, acts on any prompt, saves a checkpoint that loads
 //! back, and leaves the last good weights in place when an update fails.
 
+mod support;
+
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,6 +106,7 @@ fn metric(update: &[(String, f64)], name: &str) -> f64 {
 
 #[test]
 fn the_loop_learns_and_reports_every_completion_and_update() {
+    let _torch = support::torch_rng_lock();
     let mut tuner = tuner_with(reinforce(), fraction_of_a(), 0);
     let mut record = Record::default();
     let summary = tuner.learn(Budget::Updates(40), &mut record).unwrap();
@@ -167,6 +170,7 @@ fn the_loop_learns_and_reports_every_completion_and_update() {
 
 #[test]
 fn every_algorithm_runs_through_the_same_loop() {
+    let _torch = support::torch_rng_lock();
     for algorithm in [
         Algorithm::Group(GroupConfig {
             group_size: 4,
@@ -226,6 +230,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 #[test]
 fn acting_saving_and_restoring() {
+    let _torch = support::torch_rng_lock();
     let mut tuner = tuner_with(reinforce(), fraction_of_a(), 2);
     tuner.learn(Budget::Updates(5), &mut ()).unwrap();
     // Greedy completions are deterministic; sampling does not disturb training.
@@ -257,6 +262,7 @@ fn acting_saving_and_restoring() {
 
 #[test]
 fn a_failed_update_leaves_the_last_good_weights() {
+    let _torch = support::torch_rng_lock();
     // From the second batch on, rewards of ±1e300: finite as f64 (the rollout accepts them)
     // but infinite in the loss, which the optimizer refuses. The error comes back, the update
     // is not counted, and the weights are those after the first update.

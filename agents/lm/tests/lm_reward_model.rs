@@ -3,6 +3,8 @@
 //! scores a rollout as a `RewardFn`. It saves and loads, and preference pairs can come from a
 //! policy's own groups of completions.
 
+mod support;
+
 use std::sync::Arc;
 
 use tch::Device;
@@ -33,6 +35,7 @@ fn tiny_reward_model(seed: i64) -> RewardModel {
 
 #[test]
 fn reward_model_learns_held_out_preferences() {
+    let _torch = support::torch_rng_lock();
     tch::set_num_threads(1);
     let rm = tiny_reward_model(0);
     let train = synthetic_sentiment_preferences(1, 256).unwrap();
@@ -88,6 +91,7 @@ fn reward_model_learns_held_out_preferences() {
 
 #[test]
 fn reward_model_rejects_bad_input() {
+    let _torch = support::torch_rng_lock();
     let rm = tiny_reward_model(1);
     assert!(rm.preference_accuracy(&[]).is_err());
     assert!(rm.score_texts(&[]).is_err());
@@ -104,6 +108,7 @@ fn reward_model_rejects_bad_input() {
 
 #[test]
 fn reward_model_saves_and_loads_with_the_same_scores() {
+    let _torch = support::torch_rng_lock();
     let dir = std::env::temp_dir().join(format!("tokengym-rm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let rm = tiny_reward_model(2);
@@ -149,6 +154,7 @@ fn reward_model_saves_and_loads_with_the_same_scores() {
 
 #[test]
 fn preference_pairs_from_groups_prefer_the_better_completion() {
+    let _torch = support::torch_rng_lock();
     use tokengym_envs::text::{FnReward, PromptSet};
     use tokengym_lm::decoding::SamplingConfig;
     use tokengym_lm::rl::{Rollout, RolloutConfig, preferences_from_groups};

@@ -1,6 +1,8 @@
 //! RL for language models: rollouts, recomputed log-probs, KL, masks and error paths on a tiny
 //! GPT over a two-letter alphabet.
 
+mod support;
+
 use std::sync::Arc;
 
 use tch::nn::VarStore;
@@ -68,6 +70,7 @@ fn host_i64(t: &Tensor) -> Vec<i64> {
 
 #[test]
 fn rollout_batches_are_reproducible_per_seed() {
+    let _torch = support::torch_rng_lock();
     let (_vs, gpt) = model(0, 6);
     let r = rollout(SamplingConfig::new(1.0).unwrap(), true);
     let a = r.collect(&gpt, 12, &mut rng_from_seed(Some(7))).unwrap();
@@ -89,6 +92,7 @@ fn rollout_batches_are_reproducible_per_seed() {
 
 #[test]
 fn masks_zero_everything_after_eos() {
+    let _torch = support::torch_rng_lock();
     let (_vs, gpt) = model(1, 6);
     let r = rollout(SamplingConfig::new(1.0).unwrap(), false);
     let batch = r.collect(&gpt, 32, &mut rng_from_seed(Some(3))).unwrap();
@@ -156,6 +160,7 @@ fn recompute_gap(sampling: SamplingConfig, recompute_with: SamplingConfig) -> f6
 
 #[test]
 fn recomputed_log_probs_match_generation_under_the_same_temperature() {
+    let _torch = support::torch_rng_lock();
     let t07 = SamplingConfig::new(0.7).unwrap();
     assert!(recompute_gap(t07, t07) < 1e-4);
     let t15 = SamplingConfig::new(1.5).unwrap();
@@ -171,6 +176,7 @@ fn recomputed_log_probs_match_generation_under_the_same_temperature() {
 
 #[test]
 fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
+    let _torch = support::torch_rng_lock();
     let (vs, gpt) = model(4, 6);
     let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
     let r = rollout(SamplingConfig::new(0.9).unwrap(), true);
@@ -201,6 +207,7 @@ fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
 
 #[test]
 fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
+    let _torch = support::torch_rng_lock();
     // The tokenizer has 6 tokens, the model only 4.
     let (_vs, small) = model(0, 4);
     let r = rollout(SamplingConfig::default(), false);
@@ -244,6 +251,7 @@ fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
 
 #[test]
 fn non_finite_losses_and_rewards_are_clear_errors() {
+    let _torch = support::torch_rng_lock();
     let (vs, gpt) = model(5, 6);
     let mut opt = LmOptimizer::new(&vs, OptimConfig::default()).unwrap();
     let before = host_f32(&vs.trainable_variables()[0]);
@@ -271,6 +279,7 @@ fn non_finite_losses_and_rewards_are_clear_errors() {
 
 #[test]
 fn hidden_states_feed_the_lm_head_and_the_value_head() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::model::CausalLm;
     use tokengym_lm::rl::ValueHead;
     let (vs, gpt) = model(6, 6);
@@ -291,6 +300,7 @@ fn hidden_states_feed_the_lm_head_and_the_value_head() {
 
 #[test]
 fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
+    let _torch = support::torch_rng_lock();
     let (_vs, gpt) = model(7, 6);
     let set = PromptSet::from_pairs([("a", "x"), ("b", "y"), ("ab", "z")]).unwrap();
     // 1 when the reward context is consistent: target of the prompt, no <eos> in the ids,
@@ -336,6 +346,7 @@ fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
 
 #[test]
 fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
+    let _torch = support::torch_rng_lock();
     let s = SamplingConfig::new(0.9)
         .unwrap()
         .with_top_k(4)
@@ -347,6 +358,7 @@ fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
 
 #[test]
 fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
+    let _torch = support::torch_rng_lock();
     let (_vs, gpt) = model(6, 6);
     let t = SamplingConfig::new(0.8).unwrap();
     let r = rollout(t, true);
@@ -395,6 +407,7 @@ fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
 
 #[test]
 fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::batch_stats;
     let (vs, gpt) = model(8, 6);
     let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
@@ -429,6 +442,7 @@ fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
 
 #[test]
 fn reinforce_baseline_is_a_moving_average_of_batch_means() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::Baseline;
     let (vs, gpt) = model(8, 6);
     let r = rollout(SamplingConfig::default(), true);
@@ -466,6 +480,7 @@ fn reinforce_baseline_is_a_moving_average_of_batch_means() {
 
 #[test]
 fn ppo_entropy_bonus_raises_the_policy_entropy() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::{KlController, Ppo, PpoConfig, batch_stats};
     // The same start and the same constant reward: only the entropy bonus differs.
     let entropy_after = |ent_coef: f64| -> (f64, f64) {
@@ -527,6 +542,7 @@ fn ppo_entropy_bonus_raises_the_policy_entropy() {
 
 #[test]
 fn learned_baseline_predicts_each_prompts_reward() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::Baseline;
     let (vs, gpt) = model(10, 6);
     // The reward depends on the prompt only: 1 after a prompt starting with 'a', else 0.
@@ -597,6 +613,7 @@ fn learned_baseline_predicts_each_prompts_reward() {
 
 #[test]
 fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient};
     let (vs, gpt) = model(9, 6);
     let r = rollout(SamplingConfig::default(), true);
@@ -634,6 +651,7 @@ fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
 /// the model's device in every learner.
 #[test]
 fn learners_run_on_cuda_when_available() {
+    let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient, Ppo, PpoConfig};
     if !tch::Cuda::is_available() {
         let required = std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0");

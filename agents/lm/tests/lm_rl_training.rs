@@ -2,6 +2,8 @@
 //! letter 'a' (reward = fraction of generated characters equal to 'a'; chance is about 1/6 of
 //! the tokens, the rest being 'b', specials and `<eos>`).
 
+mod support;
+
 use std::sync::Arc;
 
 use tch::Device;
@@ -60,6 +62,7 @@ fn mean(xs: &[f64]) -> f64 {
 
 #[test]
 fn reinforce_learns_to_write_a() {
+    let _torch = support::torch_rng_lock();
     let (vs, gpt, rollout) = setup(0);
     let start = untrained_reward(&gpt, &rollout);
     let cfg = ReinforceConfig {
@@ -87,6 +90,7 @@ const STEPS: usize = 40;
 
 #[test]
 fn group_baseline_with_kl_learns_to_write_a() {
+    let _torch = support::torch_rng_lock();
     let (vs, gpt, rollout) = setup(1);
     let start = untrained_reward(&gpt, &rollout);
     let reference = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
@@ -122,6 +126,7 @@ fn group_baseline_with_kl_learns_to_write_a() {
 
 #[test]
 fn ppo_with_adaptive_kl_learns_to_write_a() {
+    let _torch = support::torch_rng_lock();
     let (vs, gpt, rollout) = setup(2);
     let start = untrained_reward(&gpt, &rollout);
     let reference = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
