@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use tch::Device;
 use tch::nn::VarStore;
-use tokengym::{Agent, Budget, Callback, EpisodeStats};
+use tokengym::{Agent, Budget, Callback, EpisodeStats, Progress};
 use tokengym_envs::text::{CharTokenizer, FnReward, PromptSet, RewardFn, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::model::{Gpt, GptConfig};
 use tokengym_lm::rl::{
-    Algorithm, Baseline, FineTuneConfig, FineTuner, GroupConfig, KlController, OptimConfig,
-    PpoConfig, ReinforceConfig, Rollout, RolloutConfig,
+    Algorithm, Baseline, FINE_TUNE_PROGRESS_FILE, FineTuneConfig, FineTuner, GroupConfig,
+    KlController, OptimConfig, PpoConfig, ReinforceConfig, Rollout, RolloutConfig,
 };
 use tokengym_lm::{CausalLm, Error};
 
@@ -68,6 +68,15 @@ fn optim() -> OptimConfig {
         weight_decay: 0.0,
         max_grad_norm: Some(1.0),
     }
+}
+
+fn group() -> Algorithm {
+    Algorithm::Group(GroupConfig {
+        group_size: 4,
+        kl_beta: 0.05,
+        optim: optim(),
+        ..GroupConfig::default()
+    })
 }
 
 fn reinforce() -> Algorithm {
@@ -172,12 +181,7 @@ fn the_loop_learns_and_reports_every_completion_and_update() {
 fn every_algorithm_runs_through_the_same_loop() {
     let _torch = support::torch_rng_lock();
     for algorithm in [
-        Algorithm::Group(GroupConfig {
-            group_size: 4,
-            kl_beta: 0.05,
-            optim: optim(),
-            ..GroupConfig::default()
-        }),
+        group(),
         Algorithm::Ppo(PpoConfig {
             kl: KlController::Fixed { beta: 0.05 },
             optim: optim(),
@@ -254,9 +258,34 @@ fn acting_saving_and_restoring() {
     // Another tuner of the same architecture takes the weights and answers the same.
     let mut other = tuner_with(reinforce(), fraction_of_a(), 3);
     assert_ne!(other.act("ab", true).unwrap(), a, "a different start");
+    assert_eq!(other.progress(), Progress::default());
     other.restore(&dir).unwrap();
     assert_eq!(other.act("ab", true).unwrap(), a);
+    assert_eq!(other.progress(), tuner.progress(), "budgets stay totals");
+    assert_eq!(
+        other
+            .learn(Budget::Updates(5), &mut ())
+            .unwrap()
+            .progress
+            .updates,
+        5,
+        "nothing left to do"
+    );
     assert!(other.restore(&dir.join("missing")).is_err());
+    // A progress file of another algorithm, or a malformed one, is refused and changes nothing.
+    let progress_file = dir.join(FINE_TUNE_PROGRESS_FILE);
+    let mut group = tuner_with(group(), fraction_of_a(), 4);
+    let before = group.act("ab", true).unwrap();
+    let err = group.restore(&dir).unwrap_err().to_string();
+    assert!(err.contains("reinforce") && err.contains("group"), "{err}");
+    assert_eq!(group.act("ab", true).unwrap(), before);
+    std::fs::write(&progress_file, "{\"progress\": 3}").unwrap();
+    let err = other.restore(&dir).unwrap_err().to_string();
+    assert!(err.contains(FINE_TUNE_PROGRESS_FILE), "{err}");
+    // A pre-trained checkpoint (no progress file) keeps the tuner's progress.
+    std::fs::remove_file(&progress_file).unwrap();
+    other.restore(&dir).unwrap();
+    assert_eq!(other.progress(), tuner.progress());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -94,6 +94,18 @@ pub struct UpdateReport {
 /// Keeps the stream of [`Agent::act`] apart from the training stream.
 const ACT_SALT: u64 = 0x7c15_9e37_79b9_4a7f;
 
+/// The file of a saved tuner's [`Progress`] (beside the checkpoint's weights), so that budgets
+/// stay totals across [`Agent::save`] and [`Agent::restore`].
+pub const FINE_TUNE_PROGRESS_FILE: &str = "fine_tune_progress.json";
+
+/// What [`FINE_TUNE_PROGRESS_FILE`] holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedProgress {
+    algorithm: String,
+    progress: Progress,
+}
+
 /// RL fine-tuning of a [`Gpt`] on a [`Rollout`] (prompts and a reward), with a frozen copy of
 /// the starting weights as the KL reference (see the [module docs](self)).
 ///
@@ -355,20 +367,33 @@ impl Agent for FineTuner {
 
     /// Writes the tuned model as a checkpoint folder at `path`, atomically: the GPT weights
     /// (not the value head) with the starting checkpoint's tokenizer and trainer state, so
-    /// `generate` and [`load_checkpoint`](crate::pretrain::load_checkpoint) read it. The
-    /// learner's state (value head, optimizer moments, KL coefficient) is not saved.
+    /// `generate` and [`load_checkpoint`](crate::pretrain::load_checkpoint) read it, and the
+    /// tuner's progress ([`FINE_TUNE_PROGRESS_FILE`]). The learner's state (value head, optimizer
+    /// moments, KL coefficient) is not saved.
     fn save(&self, path: &Path) -> Result<()> {
         let cfg = self.model.config();
         let snapshot = FrozenGpt::copy_of(&self.vs, cfg)?;
+        let saved = SavedProgress {
+            algorithm: self.cfg.algorithm.name().to_owned(),
+            progress: self.progress,
+        };
         write_folder_atomically(path, |tmp| {
             save_gpt(tmp, snapshot.var_store(), cfg)?;
+            let json = serde_json::to_string_pretty(&saved)
+                .map_err(|e| Error::checkpoint(path, format!("cannot encode the progress: {e}")))?;
+            std::fs::write(tmp.join(FINE_TUNE_PROGRESS_FILE), json).map_err(|e| {
+                Error::checkpoint(path, format!("cannot write {FINE_TUNE_PROGRESS_FILE}: {e}"))
+            })?;
             copy_source_files(self.source.as_deref(), tmp)
         })
     }
 
     /// Loads the GPT weights of a checkpoint folder written by [`save`](Agent::save) (or any
-    /// checkpoint of the same architecture) into the policy; the reference and the learner's
-    /// state stay as they are.
+    /// checkpoint of the same architecture) into the policy, and the progress saved with them;
+    /// a folder without [`FINE_TUNE_PROGRESS_FILE`] (a pre-trained checkpoint) leaves the progress as
+    /// it is. The reference and the learner's state stay as they are. Nothing changes when
+    /// the folder does not fit (another architecture, a progress file of another algorithm or
+    /// unreadable).
     fn restore(&mut self, path: &Path) -> Result<()> {
         let (saved_vs, saved) = load_gpt(path, self.vs.device())?;
         if saved.config() != self.model.config() {
@@ -377,9 +402,38 @@ impl Agent for FineTuner {
                 "the saved model's configuration differs from the tuned model's",
             ));
         }
+        let progress = read_progress(path, self.cfg.algorithm.name())?;
         let frozen = FrozenGpt::copy_of(&saved_vs, saved.config())?;
-        frozen.copy_into(&self.vs)
+        frozen.copy_into(&self.vs)?;
+        if let Some(progress) = progress {
+            self.progress = progress;
+        }
+        Ok(())
     }
+}
+
+/// The progress saved in the checkpoint folder `dir` (`None` without [`FINE_TUNE_PROGRESS_FILE`]); an
+/// error when it is unreadable or was saved by another algorithm than `algorithm`.
+fn read_progress(dir: &Path, algorithm: &str) -> Result<Option<Progress>> {
+    let file = dir.join(FINE_TUNE_PROGRESS_FILE);
+    if !file.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Error::checkpoint(dir, format!("cannot read {FINE_TUNE_PROGRESS_FILE}: {e}"))
+    })?;
+    let saved: SavedProgress = serde_json::from_str(&text)
+        .map_err(|e| Error::checkpoint(dir, format!("malformed {FINE_TUNE_PROGRESS_FILE}: {e}")))?;
+    if saved.algorithm != algorithm {
+        return Err(Error::checkpoint(
+            dir,
+            format!(
+                "the progress was saved by a {} tuner, this one runs {algorithm}",
+                saved.algorithm
+            ),
+        ));
+    }
+    Ok(Some(saved.progress))
 }
 
 /// Copies the tokenizer and trainer state of the checkpoint folder `source` (where it has

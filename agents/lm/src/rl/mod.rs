@@ -71,7 +71,7 @@ pub mod rollout;
 pub mod value_head;
 
 pub use batch_stats::{BatchStats, batch_stats};
-pub use fine_tune::{Algorithm, FineTuneConfig, FineTuner, UpdateReport};
+pub use fine_tune::{Algorithm, FINE_TUNE_PROGRESS_FILE, FineTuneConfig, FineTuner, UpdateReport};
 pub use group::{GroupBaseline, GroupConfig, GroupPolicyGradient, GroupStats, group_advantages};
 pub use kl::{KlEstimator, kl_per_token};
 pub use kl_controller::KlController;
