@@ -305,6 +305,15 @@ fn exploding_update_stops_with_one_line_and_keeps_a_checkpoint() {
         "{err}"
     );
     assert!(out.join("checkpoint/model.safetensors").is_file());
+    // The metrics of the updates before the failed one are written (a header and one row each).
+    let failed: usize = err["error: step ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no step number in {err}"));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(csv.starts_with("step,mean_reward,"), "{csv}");
+    assert_eq!(csv.lines().count(), failed, "{csv}");
     // The kept model is a good one: it still generates.
     assert_generates(&out.join("checkpoint"));
     let _ = std::fs::remove_dir_all(&out);

@@ -339,9 +339,12 @@ fn run(args: Args) -> Result<()> {
     let mut log = StepLog::new(&args.out, args.quiet);
     let ckpt_dir = args.out.join("checkpoint");
     if let Err(e) = tuner.learn(Budget::Updates(args.steps as u64), &mut log) {
-        // The tuner put the weights from before the failed update back: save those.
+        // The tuner put the weights from before the failed update back: save those, with the
+        // metrics of the updates that did run.
         let step = tuner.progress().updates + 1;
+        let flushed = log.flush();
         tuner.save(&ckpt_dir)?;
+        flushed?;
         bail!(
             "step {step} failed: {e}; the last good model is in {}",
             ckpt_dir.display()
