@@ -1,11 +1,10 @@
-// libtorch rpath and CUDA linking for the agents' tests, doc tests, examples and benches
-// (see build_libtorch.rs); only with the `tch` feature (without it nothing links libtorch).
-include!("build_libtorch.rs");
+// The agents' tests, doc tests, examples and benches find libtorch with no LD_LIBRARY_PATH, and
+// the crates that depend on this one get the libtorch folder (see tokengym-build); only with
+// the `tch` feature (without it nothing links libtorch).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=build_libtorch.rs");
     if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
-        link_libtorch(CudaLink::AllTargets);
+        tokengym_build::link_libtorch();
     }
 }

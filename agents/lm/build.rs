@@ -1,9 +1,7 @@
-// libtorch rpath and CUDA linking for this crate's tests, doc tests, examples and benches
-// (see ../build_libtorch.rs).
-include!("../build_libtorch.rs");
+// This crate's tests, doc tests, examples and benches find libtorch with no LD_LIBRARY_PATH, and
+// the crates that depend on this one get the libtorch folder (see tokengym-build).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=../build_libtorch.rs");
-    link_libtorch(CudaLink::AllTargets);
+    tokengym_build::link_libtorch();
 }

@@ -1,0 +1,3 @@
+fn main() {
+    tokengym_build::link_libtorch();
+}
