@@ -4,7 +4,7 @@
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test test-no-libtorch lint bench bench-gymnasium bench-sb3 bench-trl libtorch
+.PHONY: demo test test-no-libtorch lint package bench bench-gymnasium bench-sb3 bench-trl libtorch
 
 ## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
 ## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
@@ -17,12 +17,15 @@ demo: libtorch
 test: libtorch
 	$(CARGO) test --workspace
 
+## No libtorch where none is needed: tokengym and tokengym-envs never depend on tch, nor does
 ## tokengym-agents without its `tch` feature (PPO/REINFORCE on the native CPU backend, tabular,
-## planning, bandits): built, linted and tested with LIBTORCH pointing at nothing, so nothing of
-## libtorch can be used. `make test` runs the whole workspace (with libtorch).
+## planning, bandits), which is built, linted and tested with LIBTORCH pointing at nothing.
+## `make test` runs the whole workspace (with libtorch).
 test-no-libtorch:
-	@! $(CARGO) tree -q -p tokengym-agents --no-default-features -e normal,build | grep -q -E "^.*(tch|torch-sys) v" \
-		|| (echo "tokengym-agents --no-default-features depends on tch" >&2; exit 1)
+	@for p in "tokengym" "tokengym-envs" "tokengym-agents --no-default-features"; do \
+		! $(CARGO) tree -q -p $$p -e normal,build | grep -q -E "^.*(tch|torch-sys) v" \
+			|| { echo "$$p depends on tch" >&2; exit 1; }; \
+	done
 	LIBTORCH=/nonexistent-libtorch $(CARGO) test -p tokengym-agents --no-default-features
 	LIBTORCH=/nonexistent-libtorch $(CARGO) clippy -p tokengym-agents --no-default-features --all-targets -- -D warnings
 
@@ -30,6 +33,11 @@ test-no-libtorch:
 lint: libtorch
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## The core crates are ready to publish: `cargo package` builds tokengym and tokengym-envs from
+## their packaged sources (the crates that link libtorch need LIBTORCH to verify; see README).
+package:
+	$(CARGO) package -q -p tokengym -p tokengym-envs --allow-dirty
 
 ## libtorch for tch: installed into .libtorch/ the first time (PyPI's torch==2.13.0, ~4.7 GB, about a
 ## minute); a no-op afterwards. An existing LIBTORCH in the environment is used instead.
