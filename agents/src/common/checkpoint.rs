@@ -62,6 +62,61 @@ pub struct CheckpointMeta {
     pub config: serde_json::Value,
 }
 
+impl CheckpointMeta {
+    /// The metadata of an `algo` agent whose acting part is `actor`, made for `env_id` with
+    /// `make`, after `progress`, run from `seed` with `config`. No reward statistics, and a
+    /// step budget equal to the steps taken: an algorithm with either sets it over this.
+    pub fn for_agent(
+        algo: &str,
+        env_id: &str,
+        make: &tokengym::MakeOptions,
+        actor: &crate::common::actor::Actor,
+        progress: tokengym::Progress,
+        seed: u64,
+        config: &impl Serialize,
+    ) -> Result<Self> {
+        Ok(CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            algo: algo.to_owned(),
+            env_id: env_id.to_owned(),
+            env_kwargs: make.kwargs.clone(),
+            max_episode_steps: make.max_episode_steps,
+            net: actor.net.spec().clone(),
+            obs_norm: actor.obs_norm.clone(),
+            reward_norm: None,
+            steps: progress.steps,
+            episodes: progress.episodes,
+            updates: progress.updates,
+            seed,
+            total_steps: progress.steps,
+            config: serde_json::to_value(config)
+                .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
+        })
+    }
+
+    /// The agent's progress when it was saved.
+    pub fn progress(&self) -> tokengym::Progress {
+        tokengym::Progress {
+            steps: self.steps,
+            episodes: self.episodes,
+            updates: self.updates,
+        }
+    }
+}
+
+/// For [`Agent::restore`](tokengym::Agent::restore): an error unless the checkpoint at `path`
+/// (holding a `name` agent for `saved_env`) was made for this agent's environment `own_env`.
+pub fn check_same_env(path: &Path, name: &str, saved_env: &str, own_env: &str) -> Result<()> {
+    if saved_env == own_env {
+        Ok(())
+    } else {
+        Err(Error::checkpoint(
+            path,
+            format!("it holds a {name} agent for {saved_env}, this one is for {own_env}"),
+        ))
+    }
+}
+
 /// The checkpoint file for `path`: `path` itself if it names a file, else `path/model.safetensors`.
 pub fn checkpoint_file(path: &Path) -> PathBuf {
     if path.extension().is_some_and(|e| e == "safetensors") {

@@ -11,7 +11,7 @@ use tokengym::vector::AutoresetMode;
 use tokengym::{Agent, Budget, BudgetUnit, Callback, EnvRng, LearnSummary, MakeOptions, Progress};
 
 use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
-use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::common::checkpoint::{self, CheckpointMeta};
 use crate::common::gae::{Steps, gae_into};
 use crate::common::normalization::RewardNormalizer;
 use crate::common::rollout::{RolloutBuffer, VecRunner};
@@ -238,25 +238,22 @@ impl Ppo {
     }
 
     fn meta(&self) -> Result<CheckpointMeta> {
+        let meta = CheckpointMeta::for_agent(
+            "ppo",
+            &self.env_id,
+            &self.make,
+            &self.actor,
+            self.progress,
+            self.seed,
+            &self.config,
+        )?;
         Ok(CheckpointMeta {
-            format_version: FORMAT_VERSION,
-            algo: "ppo".to_owned(),
-            env_id: self.env_id.clone(),
-            env_kwargs: self.make.kwargs.clone(),
-            max_episode_steps: self.make.max_episode_steps,
-            net: self.actor.net.spec().clone(),
-            obs_norm: self.actor.obs_norm.clone(),
             reward_norm: match &self.runner {
                 Some(r) => r.reward_norm.clone(),
                 None => self.reward_norm.clone(),
             },
-            steps: self.progress.steps,
-            episodes: self.progress.episodes,
-            updates: self.progress.updates,
-            seed: self.seed,
             total_steps: self.total_steps,
-            config: serde_json::to_value(&self.config)
-                .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
+            ..meta
         })
     }
 
@@ -267,12 +264,8 @@ impl Ppo {
         let meta = ck.meta;
         let mut ppo = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
         checkpoint::restore_actor(path, &mut ppo.actor, &meta, &ck.tensors)?;
+        ppo.progress = meta.progress();
         ppo.reward_norm = meta.reward_norm;
-        ppo.progress = Progress {
-            steps: meta.steps,
-            episodes: meta.episodes,
-            updates: meta.updates,
-        };
         ppo.total_steps = meta.total_steps;
         ppo.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
         ppo.act_rng = sampling_rng(meta.seed, ACT_SALT, meta.updates);
@@ -317,15 +310,7 @@ impl Agent for Ppo {
     /// environment; the device stays this agent's.
     fn restore(&mut self, path: &Path) -> Result<()> {
         let loaded = Self::load(path, self.device)?;
-        if loaded.env_id != self.env_id {
-            return Err(Error::checkpoint(
-                path,
-                format!(
-                    "it holds a PPO agent for {}, this one is for {}",
-                    loaded.env_id, self.env_id
-                ),
-            ));
-        }
+        checkpoint::check_same_env(path, "PPO", &loaded.env_id, &self.env_id)?;
         *self = loaded;
         Ok(())
     }

@@ -12,7 +12,7 @@ use tokengym::{
 };
 
 use crate::common::actor::{Actor, build_actor, evaluate_actor, sampling_rng};
-use crate::common::checkpoint::{self, CheckpointMeta, FORMAT_VERSION};
+use crate::common::checkpoint::{self, CheckpointMeta};
 use crate::common::gae::{Steps, discounted_returns_into};
 use crate::common::loss_io::OutputGrads;
 use crate::common::rollout::EpisodeTracker;
@@ -364,11 +364,7 @@ impl Reinforce {
         let meta = ck.meta;
         let mut agent = Self::new(&meta.env_id, &ck.make, ck.config, meta.seed, device)?;
         checkpoint::restore_actor(path, &mut agent.actor, &meta, &ck.tensors)?;
-        agent.progress = Progress {
-            steps: meta.steps,
-            episodes: meta.episodes,
-            updates: meta.updates,
-        };
+        agent.progress = meta.progress();
         agent.rng = sampling_rng(meta.seed, RNG_SALT, meta.updates);
         agent.act_rng = sampling_rng(meta.seed, ACT_SALT, meta.updates);
         Ok(agent)
@@ -410,23 +406,15 @@ impl Agent for Reinforce {
 
     /// Writes a checkpoint to `path` (folder or `.safetensors` file), atomically.
     fn save(&self, path: &Path) -> Result<()> {
-        let meta = CheckpointMeta {
-            format_version: FORMAT_VERSION,
-            algo: "reinforce".to_owned(),
-            env_id: self.env_id.clone(),
-            env_kwargs: self.make.kwargs.clone(),
-            max_episode_steps: self.make.max_episode_steps,
-            net: self.actor.net.spec().clone(),
-            obs_norm: self.actor.obs_norm.clone(),
-            reward_norm: None,
-            steps: self.progress.steps,
-            episodes: self.progress.episodes,
-            updates: self.progress.updates,
-            seed: self.seed,
-            total_steps: self.progress.steps,
-            config: serde_json::to_value(&self.config)
-                .map_err(|e| Error::InvalidArgument(format!("config: {e}")))?,
-        };
+        let meta = CheckpointMeta::for_agent(
+            "reinforce",
+            &self.env_id,
+            &self.make,
+            &self.actor,
+            self.progress,
+            self.seed,
+            &self.config,
+        )?;
         checkpoint::save_actor(path, &meta, &self.actor)
     }
 
@@ -434,15 +422,7 @@ impl Agent for Reinforce {
     /// same environment; the device stays this agent's.
     fn restore(&mut self, path: &Path) -> Result<()> {
         let loaded = Self::load(path, self.device)?;
-        if loaded.env_id != self.env_id {
-            return Err(Error::checkpoint(
-                path,
-                format!(
-                    "it holds a REINFORCE agent for {}, this one is for {}",
-                    loaded.env_id, self.env_id
-                ),
-            ));
-        }
+        checkpoint::check_same_env(path, "REINFORCE", &loaded.env_id, &self.env_id)?;
         *self = loaded;
         Ok(())
     }
