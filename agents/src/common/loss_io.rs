@@ -4,6 +4,7 @@
 //! and coefficients, and the standardisation of advantages or weights.
 
 use crate::error::{Error, Result};
+use crate::nn::action_dist::ActionDist;
 
 /// Where a loss writes its gradients with respect to the network's outputs. Every buffer is
 /// overwritten (not accumulated into).
@@ -15,6 +16,38 @@ pub struct OutputGrads<'a> {
     pub d_values: &'a mut [f32],
     /// `∂total/∂log_std`, `[log_std_dim]`.
     pub d_log_std: &'a mut [f32],
+}
+
+/// Checks the shapes every loss shares and returns the batch's row count `n`: network outputs
+/// that `dist` can read (`policy_out`, `log_std`), at least one row (else `empty` is the
+/// error), `n` actions, and gradient buffers of the outputs' shapes.
+pub(crate) fn batch_rows(
+    dist: &ActionDist,
+    policy_out: &[f32],
+    log_std: &[f32],
+    actions: &[f32],
+    grads: &OutputGrads<'_>,
+    empty: &str,
+) -> Result<usize> {
+    let head = dist.head();
+    let n = dist.rows(policy_out, log_std)?;
+    if n == 0 {
+        return Err(Error::InvalidArgument(empty.to_owned()));
+    }
+    check_len("actions", actions.len(), n * head.action_dim())?;
+    check_len("d_policy", grads.d_policy.len(), n * head.policy_dim())?;
+    check_len("d_values", grads.d_values.len(), n)?;
+    check_len("d_log_std", grads.d_log_std.len(), head.log_std_dim())?;
+    Ok(n)
+}
+
+/// Checks inputs with one finite number per row: each of `inputs` has length `n`.
+pub(crate) fn check_per_row(n: usize, inputs: &[(&str, &[f32])]) -> Result<()> {
+    for &(name, xs) in inputs {
+        check_len(name, xs.len(), n)?;
+        check_finite(name, xs)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn check_len(what: &str, got: usize, want: usize) -> Result<()> {

@@ -23,7 +23,7 @@
 //! [`PpoLoss::compute`] does not allocate: the caller owns the gradient buffers.
 
 use crate::common::loss_io::{
-    OutputGrads, check_finite, check_len, check_loss_coefficients, standardizer,
+    OutputGrads, batch_rows, check_loss_coefficients, check_per_row, standardizer,
 };
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
@@ -139,25 +139,24 @@ impl PpoLoss {
         self.validate()?;
         let head = dist.head();
         let (pd, ad) = (head.policy_dim(), head.action_dim());
-        let n = dist.rows(batch.policy_out, batch.log_std)?;
-        if n == 0 {
-            return Err(Error::InvalidArgument("empty minibatch".to_owned()));
-        }
-        check_len("actions", batch.actions.len(), n * ad)?;
-        let per_row = [
-            ("values", batch.values),
-            ("old_log_probs", batch.old_log_probs),
-            ("advantages", batch.advantages),
-            ("returns", batch.returns),
-            ("old_values", batch.old_values),
-        ];
-        for (name, xs) in per_row {
-            check_len(name, xs.len(), n)?;
-            check_finite(name, xs)?;
-        }
-        check_len("d_policy", grads.d_policy.len(), n * pd)?;
-        check_len("d_values", grads.d_values.len(), n)?;
-        check_len("d_log_std", grads.d_log_std.len(), head.log_std_dim())?;
+        let n = batch_rows(
+            dist,
+            batch.policy_out,
+            batch.log_std,
+            batch.actions,
+            &grads,
+            "empty minibatch",
+        )?;
+        check_per_row(
+            n,
+            &[
+                ("values", batch.values),
+                ("old_log_probs", batch.old_log_probs),
+                ("advantages", batch.advantages),
+                ("returns", batch.returns),
+                ("old_values", batch.old_values),
+            ],
+        )?;
 
         let (adv_mean, adv_scale) = standardizer(batch.advantages, self.normalize_advantage);
         let nf = n as f32;

@@ -17,7 +17,7 @@
 //! Nothing here allocates.
 
 use crate::common::loss_io::{
-    OutputGrads, check_finite, check_len, check_loss_coefficients, standardizer,
+    OutputGrads, batch_rows, check_len, check_loss_coefficients, check_per_row, standardizer,
 };
 use crate::error::{Error, Result};
 use crate::nn::action_dist::ActionDist;
@@ -165,22 +165,18 @@ impl ReinforceLoss {
         self.validate()?;
         let head = dist.head();
         let (pd, ad) = (head.policy_dim(), head.action_dim());
-        let n = dist.rows(batch.policy_out, batch.log_std)?;
-        if n == 0 {
-            return Err(Error::InvalidArgument("empty batch".to_owned()));
-        }
-        check_len("actions", batch.actions.len(), n * ad)?;
-        check_len("weights", batch.weights.len(), n)?;
-        check_finite("weights", batch.weights)?;
+        let n = batch_rows(
+            dist,
+            batch.policy_out,
+            batch.log_std,
+            batch.actions,
+            &grads,
+            "empty batch",
+        )?;
+        check_per_row(n, &[("weights", batch.weights)])?;
         if let Some(c) = batch.critic {
-            for (name, xs) in [("values", c.values), ("returns", c.returns)] {
-                check_len(name, xs.len(), n)?;
-                check_finite(name, xs)?;
-            }
+            check_per_row(n, &[("values", c.values), ("returns", c.returns)])?;
         }
-        check_len("d_policy", grads.d_policy.len(), n * pd)?;
-        check_len("d_values", grads.d_values.len(), n)?;
-        check_len("d_log_std", grads.d_log_std.len(), head.log_std_dim())?;
 
         let normalize = self.normalize_weights && n > 1;
         let (w_mean, w_scale) = standardizer(batch.weights, normalize);
