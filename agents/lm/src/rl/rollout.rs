@@ -240,9 +240,8 @@ impl Rollout {
         Ok(ids)
     }
 
-    /// Checks that `model` can score the tokenizer's ids and that a prompt of `prompt_len`
-    /// tokens (`what`, for the error) plus `max_new_tokens` fits its context.
-    fn check_fits<M: CausalLm>(&self, model: &M, prompt_len: usize, what: &str) -> Result<()> {
+    /// Checks that `model` can score the tokenizer's ids.
+    fn check_vocab<M: CausalLm>(&self, model: &M) -> Result<()> {
         let tok_vocab = self.tokenizer.vocab_size() as i64;
         if tok_vocab > model.vocab_size() {
             return Err(Error::InvalidArgument(format!(
@@ -250,8 +249,20 @@ impl Rollout {
                 model.vocab_size()
             )));
         }
+        Ok(())
+    }
+
+    /// Checks that a prompt of `prompt_len` tokens plus `max_new_tokens` fits the context of
+    /// `model`; the error names prompt `index` of the set, or "the prompt" for `None`.
+    fn check_room<M: CausalLm>(
+        &self,
+        model: &M,
+        prompt_len: usize,
+        index: Option<usize>,
+    ) -> Result<()> {
         let need = prompt_len as i64 + self.cfg.max_new_tokens;
         if need > model.context_len() {
+            let what = index.map_or_else(|| "the prompt".to_owned(), |i| format!("prompt {i}"));
             return Err(Error::InvalidArgument(format!(
                 "{what} has {prompt_len} tokens; with max_new_tokens {} that exceeds the model's context of {}",
                 self.cfg.max_new_tokens,
@@ -293,7 +304,8 @@ impl Rollout {
         rng: &mut EnvRng,
     ) -> Result<Completion> {
         let ids = self.encode_prompt(prompt)?;
-        self.check_fits(model, ids.len(), "the prompt")?;
+        self.check_vocab(model)?;
+        self.check_room(model, ids.len(), None)?;
         let (query_ids, query_mask) = left_pad(&[ids.as_slice()], self.pad)?;
         let g = tch::no_grad(|| {
             generate(
@@ -383,6 +395,7 @@ impl Rollout {
                 "rollout batch must hold at least one prompt".to_owned(),
             ));
         }
+        self.check_vocab(model)?;
         let mut rows: Vec<&[i64]> = Vec::with_capacity(prompt_indices.len());
         for &i in prompt_indices {
             let ids = self.encoded.get(i).ok_or_else(|| {
@@ -391,7 +404,7 @@ impl Rollout {
                     self.encoded.len()
                 ))
             })?;
-            self.check_fits(model, ids.len(), &format!("prompt {i}"))?;
+            self.check_room(model, ids.len(), Some(i))?;
             rows.push(ids);
         }
         let (query_ids, query_mask) = left_pad(&rows, self.pad)?;
