@@ -5,16 +5,16 @@
 
 mod support;
 
+use support::{ab_tokenizer, fraction_of_a, tiny_gpt};
+
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use tch::Device;
-use tch::nn::VarStore;
 use tokengym::{Agent, Budget, Callback, EpisodeStats, Progress};
-use tokengym_envs::text::{CharTokenizer, FnReward, PromptSet, RewardFn, Tokenizer};
+use tokengym_envs::text::{FnReward, PromptSet, RewardFn, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::{Gpt, GptConfig};
 use tokengym_lm::rl::{
     Algorithm, Baseline, FINE_TUNE_PROGRESS_FILE, FineTuneConfig, FineTuner, GroupConfig,
     KlController, OptimConfig, PpoConfig, ReinforceConfig, Rollout, RolloutConfig,
@@ -24,13 +24,8 @@ use tokengym_lm::{CausalLm, Error};
 /// A tiny GPT over the characters `a`, `b` and the specials, and prompts completed with
 /// `reward` (default: the fraction of `a`s).
 fn tuner_with(algorithm: Algorithm, reward: Arc<dyn RewardFn>, seed: i64) -> FineTuner {
-    tch::manual_seed(seed);
-    let tok: Arc<dyn Tokenizer> =
-        Arc::new(CharTokenizer::from_corpus("ab", &["<bos>", "<eos>", "<pad>"]).unwrap());
-    let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
-    (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
-    let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), cfg).unwrap();
+    let tok = ab_tokenizer();
+    let (vs, gpt) = tiny_gpt(seed, tok.vocab_size() as i64);
     let rollout = Rollout::new(
         tok,
         PromptSet::from_texts(["a", "b", "ab", "ba", "bb"]).unwrap(),
@@ -49,17 +44,6 @@ fn tuner_with(algorithm: Algorithm, reward: Arc<dyn RewardFn>, seed: i64) -> Fin
         seed: seed as u64,
     };
     FineTuner::new(vs, gpt, None, rollout, config).unwrap()
-}
-
-fn fraction_of_a() -> Arc<dyn RewardFn> {
-    Arc::new(FnReward::new(|ctx| {
-        let n = ctx.completion.chars().count();
-        if n == 0 {
-            0.0
-        } else {
-            ctx.completion.chars().filter(|&c| c == 'a').count() as f64 / n as f64
-        }
-    }))
 }
 
 fn optim() -> OptimConfig {
@@ -194,18 +178,13 @@ fn every_algorithm_runs_through_the_same_loop() {
         assert_eq!(tuner.kl_beta().is_some(), algorithm.name() == "ppo");
     }
     // A group that does not divide the batch is refused up front.
-    tch::manual_seed(0);
     let bad = Algorithm::Group(GroupConfig {
         group_size: 5,
         optim: optim(),
         ..GroupConfig::default()
     });
-    let tok: Arc<dyn Tokenizer> =
-        Arc::new(CharTokenizer::from_corpus("ab", &["<bos>", "<eos>", "<pad>"]).unwrap());
-    let vs = VarStore::new(Device::Cpu);
-    let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
-    (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (16, 1, 2, 16);
-    let gpt = Gpt::new(&vs.root(), cfg).unwrap();
+    let tok = ab_tokenizer();
+    let (vs, gpt) = tiny_gpt(0, tok.vocab_size() as i64);
     let rollout = Rollout::new(
         tok,
         PromptSet::from_texts(["a"]).unwrap(),

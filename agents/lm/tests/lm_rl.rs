@@ -1,64 +1,21 @@
-//! RL for language models: rollouts, recomputed log-probs, KL, masks and error paths on a tiny
-//! GPT over a two-letter alphabet.
+//! RL for language models: rollouts, recomputed log-probs, KL, entropy, batch statistics, masks
+//! and error paths on a tiny GPT over a two-letter alphabet (the learners: lm_rl_learners.rs).
 
 mod support;
 
+use support::{ab_prompts, ab_rollout, ab_tokenizer, fraction_of_a, tiny_gpt};
+
 use std::sync::Arc;
 
-use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 use tokengym::seeding::rng_from_seed;
-use tokengym_envs::text::{CharTokenizer, FnReward, Prompt, PromptSet, RewardFn, Tokenizer};
+use tokengym_envs::text::{FnReward, Prompt, PromptSet, RewardFn};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::error::Error;
-use tokengym_lm::model::{Gpt, GptConfig};
 use tokengym_lm::rl::{
     FrozenGpt, KlEstimator, LmOptimizer, OptimConfig, Reinforce, ReinforceConfig, Rollout,
     RolloutConfig, kl_per_token, response_log_probs, response_log_probs_and_entropy,
 };
-
-fn tokenizer() -> Arc<dyn Tokenizer> {
-    // a=0, b=1, <bos>=2, <eos>=3, <pad>=4, <unk>=5.
-    Arc::new(CharTokenizer::from_corpus("ab", &["<bos>", "<eos>", "<pad>"]).unwrap())
-}
-
-fn tiny_cfg(vocab: i64) -> GptConfig {
-    let mut cfg = GptConfig::tiny(vocab);
-    (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
-    cfg
-}
-
-fn model(seed: i64, vocab: i64) -> (VarStore, Gpt) {
-    tch::manual_seed(seed);
-    let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), tiny_cfg(vocab)).unwrap();
-    (vs, gpt)
-}
-
-fn frac_a() -> Arc<dyn RewardFn> {
-    Arc::new(FnReward::new(|ctx| {
-        let n = ctx.completion.chars().count();
-        if n == 0 {
-            0.0
-        } else {
-            ctx.completion.chars().filter(|&c| c == 'a').count() as f64 / n as f64
-        }
-    }))
-}
-
-fn prompts() -> PromptSet {
-    PromptSet::from_texts(["a", "b", "ab", "ba", "bbb"]).unwrap()
-}
-
-fn rollout(sampling: SamplingConfig, add_bos: bool) -> Rollout {
-    let cfg = RolloutConfig {
-        max_new_tokens: 8,
-        sampling,
-        add_bos,
-        stop_at_eos: true,
-    };
-    Rollout::new(tokenizer(), prompts(), frac_a(), cfg).unwrap()
-}
 
 fn host_f32(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(t.to_kind(Kind::Float).reshape([-1])).unwrap()
@@ -71,8 +28,8 @@ fn host_i64(t: &Tensor) -> Vec<i64> {
 #[test]
 fn rollout_batches_are_reproducible_per_seed() {
     let _torch = support::torch_rng_lock();
-    let (_vs, gpt) = model(0, 6);
-    let r = rollout(SamplingConfig::new(1.0).unwrap(), true);
+    let (_vs, gpt) = tiny_gpt(0, 6);
+    let r = ab_rollout(SamplingConfig::new(1.0).unwrap(), true);
     let a = r.collect(&gpt, 12, &mut rng_from_seed(Some(7))).unwrap();
     let b = r.collect(&gpt, 12, &mut rng_from_seed(Some(7))).unwrap();
     let c = r.collect(&gpt, 12, &mut rng_from_seed(Some(8))).unwrap();
@@ -93,8 +50,8 @@ fn rollout_batches_are_reproducible_per_seed() {
 #[test]
 fn masks_zero_everything_after_eos() {
     let _torch = support::torch_rng_lock();
-    let (_vs, gpt) = model(1, 6);
-    let r = rollout(SamplingConfig::new(1.0).unwrap(), false);
+    let (_vs, gpt) = tiny_gpt(1, 6);
+    let r = ab_rollout(SamplingConfig::new(1.0).unwrap(), false);
     let batch = r.collect(&gpt, 32, &mut rng_from_seed(Some(3))).unwrap();
     let n = batch.response.size()[1] as usize;
     let toks = host_i64(&batch.response);
@@ -137,8 +94,8 @@ fn masks_zero_everything_after_eos() {
 }
 
 fn recompute_gap(sampling: SamplingConfig, recompute_with: SamplingConfig) -> f64 {
-    let (_vs, gpt) = model(2, 6);
-    let r = rollout(sampling, true);
+    let (_vs, gpt) = tiny_gpt(2, 6);
+    let r = ab_rollout(sampling, true);
     let batch = r.collect(&gpt, 16, &mut rng_from_seed(Some(11))).unwrap();
     let lp = tch::no_grad(|| {
         response_log_probs(
@@ -177,9 +134,9 @@ fn recomputed_log_probs_match_generation_under_the_same_temperature() {
 #[test]
 fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
     let _torch = support::torch_rng_lock();
-    let (vs, gpt) = model(4, 6);
+    let (vs, gpt) = tiny_gpt(4, 6);
     let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
-    let r = rollout(SamplingConfig::new(0.9).unwrap(), true);
+    let r = ab_rollout(SamplingConfig::new(0.9).unwrap(), true);
     let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(1))).unwrap();
     let args = (
         &batch.query_ids,
@@ -209,8 +166,8 @@ fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
 fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
     let _torch = support::torch_rng_lock();
     // The tokenizer has 6 tokens, the model only 4.
-    let (_vs, small) = model(0, 4);
-    let r = rollout(SamplingConfig::default(), false);
+    let (_vs, small) = tiny_gpt(0, 4);
+    let r = ab_rollout(SamplingConfig::default(), false);
     let err = r
         .collect(&small, 2, &mut rng_from_seed(Some(0)))
         .unwrap_err();
@@ -219,13 +176,13 @@ fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
         "{err}"
     );
 
-    let (_vs, gpt) = model(0, 6);
+    let (_vs, gpt) = tiny_gpt(0, 6);
     let long = PromptSet::from_texts(["ab".repeat(13)]).unwrap();
     let cfg = RolloutConfig {
         max_new_tokens: 8,
         ..RolloutConfig::default()
     };
-    let r = Rollout::new(tokenizer(), long, frac_a(), cfg).unwrap();
+    let r = Rollout::new(ab_tokenizer(), long, fraction_of_a(), cfg).unwrap();
     let err = r.collect(&gpt, 1, &mut rng_from_seed(Some(0))).unwrap_err();
     assert!(
         matches!(err, Error::InvalidArgument(ref m) if m.contains("context")),
@@ -235,31 +192,31 @@ fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
     // An empty prompt set cannot be built; an empty prompt without <bos> is refused.
     assert!(PromptSet::new(vec![]).is_err());
     let empty = PromptSet::new(vec![Prompt::new("")]).unwrap();
-    assert!(Rollout::new(tokenizer(), empty.clone(), frac_a(), cfg).is_err());
+    assert!(Rollout::new(ab_tokenizer(), empty.clone(), fraction_of_a(), cfg).is_err());
     let with_bos = RolloutConfig {
         add_bos: true,
         ..cfg
     };
-    assert!(Rollout::new(tokenizer(), empty, frac_a(), with_bos).is_ok());
+    assert!(Rollout::new(ab_tokenizer(), empty, fraction_of_a(), with_bos).is_ok());
     let zero = RolloutConfig {
         max_new_tokens: 0,
         ..cfg
     };
-    assert!(Rollout::new(tokenizer(), prompts(), frac_a(), zero).is_err());
+    assert!(Rollout::new(ab_tokenizer(), ab_prompts(), fraction_of_a(), zero).is_err());
     assert!(r.collect(&gpt, 0, &mut rng_from_seed(Some(0))).is_err());
 }
 
 #[test]
 fn non_finite_losses_and_rewards_are_clear_errors() {
     let _torch = support::torch_rng_lock();
-    let (vs, gpt) = model(5, 6);
+    let (vs, gpt) = tiny_gpt(5, 6);
     let mut opt = LmOptimizer::new(&vs, OptimConfig::default()).unwrap();
     let before = host_f32(&vs.trainable_variables()[0]);
     let nan = Tensor::from(f64::NAN);
     assert!(matches!(opt.step(&nan), Err(Error::NonFinite(_))));
     assert_eq!(host_f32(&vs.trainable_variables()[0]), before);
 
-    let r = rollout(SamplingConfig::default(), true);
+    let r = ab_rollout(SamplingConfig::default(), true);
     let mut batch = r.collect(&gpt, 4, &mut rng_from_seed(Some(2))).unwrap();
     batch.rewards = Tensor::from_slice(&[f32::NAN, 0.0, 1.0, 0.5]);
     let mut learner = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
@@ -272,7 +229,7 @@ fn non_finite_losses_and_rewards_are_clear_errors() {
         max_new_tokens: 4,
         ..RolloutConfig::default()
     };
-    let r = Rollout::new(tokenizer(), prompts(), bad, cfg).unwrap();
+    let r = Rollout::new(ab_tokenizer(), ab_prompts(), bad, cfg).unwrap();
     let err = r.collect(&gpt, 2, &mut rng_from_seed(Some(0))).unwrap_err();
     assert!(matches!(err, Error::NonFinite(_)), "{err}");
 }
@@ -282,7 +239,7 @@ fn hidden_states_feed_the_lm_head_and_the_value_head() {
     let _torch = support::torch_rng_lock();
     use tokengym_lm::model::CausalLm;
     use tokengym_lm::rl::ValueHead;
-    let (vs, gpt) = model(6, 6);
+    let (vs, gpt) = tiny_gpt(6, 6);
     let toks = Tensor::from_slice(&[4i64, 0, 1, 2, 0, 1]).reshape([2, 3]);
     let mask = Tensor::from_slice(&[0i64, 1, 1, 1, 1, 1]).reshape([2, 3]);
     let (hidden, logits) = tch::no_grad(|| gpt.hidden_states(&toks, Some(&mask), false)).unwrap();
@@ -301,7 +258,7 @@ fn hidden_states_feed_the_lm_head_and_the_value_head() {
 #[test]
 fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
     let _torch = support::torch_rng_lock();
-    let (_vs, gpt) = model(7, 6);
+    let (_vs, gpt) = tiny_gpt(7, 6);
     let set = PromptSet::from_pairs([("a", "x"), ("b", "y"), ("ab", "z")]).unwrap();
     // 1 when the reward context is consistent: target of the prompt, no <eos> in the ids,
     // prompt ids start with <bos>.
@@ -322,7 +279,7 @@ fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
         add_bos: true,
         ..RolloutConfig::default()
     };
-    let r = Rollout::new(tokenizer(), set, check, cfg).unwrap();
+    let r = Rollout::new(ab_tokenizer(), set, check, cfg).unwrap();
     let batch = r
         .collect_groups(&gpt, 5, 3, &mut rng_from_seed(Some(4)))
         .unwrap();
@@ -359,9 +316,9 @@ fn top_k_and_top_p_recompute_exactly_for_the_generating_model() {
 #[test]
 fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
     let _torch = support::torch_rng_lock();
-    let (_vs, gpt) = model(6, 6);
+    let (_vs, gpt) = tiny_gpt(6, 6);
     let t = SamplingConfig::new(0.8).unwrap();
-    let r = rollout(t, true);
+    let r = ab_rollout(t, true);
     let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(2))).unwrap();
     let args = (
         &batch.query_ids,
@@ -409,11 +366,11 @@ fn entropy_is_that_of_the_processed_distribution_and_zero_after_eos() {
 fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
     let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::batch_stats;
-    let (vs, gpt) = model(8, 6);
+    let (vs, gpt) = tiny_gpt(8, 6);
     let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
-    let (_other_vs, other) = model(9, 6);
+    let (_other_vs, other) = tiny_gpt(9, 6);
     let t = SamplingConfig::new(0.8).unwrap();
-    let batch = rollout(t, true)
+    let batch = ab_rollout(t, true)
         .collect(&gpt, 8, &mut rng_from_seed(Some(3)))
         .unwrap();
     let same = batch_stats(&gpt, frozen.model(), &batch).unwrap();
@@ -438,267 +395,4 @@ fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
     assert!(diff.kl.abs() > 1e-3);
     assert!((diff.entropy - same.entropy).abs() < 1e-9);
     assert_ne!(diff.reference_perplexity, same.reference_perplexity);
-}
-
-#[test]
-fn reinforce_baseline_is_a_moving_average_of_batch_means() {
-    let _torch = support::torch_rng_lock();
-    use tokengym_lm::rl::Baseline;
-    let (vs, gpt) = model(8, 6);
-    let r = rollout(SamplingConfig::default(), true);
-    let mut rng = rng_from_seed(Some(5));
-    let cfg = ReinforceConfig {
-        baseline: Baseline::MovingAverage { decay: 0.5 },
-        ..ReinforceConfig::default()
-    };
-    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
-    assert_eq!(learner.baseline(), None);
-    let b1 = r.collect(&gpt, 8, &mut rng).unwrap();
-    let s1 = learner.step(&gpt, &b1).unwrap();
-    assert_eq!(s1.baseline, b1.mean_reward());
-    assert_eq!(learner.baseline(), Some(b1.mean_reward()));
-    let b2 = r.collect(&gpt, 8, &mut rng).unwrap();
-    let s2 = learner.step(&gpt, &b2).unwrap();
-    assert_eq!(s2.baseline, b1.mean_reward());
-    let want = 0.5 * b1.mean_reward() + 0.5 * b2.mean_reward();
-    assert!((learner.baseline().unwrap() - want).abs() < 1e-12);
-    assert!(s2.grad_norm.is_finite() && s2.mean_response_len > 0.0);
-
-    let none = ReinforceConfig {
-        baseline: Baseline::None,
-        ..ReinforceConfig::default()
-    };
-    let mut plain = Reinforce::new(&vs, &gpt, none).unwrap();
-    assert_eq!(plain.step(&gpt, &b2).unwrap().baseline, 0.0);
-    assert_eq!(plain.baseline(), None);
-    let bad = ReinforceConfig {
-        baseline: Baseline::MovingAverage { decay: 1.0 },
-        ..ReinforceConfig::default()
-    };
-    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
-}
-
-#[test]
-fn ppo_entropy_bonus_raises_the_policy_entropy() {
-    let _torch = support::torch_rng_lock();
-    use tokengym_lm::rl::{KlController, Ppo, PpoConfig, batch_stats};
-    // The same start and the same constant reward: only the entropy bonus differs.
-    let entropy_after = |ent_coef: f64| -> (f64, f64) {
-        let (vs, gpt) = model(12, 6);
-        let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
-        let r = Rollout::new(
-            tokenizer(),
-            prompts(),
-            Arc::new(FnReward::new(|_| 0.0)),
-            RolloutConfig {
-                max_new_tokens: 6,
-                sampling: SamplingConfig::default(),
-                add_bos: true,
-                stop_at_eos: false,
-            },
-        )
-        .unwrap();
-        let cfg = PpoConfig {
-            ent_coef,
-            kl: KlController::Fixed { beta: 0.0 },
-            optim: OptimConfig {
-                lr: 3e-3,
-                ..OptimConfig::default()
-            },
-            ..PpoConfig::default()
-        };
-        let mut learner = Ppo::new(&vs, &gpt, cfg).unwrap();
-        let eval = r
-            .collect_for(&gpt, &[0, 1, 2, 3, 4], &mut rng_from_seed(Some(9)))
-            .unwrap();
-        let before = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
-        let mut rng = rng_from_seed(Some(4));
-        for _ in 0..8 {
-            let batch = r.collect(&gpt, 16, &mut rng).unwrap();
-            learner
-                .step(&gpt, frozen.model(), &batch, &mut rng)
-                .unwrap();
-        }
-        let after = batch_stats(&gpt, frozen.model(), &eval).unwrap().entropy;
-        (before, after)
-    };
-    let (start, plain) = entropy_after(0.0);
-    let (start_b, bonus) = entropy_after(0.5);
-    assert_eq!(start, start_b);
-    // The untrained model is near the maximum (ln 6): the bonus keeps it there, while the
-    // PPO updates alone lower it.
-    assert!(
-        bonus > plain + 0.05 && bonus > start - 0.01,
-        "entropy {start:.3} -> {plain:.3} without the bonus, -> {bonus:.3} with it"
-    );
-    assert!(bonus <= (6f64).ln() + 1e-9);
-    let bad = PpoConfig {
-        ent_coef: -1.0,
-        ..PpoConfig::default()
-    };
-    let (vs, gpt) = model(12, 6);
-    assert!(Ppo::new(&vs, &gpt, bad).is_err());
-}
-
-#[test]
-fn learned_baseline_predicts_each_prompts_reward() {
-    let _torch = support::torch_rng_lock();
-    use tokengym_lm::rl::Baseline;
-    let (vs, gpt) = model(10, 6);
-    // The reward depends on the prompt only: 1 after a prompt starting with 'a', else 0.
-    let by_prompt = Arc::new(FnReward::new(|ctx| {
-        f64::from(u8::from(ctx.prompt.starts_with('a')))
-    }));
-    let r = Rollout::new(
-        tokenizer(),
-        prompts(),
-        by_prompt,
-        RolloutConfig {
-            max_new_tokens: 4,
-            sampling: SamplingConfig::default(),
-            add_bos: true,
-            stop_at_eos: true,
-        },
-    )
-    .unwrap();
-    let cfg = ReinforceConfig {
-        optim: OptimConfig {
-            lr: 3e-3,
-            ..OptimConfig::default()
-        },
-        baseline: Baseline::Learned { vf_coef: 1.0 },
-    };
-    let mut learner = Reinforce::new(&vs, &gpt, cfg).unwrap();
-    assert!(learner.value_head().is_some());
-    assert!(vs.variables().contains_key("value_head.weight"));
-    let mut rng = rng_from_seed(Some(6));
-    let mut first_error = None;
-    let mut last_error = 0.0;
-    for _ in 0..60 {
-        let batch = r.collect(&gpt, 10, &mut rng).unwrap();
-        let stats = learner.step(&gpt, &batch).unwrap();
-        assert!(stats.loss.is_finite());
-        // |mean baseline - mean reward| shrinks as the head learns.
-        let err = (stats.baseline - stats.mean_reward).abs();
-        first_error.get_or_insert(err);
-        last_error = err;
-    }
-    // The head's values separate the prompts: V("ab") near 1, V("ba") near 0.
-    let batch = r
-        .collect_for(&gpt, &[2, 3], &mut rng_from_seed(Some(1)))
-        .unwrap();
-    let (hidden, _) = tch::no_grad(|| {
-        gpt.hidden_states(&batch.query_ids, Some(&batch.query_mask), false)
-            .unwrap()
-    });
-    let v = tch::no_grad(|| {
-        learner
-            .value_head()
-            .unwrap()
-            .forward(&hidden.select(1, -1))
-            .unwrap()
-    });
-    let (va, vb) = (v.double_value(&[0]), v.double_value(&[1]));
-    assert!(va > 0.7 && vb < 0.3, "V(ab) = {va}, V(ba) = {vb}");
-    assert!(
-        last_error < first_error.unwrap() + 1e-9,
-        "{first_error:?} -> {last_error}"
-    );
-    let bad = ReinforceConfig {
-        baseline: Baseline::Learned { vf_coef: 0.0 },
-        ..ReinforceConfig::default()
-    };
-    assert!(Reinforce::new(&vs, &gpt, bad).is_err());
-}
-
-#[test]
-fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
-    let _torch = support::torch_rng_lock();
-    use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient};
-    let (vs, gpt) = model(9, 6);
-    let r = rollout(SamplingConfig::default(), true);
-    let batch = r
-        .collect_groups(&gpt, 2, 3, &mut rng_from_seed(Some(6)))
-        .unwrap();
-    let with_kl = GroupConfig {
-        group_size: 3,
-        kl_beta: 0.1,
-        ..GroupConfig::default()
-    };
-    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
-    let err = learner.step(&gpt, None::<&Gpt>, &batch).unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidArgument(ref m) if m.contains("reference")),
-        "{err}"
-    );
-    let fours = GroupConfig {
-        group_size: 4,
-        ..GroupConfig::default()
-    };
-    let mut learner = GroupPolicyGradient::new(&vs, fours).unwrap();
-    assert!(learner.step(&gpt, None::<&Gpt>, &batch).is_err());
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
-    let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
-    let stats = learner.step(&gpt, Some(frozen.model()), &batch).unwrap();
-    assert!(
-        stats.mean_kl.abs() < 1e-6,
-        "first step: policy equals reference"
-    );
-}
-
-/// The whole pipeline on a GPU where one is usable (skipped otherwise, unless
-/// `TOKENGYM_REQUIRE_CUDA=1` makes a missing GPU a failure): tensors of the rollout (CPU) meet
-/// the model's device in every learner.
-#[test]
-fn learners_run_on_cuda_when_available() {
-    let _torch = support::torch_rng_lock();
-    use tokengym_lm::rl::{GroupConfig, GroupPolicyGradient, Ppo, PpoConfig};
-    if !tch::Cuda::is_available() {
-        let required = std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0");
-        assert!(
-            !required,
-            "TOKENGYM_REQUIRE_CUDA is set but CUDA is not usable"
-        );
-        return;
-    }
-    tch::manual_seed(0);
-    let vs = VarStore::new(Device::Cuda(0));
-    let gpt = Gpt::new(&vs.root(), tiny_cfg(6)).unwrap();
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
-    let r = rollout(SamplingConfig::new(0.8).unwrap(), true);
-    let mut rng = rng_from_seed(Some(0));
-    let batch = r.collect_groups(&gpt, 4, 4, &mut rng).unwrap();
-    let lp = tch::no_grad(|| batch.log_probs(&gpt)).unwrap();
-    assert_eq!(lp.device(), Device::Cuda(0));
-    let gap = lp
-        .to_device(Device::Cpu)
-        .f_sub(&batch.old_log_probs)
-        .unwrap()
-        .abs()
-        .max()
-        .double_value(&[]);
-    assert!(
-        gap < 1e-3,
-        "recomputed vs generated log-probs on CUDA: {gap}"
-    );
-    let mut reinforce = Reinforce::new(&vs, &gpt, ReinforceConfig::default()).unwrap();
-    assert!(reinforce.step(&gpt, &batch).unwrap().loss.is_finite());
-    let mut group = GroupPolicyGradient::new(
-        &vs,
-        GroupConfig {
-            kl_beta: 0.05,
-            ..GroupConfig::default()
-        },
-    )
-    .unwrap();
-    assert!(
-        group
-            .step(&gpt, Some(frozen.model()), &batch)
-            .unwrap()
-            .mean_kl
-            >= 0.0
-    );
-    let mut ppo = Ppo::new(&vs, &gpt, PpoConfig::default()).unwrap();
-    let stats = ppo.step(&gpt, frozen.model(), &batch, &mut rng).unwrap();
-    assert!(stats.policy_loss.is_finite() && stats.value_loss.is_finite());
 }

@@ -4,14 +4,13 @@
 
 mod support;
 
-use std::sync::Arc;
+use support::{ab_tokenizer, fraction_of_a, tiny_gpt};
 
-use tch::Device;
 use tch::nn::VarStore;
 use tokengym::seeding::rng_from_seed;
-use tokengym_envs::text::{CharTokenizer, FnReward, PromptSet, RewardFn, Tokenizer};
+use tokengym_envs::text::{PromptSet, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::{Gpt, GptConfig};
+use tokengym_lm::model::Gpt;
 use tokengym_lm::rl::{
     Baseline, FrozenGpt, GroupBaseline, GroupConfig, GroupPolicyGradient, KlController,
     KlEstimator, OptimConfig, Ppo, PpoConfig, Reinforce, ReinforceConfig, Rollout, RolloutConfig,
@@ -21,21 +20,9 @@ const MAX_NEW: i64 = 6;
 const LR: f64 = 3e-3;
 
 fn setup(seed: i64) -> (VarStore, Gpt, Rollout) {
-    tch::manual_seed(seed);
-    let tok: Arc<dyn Tokenizer> =
-        Arc::new(CharTokenizer::from_corpus("ab", &["<bos>", "<eos>", "<pad>"]).unwrap());
-    let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
-    (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
-    let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), cfg).unwrap();
-    let reward: Arc<dyn RewardFn> = Arc::new(FnReward::new(|ctx| {
-        let n = ctx.completion.chars().count();
-        if n == 0 {
-            0.0
-        } else {
-            ctx.completion.chars().filter(|&c| c == 'a').count() as f64 / n as f64
-        }
-    }));
+    let tok = ab_tokenizer();
+    let (vs, gpt) = tiny_gpt(seed, tok.vocab_size() as i64);
+    let reward = fraction_of_a();
     let prompts = PromptSet::from_texts(["a", "b", "ab", "ba", "bb"]).unwrap();
     let cfg = RolloutConfig {
         max_new_tokens: MAX_NEW,
