@@ -171,7 +171,7 @@ impl Ppo {
         self.total_steps = total_steps.max(1);
         let mut stopped = false;
         while self.progress.steps < stop_at.min(total_steps) {
-            let progress = self.progress.steps as f64 / self.total_steps as f64;
+            let progress = Budget::Steps(self.total_steps).fraction(&self.progress);
             let now = Scheduled {
                 lr: self
                     .config
