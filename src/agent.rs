@@ -373,3 +373,74 @@ where
             .map_err(|e| Error::Agent(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_count_one_unit_of_the_progress() {
+        let progress = Progress {
+            steps: 300,
+            episodes: 7,
+            updates: 2,
+        };
+        for unit in [BudgetUnit::Steps, BudgetUnit::Episodes, BudgetUnit::Updates] {
+            let b = Budget::new(unit, 10);
+            assert_eq!((b.unit(), b.total()), (unit, 10));
+        }
+        assert_eq!(progress.count(BudgetUnit::Episodes), 7);
+        assert!(Budget::Steps(300).reached(&progress));
+        assert!(!Budget::Steps(301).reached(&progress));
+        assert!(!Budget::Episodes(8).reached(&progress));
+        assert!(Budget::Updates(2).reached(&progress));
+        assert_eq!(Budget::Steps(600).fraction(&progress), 0.5);
+        assert_eq!(Budget::Episodes(5).fraction(&progress), 1.0, "clamped");
+        assert_eq!(
+            Budget::Updates(0).fraction(&progress),
+            1.0,
+            "an empty budget is done"
+        );
+    }
+
+    #[test]
+    fn check_refuses_mixed_and_unsupported_units() {
+        let steps = [BudgetUnit::Steps];
+        assert!(Budget::check(Budget::Steps(5), Budget::Steps(10), "PPO", &steps).is_ok());
+        let mixed = Budget::check(Budget::Steps(5), Budget::Episodes(10), "PPO", &steps)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            mixed.contains("same unit") && mixed.contains("episodes"),
+            "{mixed}"
+        );
+        let both = [BudgetUnit::Steps, BudgetUnit::Episodes];
+        let unsupported = Budget::check(Budget::Updates(5), Budget::Updates(5), "X", &both)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unsupported.contains("X counts its budget in steps or episodes, not in updates"),
+            "{unsupported}"
+        );
+    }
+
+    #[test]
+    fn the_episode_recorder_stops_at_its_threshold() {
+        let mut rec = EpisodeRecorder::stop_at_mean_return(1.0, 2);
+        let ep = |ret| EpisodeStats {
+            ret,
+            len: 1,
+            time: 0.0,
+        };
+        assert_eq!(rec.recent_mean_return(2), None);
+        assert!(
+            rec.on_episode_end(&ep(2.0)).is_continue(),
+            "window not full"
+        );
+        assert!(rec.on_episode_end(&ep(-1.0)).is_continue(), "mean 0.5");
+        assert!(rec.on_episode_end(&ep(3.0)).is_break(), "mean 1.0");
+        assert_eq!(rec.episodes.len(), 3);
+        let mut never = EpisodeRecorder::new();
+        assert!(never.on_episode_end(&ep(100.0)).is_continue());
+    }
+}
