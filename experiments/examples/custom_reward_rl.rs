@@ -20,7 +20,7 @@ use tokengym_lm::rl::{
     Algorithm, Baseline, FineTuneConfig, FineTuner, OptimConfig, ReinforceConfig, Rollout,
     RolloutConfig,
 };
-use tokengym_lm::{Gpt, GptConfig};
+use tokengym_lm::{Decoder, DecoderConfig};
 
 /// The fraction of the completion's letters that are vowels (0 for no letters).
 struct Vowels;
@@ -46,11 +46,11 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         "abcdefghijklmnopqrstuvwxyz ",
         &["<bos>", "<eos>", "<pad>"],
     )?);
-    let mut gpt_config = GptConfig::tiny(tokenizer.vocab_size() as i64);
+    let mut gpt_config = DecoderConfig::tiny(tokenizer.vocab_size() as i64);
     (gpt_config.d_model, gpt_config.n_layers, gpt_config.n_heads) = (32, 2, 2);
     gpt_config.context_len = 32;
     let vs = VarStore::new(Device::Cpu);
-    let policy = Gpt::new(&vs.root(), gpt_config)?;
+    let policy = Decoder::new(&vs.root(), gpt_config)?;
 
     // Prompts, the reward, and how completions are sampled.
     let prompts = PromptSet::from_texts(["the", "a cat", "my dog", "we"])?;

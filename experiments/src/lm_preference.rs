@@ -17,7 +17,7 @@ use tch::Device;
 use tokengym::seeding::rng_from_seed;
 use tokengym_envs::text::{LexiconReward, PromptSet, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::Gpt;
+use tokengym_lm::model::Decoder;
 use tokengym_lm::pretrain::load_checkpoint;
 use tokengym_lm::rl::{
     PreferencePair, RewardModel, RewardTrainConfig, Rollout, RolloutConfig,
@@ -62,7 +62,7 @@ pub struct TrainedRewardModel {
 /// Pairs from `groups` groups of completions of `policy` on seeded sentiment prompts, judged by
 /// the lexicon score (ties give no pair).
 pub fn sampled_preferences(
-    policy: &Gpt,
+    policy: &Decoder,
     tokenizer: Arc<dyn Tokenizer>,
     setup: &PreferenceSetup,
     prompt_seed: u64,
@@ -102,7 +102,7 @@ pub fn sampled_preferences(
 /// `policy` writes the sampled completions) and measures it (see the module docs).
 pub fn train_reward_model(
     checkpoint: &Path,
-    policy: &Gpt,
+    policy: &Decoder,
     tokenizer: Arc<dyn Tokenizer>,
     setup: &PreferenceSetup,
     device: Device,

@@ -13,7 +13,7 @@
 //!   decoding) with a constant reward, i.e. generation alone;
 //! - **PPO iteration**: `Rollout::collect` scored by a [`RewardModel`] of the same shape (a
 //!   Bradley–Terry scalar head on a GPT; random weights: only the cost matters here), then
-//!   [`Ppo::step`] against a [`FrozenGpt`] reference: the policy/value and reference forward
+//!   [`Ppo::step`] against a [`FrozenDecoder`] reference: the policy/value and reference forward
 //!   passes, GAE, then `epochs` passes of minibatch updates (AdamW, no gradient clipping, like
 //!   TRL's PPO loop). Reported as episodes (completions) per second, with the time split into
 //!   generation, reward model, and `Ppo::step`; the no-grad scoring inside `Ppo::step` (one
@@ -45,9 +45,9 @@ use tokengym::seeding::rng_from_seed;
 use tokengym_envs::text::{CharTokenizer, PromptSet, RewardContext, RewardFn, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::error::{Error, Result};
-use tokengym_lm::model::{CausalLm, Gpt, GptConfig, PositionEncoding};
+use tokengym_lm::model::{CausalLm, Decoder, DecoderConfig, PositionEncoding};
 use tokengym_lm::rl::{
-    FrozenGpt, KlController, OptimConfig, Ppo, PpoConfig, RewardModel, Rollout, RolloutConfig,
+    FrozenDecoder, KlController, OptimConfig, Ppo, PpoConfig, RewardModel, Rollout, RolloutConfig,
 };
 
 /// The benchmark's sizes (command-line flags).
@@ -145,11 +145,11 @@ fn tokenizer() -> Result<CharTokenizer> {
 }
 
 /// GPT-2's layout at the benchmark's size.
-fn gpt2_tiny() -> GptConfig {
-    GptConfig {
+fn gpt2_tiny() -> DecoderConfig {
+    DecoderConfig {
         context_len: CONTEXT,
         position: PositionEncoding::Learned,
-        ..GptConfig::tiny(VOCAB)
+        ..DecoderConfig::tiny(VOCAB)
     }
 }
 
@@ -248,7 +248,7 @@ fn main() -> Result<()> {
     );
 
     let vs = VarStore::new(device);
-    let policy = Gpt::new(&vs.root(), cfg.clone())?;
+    let policy = Decoder::new(&vs.root(), cfg.clone())?;
     let policy_params = n_params(&vs);
     let mut rng = rng_from_seed(Some(0));
 
@@ -283,13 +283,13 @@ fn main() -> Result<()> {
 
     // (b) Full PPO iterations with a reward model of the same shape.
     let rm_vs = VarStore::new(device);
-    let rm_gpt = Gpt::new(&rm_vs.root(), cfg.clone())?;
+    let rm_gpt = Decoder::new(&rm_vs.root(), cfg.clone())?;
     let reward = Arc::new(Timed {
         inner: RewardModel::new(rm_vs, rm_gpt, tok.clone())?,
         nanos: AtomicU64::new(0),
     });
     let rollout = Rollout::new(tok.clone(), prompt_set, reward.clone(), rollout_cfg)?;
-    let reference = FrozenGpt::copy_of(&vs, &cfg)?;
+    let reference = FrozenDecoder::copy_of(&vs, &cfg)?;
     let ppo_cfg = PpoConfig {
         epochs: args.epochs,
         minibatch_size: args.minibatch,

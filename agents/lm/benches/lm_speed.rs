@@ -1,6 +1,6 @@
 //! Speed of the GPT decoder on one CPU thread (or `LM_BENCH_DEVICE=cuda`):
 //!
-//! - training tokens/s: `GptConfig::tiny(256)` (d 128, 4 layers, 4 heads, context 64, RoPE,
+//! - training tokens/s: `DecoderConfig::tiny(256)` (d 128, 4 layers, 4 heads, context 64, RoPE,
 //!   tied embeddings), batches of 16 x 64 random tokens, next-token loss, AdamW;
 //! - generation: batch 8, a 16-token prompt, 64 new greedy tokens, with the KV cache versus
 //!   recomputing the whole prefix at every step (context 128 for this part so that prompt +
@@ -14,7 +14,7 @@ use std::time::Instant;
 use tch::nn::{OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
 use tokengym_lm::error::Result;
-use tokengym_lm::model::{CausalLm, Gpt, GptConfig};
+use tokengym_lm::model::{CausalLm, Decoder, DecoderConfig};
 
 const VOCAB: i64 = 256;
 const BATCH: i64 = 16;
@@ -38,7 +38,7 @@ fn sync(device: Device) {
 
 fn train(device: Device, warmup: usize, steps: usize) -> Result<f64> {
     let vs = VarStore::new(device);
-    let model = Gpt::new(&vs.root(), GptConfig::tiny(VOCAB))?;
+    let model = Decoder::new(&vs.root(), DecoderConfig::tiny(VOCAB))?;
     let mut opt = tch::nn::AdamW::default().build(&vs, 3e-4)?;
     let data = Tensor::randint(VOCAB, [BATCH, SEQ + 1], (Kind::Int64, device));
     let (x, y) = (data.narrow(1, 0, SEQ), data.narrow(1, 1, SEQ));
@@ -62,7 +62,7 @@ fn train(device: Device, warmup: usize, steps: usize) -> Result<f64> {
     Ok((BATCH * SEQ) as f64 * steps as f64 / secs)
 }
 
-fn generate(model: &Gpt, prompt: &Tensor, cached: bool) -> Result<Tensor> {
+fn generate(model: &Decoder, prompt: &Tensor, cached: bool) -> Result<Tensor> {
     tch::no_grad(|| {
         if cached {
             let mut cache = model.empty_cache(GEN_BATCH)?;
@@ -98,11 +98,11 @@ fn main() -> Result<()> {
     println!("train: {tps:.0} tokens/s (batch {BATCH}x{SEQ}, d128 L4 H4, AdamW)");
 
     let vs = VarStore::new(device);
-    let cfg = GptConfig {
+    let cfg = DecoderConfig {
         context_len: 128,
-        ..GptConfig::tiny(VOCAB)
+        ..DecoderConfig::tiny(VOCAB)
     };
-    let model = Gpt::new(&vs.root(), cfg)?;
+    let model = Decoder::new(&vs.root(), cfg)?;
     let prompt = Tensor::randint(VOCAB, [GEN_BATCH, PROMPT], (Kind::Int64, device));
     let mut rates = [0.0; 2];
     let mut outputs = Vec::new();

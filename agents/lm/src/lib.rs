@@ -2,7 +2,7 @@
 //!
 //! Language models as policies whose actions are tokens, on `tch` (libtorch):
 //!
-//! - [`model`]: the [`CausalLm`] interface and the GPT decoder ([`Gpt`], [`GptConfig`], its KV
+//! - [`model`]: the [`CausalLm`] interface and the GPT decoder ([`Decoder`], [`DecoderConfig`], its KV
 //!   cache) with safetensors loading and saving (our checkpoints and Hugging Face GPT-2 folders);
 //! - [`decoding`]: generation (greedy, sampling, constrained), beam search, the logits pipeline,
 //!   scoring and multiple choice;
@@ -17,12 +17,12 @@
 //!
 //! ```
 //! use tch::{Device, Tensor, nn::VarStore};
-//! use tokengym_lm::{CausalLm, Gpt, GptConfig};
+//! use tokengym_lm::{CausalLm, Decoder, DecoderConfig};
 //!
 //! let vs = VarStore::new(Device::Cpu);
-//! let mut cfg = GptConfig::tiny(16);
+//! let mut cfg = DecoderConfig::tiny(16);
 //! (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (16, 1, 2, 8);
-//! let gpt = Gpt::new(&vs.root(), cfg)?;
+//! let gpt = Decoder::new(&vs.root(), cfg)?;
 //! let tokens = Tensor::from_slice(&[1i64, 2, 3]).reshape([1, 3]);
 //! let logits = tch::no_grad(|| gpt.logits(&tokens, None))?;
 //! assert_eq!(logits.size(), [1, 3, 16]);
@@ -40,4 +40,4 @@ pub mod rl;
 pub(crate) mod test_models;
 
 pub use error::{Error, Result};
-pub use model::{CausalLm, Gpt, GptConfig, KvCache};
+pub use model::{CausalLm, Decoder, DecoderConfig, KvCache};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tch::{Device, Kind, Tensor};
-use tokengym_lm::model::{CausalLm, Gpt, KvCache, load_gpt, load_hf_gpt2, save_gpt};
+use tokengym_lm::model::{CausalLm, Decoder, KvCache, load_gpt, load_hf_gpt2, save_gpt};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -18,7 +18,7 @@ fn expected() -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn model() -> Gpt {
+fn model() -> Decoder {
     // The model's tensors share storage with the store's; dropping the store is fine.
     let (_vs, model) = load_hf_gpt2(&fixture_dir().join("tiny-gpt2"), Device::Cpu).unwrap();
     model
@@ -63,7 +63,7 @@ fn logits_match_transformers() {
 
 /// Greedy decoding with our KV cache: one prefill over the (padded) prompts, then one token per
 /// step, extending the attention mask with ones.
-fn greedy(model: &Gpt, prompt: &Tensor, mask: Option<&Tensor>, steps: usize) -> Vec<Vec<i64>> {
+fn greedy(model: &Decoder, prompt: &Tensor, mask: Option<&Tensor>, steps: usize) -> Vec<Vec<i64>> {
     let b = prompt.size()[0];
     let mut cache = model.empty_cache(b).unwrap();
     let mut mask = mask.map(|m| m.shallow_clone());

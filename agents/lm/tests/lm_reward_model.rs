@@ -11,7 +11,7 @@ use tch::Device;
 use tch::nn::VarStore;
 use tokengym::seeding::rng_from_seed;
 use tokengym_envs::text::{CharTokenizer, RewardContext, RewardFn, Tokenizer};
-use tokengym_lm::model::{Gpt, GptConfig};
+use tokengym_lm::model::{Decoder, DecoderConfig};
 use tokengym_lm::rl::PreferencePair;
 use tokengym_lm::rl::{RewardModel, RewardTrainConfig, synthetic_sentiment_preferences};
 
@@ -26,10 +26,10 @@ fn tokenizer() -> CharTokenizer {
 fn tiny_reward_model(seed: i64) -> RewardModel {
     tch::manual_seed(seed);
     let tok = tokenizer();
-    let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
+    let mut cfg = DecoderConfig::tiny(tok.vocab_size() as i64);
     (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 1, 2, 64);
     let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), cfg).unwrap();
+    let gpt = Decoder::new(&vs.root(), cfg).unwrap();
     RewardModel::new(vs, gpt, Arc::new(tok)).unwrap()
 }
 
@@ -133,9 +133,9 @@ fn reward_model_saves_and_loads_with_the_same_scores() {
     let (vs, gpt) = {
         tch::manual_seed(3);
         let vs = VarStore::new(Device::Cpu);
-        let mut cfg = GptConfig::tiny(tokenizer().vocab_size() as i64);
+        let mut cfg = DecoderConfig::tiny(tokenizer().vocab_size() as i64);
         (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 1, 2, 64);
-        let gpt = Gpt::new(&vs.root(), cfg).unwrap();
+        let gpt = Decoder::new(&vs.root(), cfg).unwrap();
         (vs, gpt)
     };
     tokengym_lm::model::save_gpt(&dir, &vs, gpt.config()).unwrap();
@@ -160,10 +160,10 @@ fn preference_pairs_from_groups_prefer_the_better_completion() {
     use tokengym_lm::rl::{Rollout, RolloutConfig, preferences_from_groups};
     tch::manual_seed(4);
     let tok: Arc<dyn Tokenizer> = Arc::new(tokenizer());
-    let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
+    let mut cfg = DecoderConfig::tiny(tok.vocab_size() as i64);
     (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 1, 2, 64);
     let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), cfg).unwrap();
+    let gpt = Decoder::new(&vs.root(), cfg).unwrap();
     // The annotator: the number of 'e's in the completion.
     let judge = Arc::new(FnReward::new(|ctx| {
         ctx.completion.matches('e').count() as f64

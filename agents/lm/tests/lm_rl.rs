@@ -13,7 +13,7 @@ use tokengym_envs::text::{FnReward, Prompt, PromptSet, RewardFn};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::error::Error;
 use tokengym_lm::rl::{
-    FrozenGpt, KlEstimator, LmOptimizer, OptimConfig, Reinforce, ReinforceConfig, Rollout,
+    FrozenDecoder, KlEstimator, LmOptimizer, OptimConfig, Reinforce, ReinforceConfig, Rollout,
     RolloutConfig, kl_per_token, response_log_probs, response_log_probs_and_entropy,
 };
 
@@ -135,7 +135,7 @@ fn recomputed_log_probs_match_generation_under_the_same_temperature() {
 fn kl_of_the_policy_to_its_frozen_copy_is_zero() {
     let _torch = support::torch_rng_lock();
     let (vs, gpt) = tiny_gpt(4, 6);
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let frozen = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let r = ab_rollout(SamplingConfig::new(0.9).unwrap(), true);
     let batch = r.collect(&gpt, 8, &mut rng_from_seed(Some(1))).unwrap();
     let args = (
@@ -367,7 +367,7 @@ fn batch_stats_measure_kl_entropy_and_reference_perplexity() {
     let _torch = support::torch_rng_lock();
     use tokengym_lm::rl::batch_stats;
     let (vs, gpt) = tiny_gpt(8, 6);
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let frozen = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let (_other_vs, other) = tiny_gpt(9, 6);
     let t = SamplingConfig::new(0.8).unwrap();
     let batch = ab_rollout(t, true)

@@ -14,8 +14,10 @@ use tokengym::seeding::rng_from_seed;
 use tokengym_envs::text::FnReward;
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::error::Error;
-use tokengym_lm::model::Gpt;
-use tokengym_lm::rl::{FrozenGpt, OptimConfig, Reinforce, ReinforceConfig, Rollout, RolloutConfig};
+use tokengym_lm::model::Decoder;
+use tokengym_lm::rl::{
+    FrozenDecoder, OptimConfig, Reinforce, ReinforceConfig, Rollout, RolloutConfig,
+};
 
 #[test]
 fn reinforce_baseline_is_a_moving_average_of_batch_means() {
@@ -62,7 +64,7 @@ fn ppo_entropy_bonus_raises_the_policy_entropy() {
     // The same start and the same constant reward: only the entropy bonus differs.
     let entropy_after = |ent_coef: f64| -> (f64, f64) {
         let (vs, gpt) = tiny_gpt(12, 6);
-        let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+        let frozen = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
         let r = Rollout::new(
             ab_tokenizer(),
             ab_prompts(),
@@ -203,7 +205,7 @@ fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
         ..GroupConfig::default()
     };
     let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
-    let err = learner.step(&gpt, None::<&Gpt>, &batch).unwrap_err();
+    let err = learner.step(&gpt, None::<&Decoder>, &batch).unwrap_err();
     assert!(
         matches!(err, Error::InvalidArgument(ref m) if m.contains("reference")),
         "{err}"
@@ -213,8 +215,8 @@ fn group_learner_needs_whole_groups_and_a_reference_for_kl() {
         ..GroupConfig::default()
     };
     let mut learner = GroupPolicyGradient::new(&vs, fours).unwrap();
-    assert!(learner.step(&gpt, None::<&Gpt>, &batch).is_err());
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    assert!(learner.step(&gpt, None::<&Decoder>, &batch).is_err());
+    let frozen = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let mut learner = GroupPolicyGradient::new(&vs, with_kl).unwrap();
     let stats = learner.step(&gpt, Some(frozen.model()), &batch).unwrap();
     assert!(
@@ -240,8 +242,8 @@ fn learners_run_on_cuda_when_available() {
     }
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cuda(0));
-    let gpt = Gpt::new(&vs.root(), tiny_config(6)).unwrap();
-    let frozen = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let gpt = Decoder::new(&vs.root(), tiny_config(6)).unwrap();
+    let frozen = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let r = ab_rollout(SamplingConfig::new(0.8).unwrap(), true);
     let mut rng = rng_from_seed(Some(0));
     let batch = r.collect_groups(&gpt, 4, 4, &mut rng).unwrap();

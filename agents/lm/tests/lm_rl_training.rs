@@ -10,16 +10,16 @@ use tch::nn::VarStore;
 use tokengym::seeding::rng_from_seed;
 use tokengym_envs::text::{PromptSet, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::Gpt;
+use tokengym_lm::model::Decoder;
 use tokengym_lm::rl::{
-    Baseline, FrozenGpt, GroupBaseline, GroupConfig, GroupPolicyGradient, KlController,
+    Baseline, FrozenDecoder, GroupBaseline, GroupConfig, GroupPolicyGradient, KlController,
     KlEstimator, OptimConfig, Ppo, PpoConfig, Reinforce, ReinforceConfig, Rollout, RolloutConfig,
 };
 
 const MAX_NEW: i64 = 6;
 const LR: f64 = 3e-3;
 
-fn setup(seed: i64) -> (VarStore, Gpt, Rollout) {
+fn setup(seed: i64) -> (VarStore, Decoder, Rollout) {
     let tok = ab_tokenizer();
     let (vs, gpt) = tiny_gpt(seed, tok.vocab_size() as i64);
     let reward = fraction_of_a();
@@ -36,7 +36,7 @@ fn setup(seed: i64) -> (VarStore, Gpt, Rollout) {
 
 /// Mean reward of 64 completions of the untrained model (its own RNG, so the training run is
 /// unaffected).
-fn untrained_reward(gpt: &Gpt, rollout: &Rollout) -> f64 {
+fn untrained_reward(gpt: &Decoder, rollout: &Rollout) -> f64 {
     let batch = rollout
         .collect(gpt, 64, &mut rng_from_seed(Some(99)))
         .unwrap();
@@ -80,7 +80,7 @@ fn group_baseline_with_kl_learns_to_write_a() {
     let _torch = support::torch_rng_lock();
     let (vs, gpt, rollout) = setup(1);
     let start = untrained_reward(&gpt, &rollout);
-    let reference = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let reference = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let cfg = GroupConfig {
         group_size: 4,
         baseline: GroupBaseline::LeaveOneOut,
@@ -116,7 +116,7 @@ fn ppo_with_adaptive_kl_learns_to_write_a() {
     let _torch = support::torch_rng_lock();
     let (vs, gpt, rollout) = setup(2);
     let start = untrained_reward(&gpt, &rollout);
-    let reference = FrozenGpt::copy_of(&vs, gpt.config()).unwrap();
+    let reference = FrozenDecoder::copy_of(&vs, gpt.config()).unwrap();
     let cfg = PpoConfig {
         epochs: 2,
         minibatch_size: 16,

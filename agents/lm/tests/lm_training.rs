@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tch::Tensor;
 use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
-use tokengym_lm::model::{CausalLm, GptConfig};
+use tokengym_lm::model::{CausalLm, DecoderConfig};
 use tokengym_lm::pretrain::{
     CheckpointTarget, FitEvent, Layout, TextDataset, TokenizerSource, Trainer, TrainerConfig,
     load_checkpoint, unigram_perplexity,
@@ -27,13 +27,13 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn small_model(vocab: usize, context: i64) -> GptConfig {
-    GptConfig {
+fn small_model(vocab: usize, context: i64) -> DecoderConfig {
+    DecoderConfig {
         d_model: 64,
         n_layers: 2,
         n_heads: 4,
         context_len: context,
-        ..GptConfig::tiny(vocab as i64)
+        ..DecoderConfig::tiny(vocab as i64)
     }
 }
 
@@ -94,7 +94,7 @@ fn tiny_run(dir: &Path, steps: u64) -> (Trainer, TextDataset, TextDataset, Check
     let text = corpus("valid.txt");
     let train = TextDataset::from_text(&text[..4000], &tok, 16, Layout::Pack).unwrap();
     let valid = TextDataset::from_text(&text[4000..6000], &tok, 16, Layout::Pack).unwrap();
-    let model = GptConfig {
+    let model = DecoderConfig {
         d_model: 16,
         n_layers: 1,
         n_heads: 2,
@@ -270,7 +270,7 @@ fn bad_checkpoints_give_clear_errors() {
 
 #[test]
 fn weight_decay_skips_biases_layer_norms_and_embeddings() {
-    let cfg = GptConfig {
+    let cfg = DecoderConfig {
         tie_embeddings: false,
         position: tokengym_lm::model::PositionEncoding::Learned,
         ..small_model(50, 8)

@@ -27,7 +27,7 @@ use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::decoding::{BeamSearchConfig, beam_search};
 use tokengym_lm::decoding::{GenerateConfig, generate, generate_constrained};
 use tokengym_lm::decoding::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
-use tokengym_lm::model::{CausalLm, Gpt};
+use tokengym_lm::model::{CausalLm, Decoder};
 use tokengym_lm::pretrain::load_checkpoint;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -252,7 +252,7 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn score(model: &Gpt, tok: &dyn Tokenizer, text: &str, show: bool) -> Result<()> {
+fn score(model: &Decoder, tok: &dyn Tokenizer, text: &str, show: bool) -> Result<()> {
     let ids = encode(tok, text)?;
     if ids.len() < 2 {
         bail!("--score {text:?}: need at least two tokens to score");
@@ -286,7 +286,7 @@ fn score(model: &Gpt, tok: &dyn Tokenizer, text: &str, show: bool) -> Result<()>
     Ok(())
 }
 
-fn choices(model: &Gpt, tok: &dyn Tokenizer, args: &Args, prompts: &[Vec<i64>]) -> Result<()> {
+fn choices(model: &Decoder, tok: &dyn Tokenizer, args: &Args, prompts: &[Vec<i64>]) -> Result<()> {
     let options: Vec<Vec<i64>> = args
         .choices
         .iter()

@@ -12,7 +12,7 @@
 //! config.json, tokenizer.json, trainer_state.json) and `summary.json` (final validation loss
 //! and perplexity, the unigram baseline's perplexity, throughput and wall time).
 //!
-//! `--config FILE` is a JSON object with optional `"model"` (fields of `GptConfig`, without
+//! `--config FILE` is a JSON object with optional `"model"` (fields of `DecoderConfig`, without
 //! `vocab_size`, which comes from the tokenizer) and `"trainer"` (fields of `TrainerConfig`)
 //! sections; command-line flags override it.
 
@@ -26,7 +26,7 @@ use serde_json::Value;
 use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
-use tokengym_lm::model::GptConfig;
+use tokengym_lm::model::DecoderConfig;
 use tokengym_lm::pretrain::{
     CheckpointTarget, FitEvent, TextDataset, TokenizerSource, Trainer, TrainerConfig,
     unigram_perplexity,
@@ -108,7 +108,7 @@ struct RunConfig {
     valid: PathBuf,
     /// `byte`, or `file` (the run folder's tokenizer.json).
     tokenizer: TokenizerKind,
-    model: GptConfig,
+    model: DecoderConfig,
     trainer: TrainerConfig,
 }
 
@@ -175,14 +175,14 @@ fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<R
     if let Some(k) = obj.keys().find(|k| *k != "model" && *k != "trainer") {
         bail!("unknown config section {k:?}: expected \"model\" and/or \"trainer\"");
     }
-    let mut model = serde_json::to_value(GptConfig::tiny(vocab as i64))?;
+    let mut model = serde_json::to_value(DecoderConfig::tiny(vocab as i64))?;
     if let Some(m) = obj.get("model") {
         if m.get("vocab_size").is_some() {
             bail!("the model's vocab_size comes from the tokenizer; remove it from the config");
         }
         merge(&mut model, m, "model")?;
     }
-    let mut model: GptConfig =
+    let mut model: DecoderConfig =
         serde_json::from_value(model).context("invalid \"model\" section in the config file")?;
     let mut trainer = serde_json::to_value(TrainerConfig::default())?;
     if let Some(t) = obj.get("trainer") {

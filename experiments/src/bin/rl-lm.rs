@@ -60,7 +60,7 @@ use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::rl_lm_output::{StepLog, write_samples};
 use tokengym_experiments::run_dir::write_json;
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::Gpt;
+use tokengym_lm::model::Decoder;
 use tokengym_lm::pretrain::TOKENIZER_FILE;
 use tokengym_lm::pretrain::load_checkpoint;
 use tokengym_lm::rl::{
@@ -448,7 +448,7 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
 /// Returns it with what `summary.json` records about it.
 fn reward_model(
     args: &Args,
-    policy: &Gpt,
+    policy: &Decoder,
     tokenizer: Arc<dyn Tokenizer>,
     device: tch::Device,
 ) -> Result<(Arc<dyn RewardFn>, serde_json::Value)> {

@@ -8,8 +8,8 @@ use tch::nn::Path;
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::model::config::GptConfig;
-use crate::model::kv_cache::GptCache;
+use crate::model::config::DecoderConfig;
+use crate::model::kv_cache::DecoderCache;
 use crate::model::layers::Conv1d;
 use crate::model::rope::Rope;
 
@@ -84,7 +84,7 @@ pub struct CausalSelfAttention {
 impl CausalSelfAttention {
     /// Creates `c_attn` and `c_proj` under `path` (GPT-2 initialisation: normal(0, 0.02), the
     /// output projection scaled by `1/sqrt(2 n_layers)`).
-    pub fn new(path: &Path, cfg: &GptConfig) -> Result<Self> {
+    pub fn new(path: &Path, cfg: &DecoderConfig) -> Result<Self> {
         let d = cfg.d_model;
         let proj_std = 0.02 / (2.0 * cfg.n_layers as f64).sqrt();
         Ok(Self {
@@ -102,7 +102,7 @@ impl CausalSelfAttention {
         &self,
         x: &Tensor,
         ctx: &AttnContext<'_>,
-        cache: Option<(&mut GptCache, usize)>,
+        cache: Option<(&mut DecoderCache, usize)>,
     ) -> Result<Tensor> {
         let size = x.size();
         let (b, t, d) = (size[0], size[1], size[2]);

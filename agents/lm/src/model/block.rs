@@ -9,8 +9,8 @@ use tch::nn::Path;
 
 use crate::error::Result;
 use crate::model::attention::{AttnContext, CausalSelfAttention};
-use crate::model::config::{GeluKind, GptConfig};
-use crate::model::kv_cache::GptCache;
+use crate::model::config::{DecoderConfig, GeluKind};
+use crate::model::kv_cache::DecoderCache;
 use crate::model::layers::{Conv1d, LayerNorm};
 
 /// A transformer block.
@@ -27,7 +27,7 @@ pub struct Block {
 
 impl Block {
     /// Creates the block's parameters under `path` (for example `transformer.h.3`).
-    pub fn new(path: &Path, cfg: &GptConfig) -> Result<Self> {
+    pub fn new(path: &Path, cfg: &DecoderConfig) -> Result<Self> {
         let (d, ff) = (cfg.d_model, cfg.ff_dim());
         let mlp = path / "mlp";
         let proj_std = 0.02 / (2.0 * cfg.n_layers as f64).sqrt();
@@ -48,7 +48,7 @@ impl Block {
         &self,
         x: &Tensor,
         ctx: &AttnContext<'_>,
-        cache: Option<(&mut GptCache, usize)>,
+        cache: Option<(&mut DecoderCache, usize)>,
     ) -> Result<Tensor> {
         let a = self.attn.forward(&self.ln_1.forward(x)?, ctx, cache)?;
         let x = x.f_add(&a.f_dropout(self.dropout, ctx.train)?)?;

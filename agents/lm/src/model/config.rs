@@ -1,7 +1,7 @@
-//! [`GptConfig`]: the hyper-parameters of the GPT decoder ([`Gpt`](super::Gpt)), its presets and
+//! [`DecoderConfig`]: the hyper-parameters of the GPT decoder ([`Decoder`](super::Decoder)), its presets and
 //! the conversion from a Hugging Face GPT-2 `config.json`.
 //!
-//! A config is plain data (serde, unknown fields rejected); [`GptConfig::validate`] checks that
+//! A config is plain data (serde, unknown fields rejected); [`DecoderConfig::validate`] checks that
 //! the numbers fit together and every constructor of the model calls it.
 
 use serde::{Deserialize, Serialize};
@@ -58,19 +58,19 @@ fn default_true() -> bool {
 /// Hyper-parameters of the GPT decoder.
 ///
 /// ```
-/// use tokengym_lm::model::{GptConfig, PositionEncoding};
+/// use tokengym_lm::model::{DecoderConfig, PositionEncoding};
 ///
-/// let cfg = GptConfig::tiny(100);
+/// let cfg = DecoderConfig::tiny(100);
 /// assert_eq!((cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len), (128, 4, 4, 64));
 /// assert_eq!(cfg.ff_dim(), 512);
 /// assert_eq!(cfg.position, PositionEncoding::Rope);
 /// let json = serde_json::to_string(&cfg).unwrap();
-/// assert_eq!(serde_json::from_str::<GptConfig>(&json).unwrap(), cfg);
+/// assert_eq!(serde_json::from_str::<DecoderConfig>(&json).unwrap(), cfg);
 /// # Ok::<(), tokengym_lm::error::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GptConfig {
+pub struct DecoderConfig {
     /// Number of token ids `V`.
     pub vocab_size: i64,
     /// Longest sequence the model accepts (size of the position table / RoPE table).
@@ -107,7 +107,7 @@ pub struct GptConfig {
     pub activation: GeluKind,
 }
 
-impl GptConfig {
+impl DecoderConfig {
     /// A small model for tests and experiments: `d_model` 128, 4 layers, 4 heads, context 64,
     /// RoPE, tied embeddings, biases, no dropout.
     pub fn tiny(vocab_size: i64) -> Self {
@@ -144,7 +144,7 @@ impl GptConfig {
 
     /// Checks that all sizes are positive and fit together.
     pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidArgument(format!("GptConfig: {msg}")));
+        let bad = |msg: String| Err(Error::InvalidArgument(format!("DecoderConfig: {msg}")));
         for (name, v) in [
             ("vocab_size", self.vocab_size),
             ("context_len", self.context_len),
@@ -296,14 +296,14 @@ mod tests {
 
     #[test]
     fn tiny_preset_is_valid() {
-        let cfg = GptConfig::tiny(50);
+        let cfg = DecoderConfig::tiny(50);
         cfg.validate().unwrap();
         assert_eq!(cfg.head_dim(), 32);
     }
 
     #[test]
     fn validate_rejects_inconsistent_sizes() {
-        let mut cfg = GptConfig::tiny(50);
+        let mut cfg = DecoderConfig::tiny(50);
         cfg.n_heads = 3;
         assert!(
             cfg.validate()
@@ -311,13 +311,13 @@ mod tests {
                 .to_string()
                 .contains("divisible")
         );
-        let mut cfg = GptConfig::tiny(50);
+        let mut cfg = DecoderConfig::tiny(50);
         cfg.vocab_size = 0;
         assert!(cfg.validate().is_err());
-        let mut cfg = GptConfig::tiny(50);
+        let mut cfg = DecoderConfig::tiny(50);
         cfg.dropout = 1.0;
         assert!(cfg.validate().is_err());
-        let mut cfg = GptConfig::tiny(50);
+        let mut cfg = DecoderConfig::tiny(50);
         cfg.d_model = 12;
         cfg.n_heads = 4; // head dim 3: odd, RoPE cannot pair it
         assert!(cfg.validate().unwrap_err().to_string().contains("even"));
@@ -329,20 +329,21 @@ mod tests {
     fn serde_round_trip_defaults_and_unknown_fields() {
         let json = r#"{"vocab_size": 10, "context_len": 8, "d_model": 16, "n_layers": 1,
                        "n_heads": 2, "position": "learned"}"#;
-        let cfg: GptConfig = serde_json::from_str(json).unwrap();
+        let cfg: DecoderConfig = serde_json::from_str(json).unwrap();
         assert_eq!(cfg.ff_dim(), 64);
         assert_eq!(cfg.rope_theta, 10_000.0);
         assert!(cfg.tie_embeddings && cfg.bias);
         assert_eq!(cfg.activation, GeluKind::Tanh);
-        let back: GptConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        let back: DecoderConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
         assert_eq!(back, cfg);
         let extra = json.replace("\"n_heads\"", "\"n_kv_heads\": 1, \"n_heads\"");
-        assert!(serde_json::from_str::<GptConfig>(&extra).is_err());
+        assert!(serde_json::from_str::<DecoderConfig>(&extra).is_err());
     }
 
     #[test]
     fn reads_hugging_face_gpt2_config() {
-        let cfg = GptConfig::from_hf_gpt2_config(HF_TINY).unwrap();
+        let cfg = DecoderConfig::from_hf_gpt2_config(HF_TINY).unwrap();
         assert_eq!(cfg.vocab_size, 100);
         assert_eq!(cfg.context_len, 64);
         assert_eq!((cfg.d_model, cfg.n_layers, cfg.n_heads), (32, 2, 4));
@@ -354,33 +355,38 @@ mod tests {
 
         let exact = HF_TINY.replace("gelu_new", "gelu");
         assert_eq!(
-            GptConfig::from_hf_gpt2_config(&exact).unwrap().activation,
+            DecoderConfig::from_hf_gpt2_config(&exact)
+                .unwrap()
+                .activation,
             GeluKind::Exact
         );
         let inner = HF_TINY.replace("\"n_inner\": null", "\"n_inner\": 40");
-        assert_eq!(GptConfig::from_hf_gpt2_config(&inner).unwrap().ff_dim(), 40);
+        assert_eq!(
+            DecoderConfig::from_hf_gpt2_config(&inner).unwrap().ff_dim(),
+            40
+        );
     }
 
     #[test]
     fn rejects_unsupported_hugging_face_configs() {
         let relu = HF_TINY.replace("gelu_new", "relu");
-        let err = GptConfig::from_hf_gpt2_config(&relu)
+        let err = DecoderConfig::from_hf_gpt2_config(&relu)
             .unwrap_err()
             .to_string();
         assert!(err.contains("activation_function"), "{err}");
         let missing = HF_TINY.replace("\"n_embd\": 32,", "");
-        let err = GptConfig::from_hf_gpt2_config(&missing)
+        let err = DecoderConfig::from_hf_gpt2_config(&missing)
             .unwrap_err()
             .to_string();
         assert!(err.contains("n_embd"), "{err}");
         let llama = HF_TINY.replace("\"gpt2\"", "\"llama\"");
-        assert!(GptConfig::from_hf_gpt2_config(&llama).is_err());
+        assert!(DecoderConfig::from_hf_gpt2_config(&llama).is_err());
         let unscaled = HF_TINY.replace(
             "\"scale_attn_weights\": true",
             "\"scale_attn_weights\": false",
         );
-        assert!(GptConfig::from_hf_gpt2_config(&unscaled).is_err());
-        assert!(GptConfig::from_hf_gpt2_config("[1, 2]").is_err());
-        assert!(GptConfig::from_hf_gpt2_config("{not json").is_err());
+        assert!(DecoderConfig::from_hf_gpt2_config(&unscaled).is_err());
+        assert!(DecoderConfig::from_hf_gpt2_config("[1, 2]").is_err());
+        assert!(DecoderConfig::from_hf_gpt2_config("{not json").is_err());
     }
 }

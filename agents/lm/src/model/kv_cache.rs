@@ -1,4 +1,4 @@
-//! [`GptCache`]: the keys and values of every layer of a [`Gpt`](super::Gpt), for incremental
+//! [`DecoderCache`]: the keys and values of every layer of a [`Decoder`](super::Decoder), for incremental
 //! decoding.
 //!
 //! Each layer keeps a buffer `[B, H, capacity, Dh]` for the keys and one for the values, and the
@@ -16,7 +16,7 @@ const MIN_CAPACITY: i64 = 16;
 
 /// Keys and values of all layers of a GPT model.
 #[derive(Debug)]
-pub struct GptCache {
+pub struct DecoderCache {
     keys: Vec<Tensor>,
     values: Vec<Tensor>,
     len: i64,
@@ -30,7 +30,7 @@ pub struct GptCache {
     kind: Kind,
 }
 
-impl GptCache {
+impl DecoderCache {
     /// An empty cache for `batch` rows of a model with these sizes; nothing is allocated until
     /// the first append.
     pub fn new(
@@ -146,7 +146,7 @@ impl GptCache {
     }
 }
 
-impl KvCache for GptCache {
+impl KvCache for DecoderCache {
     fn len(&self) -> i64 {
         self.len
     }
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn grows_and_keeps_stored_positions() {
-        let mut c = GptCache::new(2, 1, 1, 2, 40, Device::Cpu).unwrap();
+        let mut c = DecoderCache::new(2, 1, 1, 2, 40, Device::Cpu).unwrap();
         assert!(c.is_empty());
         let mut expect = Vec::new();
         for step in 0..20 {
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn reorder_selects_rows_and_validates_index() {
-        let mut c = GptCache::new(3, 2, 1, 1, 8, Device::Cpu).unwrap();
+        let mut c = DecoderCache::new(3, 2, 1, 1, 8, Device::Cpu).unwrap();
         c.reserve(1, Kind::Float).unwrap();
         let k = Tensor::from_slice(&[10f32, 11., 12.]).reshape([3, 1, 1, 1]);
         for layer in 0..2 {
@@ -234,6 +234,6 @@ mod tests {
             c.reorder(&Tensor::from_slice(&[0i64, 1]).reshape([1, 2]))
                 .is_err()
         );
-        assert!(GptCache::new(0, 1, 1, 1, 8, Device::Cpu).is_err());
+        assert!(DecoderCache::new(0, 1, 1, 1, 8, Device::Cpu).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! - [`load_hf_gpt2`] reads a local Hugging Face GPT-2 folder (`config.json` in Hugging Face's
 //!   format, `model.safetensors` with Hugging Face names; no hub access).
 //! - [`save_gpt`] writes our own models: the same tensor names (so learned-position models are
-//!   GPT-2 checkpoints as far as the weights go) and our [`GptConfig`] as `config.json`, each file
+//!   GPT-2 checkpoints as far as the weights go) and our [`DecoderConfig`] as `config.json`, each file
 //!   written to a temporary name and renamed into place.
 //! - [`load_gpt`] reads either kind of folder (it recognises the config format).
 //!
@@ -22,8 +22,8 @@ use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::model::config::GptConfig;
-use crate::model::gpt::Gpt;
+use crate::model::config::DecoderConfig;
+use crate::model::decoder::Decoder;
 
 /// Name of the weights file in a model folder.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -137,34 +137,34 @@ fn read_config_text(dir: &Path) -> Result<String> {
     fs::read_to_string(&path).map_err(|e| io_err(&path, e))
 }
 
-fn build_and_load(dir: &Path, cfg: GptConfig, device: Device) -> Result<(VarStore, Gpt)> {
+fn build_and_load(dir: &Path, cfg: DecoderConfig, device: Device) -> Result<(VarStore, Decoder)> {
     let vs = VarStore::new(device);
     let tied = cfg.tie_embeddings;
-    let model = Gpt::new(&vs.root(), cfg)?;
+    let model = Decoder::new(&vs.root(), cfg)?;
     load_weights(&vs, &dir.join(WEIGHTS_FILE), tied)?;
     Ok((vs, model))
 }
 
 /// Loads a local Hugging Face GPT-2 folder (`config.json` in Hugging Face's format and
 /// `model.safetensors`) onto `device`.
-pub fn load_hf_gpt2(dir: &Path, device: Device) -> Result<(VarStore, Gpt)> {
-    let cfg = GptConfig::from_hf_gpt2_config(&read_config_text(dir)?)?;
+pub fn load_hf_gpt2(dir: &Path, device: Device) -> Result<(VarStore, Decoder)> {
+    let cfg = DecoderConfig::from_hf_gpt2_config(&read_config_text(dir)?)?;
     build_and_load(dir, cfg, device)
 }
 
-/// Loads a model folder onto `device`: one written by [`save_gpt`] (our [`GptConfig`] as
+/// Loads a model folder onto `device`: one written by [`save_gpt`] (our [`DecoderConfig`] as
 /// `config.json`) or a Hugging Face GPT-2 folder (recognised by its `n_embd` field).
-pub fn load_gpt(dir: &Path, device: Device) -> Result<(VarStore, Gpt)> {
+pub fn load_gpt(dir: &Path, device: Device) -> Result<(VarStore, Decoder)> {
     let text = read_config_text(dir)?;
     let is_hf = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .is_some_and(|v| v.get("n_embd").is_some());
     let cfg = if is_hf {
-        GptConfig::from_hf_gpt2_config(&text)?
+        DecoderConfig::from_hf_gpt2_config(&text)?
     } else {
-        serde_json::from_str::<GptConfig>(&text).map_err(|e| {
+        serde_json::from_str::<DecoderConfig>(&text).map_err(|e| {
             Error::InvalidArgument(format!(
-                "{} is not a valid GptConfig: {e}",
+                "{} is not a valid DecoderConfig: {e}",
                 dir.join(CONFIG_FILE).display()
             ))
         })?
@@ -190,7 +190,7 @@ fn rename_into_place(tmp: &Path, target: &Path) -> Result<()> {
 /// Saves the variables of `vs` as `dir/model.safetensors` and `cfg` as `dir/config.json`
 /// (creating `dir` if needed). Each file is written under a temporary name and renamed into
 /// place, so a crash never leaves a half-written file under the final name.
-pub fn save_gpt(dir: &Path, vs: &VarStore, cfg: &GptConfig) -> Result<()> {
+pub fn save_gpt(dir: &Path, vs: &VarStore, cfg: &DecoderConfig) -> Result<()> {
     cfg.validate()?;
     fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
@@ -233,22 +233,22 @@ mod tests {
         dir
     }
 
-    fn small(position: PositionEncoding, tied: bool) -> GptConfig {
-        GptConfig {
+    fn small(position: PositionEncoding, tied: bool) -> DecoderConfig {
+        DecoderConfig {
             context_len: 16,
             d_model: 16,
             n_layers: 2,
             n_heads: 2,
             position,
             tie_embeddings: tied,
-            ..GptConfig::tiny(30)
+            ..DecoderConfig::tiny(30)
         }
     }
 
-    fn saved(tag: &str, cfg: &GptConfig) -> (PathBuf, VarStore, Gpt) {
+    fn saved(tag: &str, cfg: &DecoderConfig) -> (PathBuf, VarStore, Decoder) {
         let dir = temp_dir(tag);
         let vs = VarStore::new(Device::Cpu);
-        let model = Gpt::new(&vs.root(), cfg.clone()).unwrap();
+        let model = Decoder::new(&vs.root(), cfg.clone()).unwrap();
         save_gpt(&dir, &vs, cfg).unwrap();
         (dir, vs, model)
     }
@@ -337,7 +337,7 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
 
         let (dir, _vs, _m) = saved("tensors3", &cfg);
-        let wider = GptConfig {
+        let wider = DecoderConfig {
             d_ff: Some(32),
             ..cfg.clone()
         };

@@ -22,8 +22,8 @@ use tch::nn::VarStore;
 use tokengym_envs::text::{ByteTokenizer, Tokenizer, load_tokenizer};
 
 use crate::error::{Error, Result};
-use crate::model::config::GptConfig;
-use crate::model::gpt::Gpt;
+use crate::model::config::DecoderConfig;
+use crate::model::decoder::Decoder;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_gpt, save_gpt};
 use crate::pretrain::config::TrainerConfig;
 
@@ -103,7 +103,7 @@ pub struct LoadedCheckpoint {
     /// The variables (for training further or saving).
     pub vs: VarStore,
     /// The model.
-    pub model: Gpt,
+    pub model: Decoder,
     /// The tokenizer (its vocabulary fits the model's).
     pub tokenizer: Box<dyn Tokenizer>,
     /// `None` for a Hugging Face folder.
@@ -136,7 +136,7 @@ fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
 pub fn save_checkpoint(
     dir: &Path,
     vs: &VarStore,
-    cfg: &GptConfig,
+    cfg: &DecoderConfig,
     state: &TrainerState,
     tokenizer: &TokenizerSource,
 ) -> Result<()> {

@@ -24,7 +24,7 @@ use tokengym::seeding::EnvRng;
 use tokengym_envs::text::Tokenizer;
 
 use crate::error::{Error, Result};
-use crate::model::gpt::IGNORE_INDEX;
+use crate::model::decoder::IGNORE_INDEX;
 
 /// How lines become rows (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

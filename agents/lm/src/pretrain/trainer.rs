@@ -1,4 +1,4 @@
-//! Teacher-forcing training of a [`Gpt`] on a [`TextDataset`]: AdamW, linear warm-up + cosine
+//! Teacher-forcing training of a [`Decoder`] on a [`TextDataset`]: AdamW, linear warm-up + cosine
 //! decay ([`LrSchedule`]), gradient-norm clipping, periodic validation, atomic checkpoints and
 //! resuming.
 //!
@@ -23,8 +23,8 @@ use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::model::config::GptConfig;
-use crate::model::gpt::Gpt;
+use crate::model::config::DecoderConfig;
+use crate::model::decoder::Decoder;
 use crate::pretrain::checkpoint::{
     TokenizerSource, TrainerState, load_checkpoint, save_checkpoint,
 };
@@ -99,7 +99,7 @@ pub struct CheckpointTarget {
 pub struct Trainer {
     cfg: TrainerConfig,
     vs: VarStore,
-    model: Gpt,
+    model: Decoder,
     opt: nn::Optimizer,
     schedule: LrSchedule,
     decayed: Vec<Tensor>,
@@ -120,12 +120,12 @@ impl std::fmt::Debug for Trainer {
 
 impl Trainer {
     /// A fresh model of `model_cfg` (initialised from `cfg.seed`) ready to train with `cfg`.
-    pub fn new(model_cfg: GptConfig, cfg: TrainerConfig) -> Result<Self> {
+    pub fn new(model_cfg: DecoderConfig, cfg: TrainerConfig) -> Result<Self> {
         cfg.validate()?;
         let device = cfg.device.parse::<DeviceChoice>()?.resolve()?;
         tch::manual_seed(cfg.seed as i64);
         let vs = VarStore::new(device);
-        let model = Gpt::new(&vs.root(), model_cfg)?;
+        let model = Decoder::new(&vs.root(), model_cfg)?;
         Self::assemble(vs, model, cfg, 0)
     }
 
@@ -147,7 +147,7 @@ impl Trainer {
         Ok((trainer, loaded.tokenizer))
     }
 
-    fn assemble(vs: VarStore, model: Gpt, cfg: TrainerConfig, step: u64) -> Result<Self> {
+    fn assemble(vs: VarStore, model: Decoder, cfg: TrainerConfig, step: u64) -> Result<Self> {
         let ctx = model.config().context_len;
         if cfg.context as i64 > ctx {
             return Err(Error::InvalidArgument(format!(
@@ -185,7 +185,7 @@ impl Trainer {
     }
 
     /// The model.
-    pub fn model(&self) -> &Gpt {
+    pub fn model(&self) -> &Decoder {
         &self.model
     }
 

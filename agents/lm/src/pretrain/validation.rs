@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tch::Kind;
 
 use crate::error::{Error, Result};
-use crate::model::gpt::Gpt;
+use crate::model::decoder::Decoder;
 use crate::pretrain::dataset::TextDataset;
 
 /// A validation result.
@@ -23,7 +23,7 @@ pub struct EvalStats {
 /// Mean NLL and perplexity of `model` over the real targets of `data`, in batches of
 /// `batch_size` (at most `max_batches`), without gradients.
 pub fn evaluate(
-    model: &Gpt,
+    model: &Decoder,
     data: &TextDataset,
     batch_size: usize,
     max_batches: Option<usize>,

@@ -25,13 +25,13 @@ use tokengym::seeding::{EnvRng, rng_from_seed};
 use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, LearnSummary, Progress};
 
 use crate::error::{Error, Result};
-use crate::model::gpt::Gpt;
+use crate::model::decoder::Decoder;
 use crate::model::weights::{load_gpt, save_gpt};
 use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE, write_folder_atomically};
 use crate::rl::batch_stats::{BatchStats, batch_stats};
 use crate::rl::group::{GroupConfig, GroupPolicyGradient};
 use crate::rl::ppo::{Ppo, PpoConfig};
-use crate::rl::reference::FrozenGpt;
+use crate::rl::reference::FrozenDecoder;
 use crate::rl::reinforce::{Reinforce, ReinforceConfig};
 use crate::rl::rollout::{Completion, Rollout, RolloutBatch};
 
@@ -106,7 +106,7 @@ struct SavedProgress {
     progress: Progress,
 }
 
-/// RL fine-tuning of a [`Gpt`] on a [`Rollout`] (prompts and a reward), with a frozen copy of
+/// RL fine-tuning of a [`Decoder`] on a [`Rollout`] (prompts and a reward), with a frozen copy of
 /// the starting weights as the KL reference (see the [module docs](self)).
 ///
 /// ```
@@ -116,13 +116,13 @@ struct SavedProgress {
 /// use tokengym_envs::text::{CharTokenizer, LexiconReward, PromptSet, Tokenizer};
 /// use tokengym_lm::decoding::SamplingConfig;
 /// use tokengym_lm::rl::{Algorithm, FineTuneConfig, FineTuner, ReinforceConfig, Rollout, RolloutConfig};
-/// use tokengym_lm::{Gpt, GptConfig};
+/// use tokengym_lm::{Decoder, DecoderConfig};
 ///
 /// let tok = Arc::new(CharTokenizer::from_corpus("abcdefghijklmnopqrstuvwxyz ,.", &["<bos>", "<eos>", "<pad>"])?);
-/// let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
+/// let mut cfg = DecoderConfig::tiny(tok.vocab_size() as i64);
 /// (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
 /// let vs = VarStore::new(Device::Cpu);
-/// let policy = Gpt::new(&vs.root(), cfg)?;
+/// let policy = Decoder::new(&vs.root(), cfg)?;
 /// let rollout = Rollout::new(
 ///     tok,
 ///     PromptSet::from_texts(["the movie was", "i think it is"])?,
@@ -143,9 +143,9 @@ struct SavedProgress {
 /// ```
 pub struct FineTuner {
     vs: VarStore,
-    model: Gpt,
-    reference: FrozenGpt,
-    last_good: FrozenGpt,
+    model: Decoder,
+    reference: FrozenDecoder,
+    last_good: FrozenDecoder,
     source: Option<PathBuf>,
     rollout: Rollout,
     learner: Learner,
@@ -175,7 +175,7 @@ impl FineTuner {
     /// [`save`]: Agent::save
     pub fn new(
         vs: VarStore,
-        model: Gpt,
+        model: Decoder,
         source: Option<PathBuf>,
         rollout: Rollout,
         cfg: FineTuneConfig,
@@ -186,7 +186,7 @@ impl FineTuner {
             ));
         }
         let gpt_cfg = model.config().clone();
-        let reference = FrozenGpt::copy_of(&vs, &gpt_cfg)?;
+        let reference = FrozenDecoder::copy_of(&vs, &gpt_cfg)?;
         let learner = match cfg.algorithm {
             Algorithm::Reinforce(c) => Learner::Reinforce(Reinforce::new(&vs, &model, c)?),
             Algorithm::Group(c) => {
@@ -201,7 +201,7 @@ impl FineTuner {
             }
             Algorithm::Ppo(c) => Learner::Ppo(Box::new(Ppo::new(&vs, &model, c)?)),
         };
-        let last_good = FrozenGpt::copy_of(&vs, &gpt_cfg)?;
+        let last_good = FrozenDecoder::copy_of(&vs, &gpt_cfg)?;
         Ok(Self {
             vs,
             model,
@@ -218,7 +218,7 @@ impl FineTuner {
     }
 
     /// The policy being tuned.
-    pub fn model(&self) -> &Gpt {
+    pub fn model(&self) -> &Decoder {
         &self.model
     }
 
@@ -228,7 +228,7 @@ impl FineTuner {
     }
 
     /// The frozen starting model (the KL reference).
-    pub fn reference(&self) -> &Gpt {
+    pub fn reference(&self) -> &Decoder {
         self.reference.model()
     }
 
@@ -372,7 +372,7 @@ impl Agent for FineTuner {
     /// moments, KL coefficient) is not saved.
     fn save(&self, path: &Path) -> Result<()> {
         let cfg = self.model.config();
-        let snapshot = FrozenGpt::copy_of(&self.vs, cfg)?;
+        let snapshot = FrozenDecoder::copy_of(&self.vs, cfg)?;
         let saved = SavedProgress {
             algorithm: self.cfg.algorithm.name().to_owned(),
             progress: self.progress,
@@ -403,7 +403,7 @@ impl Agent for FineTuner {
             ));
         }
         let progress = read_progress(path, self.cfg.algorithm.name())?;
-        let frozen = FrozenGpt::copy_of(&saved_vs, saved.config())?;
+        let frozen = FrozenDecoder::copy_of(&saved_vs, saved.config())?;
         frozen.copy_into(&self.vs)?;
         if let Some(progress) = progress {
             self.progress = progress;

@@ -171,7 +171,7 @@ impl GroupPolicyGradient {
     }
 
     /// One step of `model` on `batch` (groups of `group_size` consecutive rows). `reference`
-    /// is required when `kl_beta > 0` (e.g. a [`FrozenGpt`](crate::rl::FrozenGpt)'s model)
+    /// is required when `kl_beta > 0` (e.g. a [`FrozenDecoder`](crate::rl::FrozenDecoder)'s model)
     /// and otherwise ignored.
     pub fn step<M: CausalLm, R: CausalLm>(
         &mut self,

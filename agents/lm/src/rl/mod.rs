@@ -11,7 +11,7 @@
 //! - [`batch_stats`](mod@batch_stats): KL to the reference, entropy, the reference's perplexity and the
 //!   response length of a batch (what a run logs per step).
 //! - [`kl`]: per-token KL estimators against a reference model.
-//! - [`reference`](mod@reference): a frozen copy of a [`Gpt`](crate::Gpt) (the KL reference).
+//! - [`reference`](mod@reference): a frozen copy of a [`Decoder`](crate::Decoder) (the KL reference).
 //! - [`optimizer`]: AdamW with global gradient-norm clipping and a finite-loss check.
 //! - [`reinforce`]: REINFORCE with an optional moving-average baseline.
 //! - [`group`]: group baselines (GRPO / RLOO): `k` completions per prompt, advantage = reward
@@ -29,16 +29,16 @@
 //! use std::sync::Arc;
 //! use tch::{Device, nn::VarStore};
 //! use tokengym::seeding::rng_from_seed;
-//! use tokengym_lm::model::{Gpt, GptConfig};
+//! use tokengym_lm::model::{Decoder, DecoderConfig};
 //! use tokengym_lm::decoding::SamplingConfig;
 //! use tokengym_lm::rl::{Reinforce, ReinforceConfig, Rollout, RolloutConfig};
 //! use tokengym_envs::text::{CharTokenizer, LexiconReward, PromptSet, Tokenizer};
 //!
 //! let tok = Arc::new(CharTokenizer::from_corpus("abcdefghijklmnopqrstuvwxyz ,.", &["<bos>", "<eos>", "<pad>"])?);
-//! let mut cfg = GptConfig::tiny(tok.vocab_size() as i64);
+//! let mut cfg = DecoderConfig::tiny(tok.vocab_size() as i64);
 //! (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
 //! let vs = VarStore::new(Device::Cpu);
-//! let policy = Gpt::new(&vs.root(), cfg)?;
+//! let policy = Decoder::new(&vs.root(), cfg)?;
 //! let rollout = Rollout::new(
 //!     tok,
 //!     PromptSet::from_texts(["the movie was", "i think it is"])?,
@@ -81,7 +81,7 @@ pub use ppo::{Ppo, PpoConfig, PpoStats};
 pub use preference_data::{
     PreferencePair, preferences_from_groups, synthetic_sentiment_preferences,
 };
-pub use reference::FrozenGpt;
+pub use reference::FrozenDecoder;
 pub use reinforce::{Baseline, Reinforce, ReinforceConfig, ReinforceStats};
 pub use reward_model::{RewardModel, RewardTrainConfig, RewardTrainStats};
 pub use rollout::{Completion, Rollout, RolloutBatch, RolloutConfig};

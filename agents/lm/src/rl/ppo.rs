@@ -1,4 +1,4 @@
-//! PPO for language models (Ziegler et al. 2019 / InstructGPT style) on a [`Gpt`] with a
+//! PPO for language models (Ziegler et al. 2019 / InstructGPT style) on a [`Decoder`] with a
 //! [`ValueHead`].
 //!
 //! One [`Ppo::step`] on a [`RolloutBatch`]:
@@ -35,7 +35,7 @@ use tokengym_agents::common::{Steps, gae_into};
 
 use crate::error::{Error, Result};
 use crate::model::causal_lm::CausalLm;
-use crate::model::gpt::Gpt;
+use crate::model::decoder::Decoder;
 use crate::rl::kl_controller::KlController;
 use crate::rl::logprobs::{
     ResponseInputs, log_probs_and_entropy_from_logits, log_probs_from_logits,
@@ -192,8 +192,8 @@ pub struct Ppo {
 impl Ppo {
     /// A learner for `model`, whose weights are in `vs`; the value head is created under
     /// `vs.root() / "value_head"`, so build the reference (a
-    /// [`FrozenGpt`](crate::rl::FrozenGpt)) before or after, it does not matter.
-    pub fn new(vs: &VarStore, model: &Gpt, cfg: PpoConfig) -> Result<Self> {
+    /// [`FrozenDecoder`](crate::rl::FrozenDecoder)) before or after, it does not matter.
+    pub fn new(vs: &VarStore, model: &Decoder, cfg: PpoConfig) -> Result<Self> {
         cfg.validate()?;
         let head = ValueHead::new(&(vs.root() / "value_head"), model.config().d_model)?;
         Ok(Self {
@@ -217,8 +217,8 @@ impl Ppo {
     /// One PPO update on `batch` (see the module docs); `rng` shuffles the minibatches.
     pub fn step(
         &mut self,
-        model: &Gpt,
-        reference: &Gpt,
+        model: &Decoder,
+        reference: &Decoder,
         batch: &RolloutBatch,
         rng: &mut EnvRng,
     ) -> Result<PpoStats> {

@@ -1,4 +1,4 @@
-//! A frozen copy of a [`Gpt`]: the reference policy of a KL penalty.
+//! A frozen copy of a [`Decoder`]: the reference policy of a KL penalty.
 //!
 //! The copy lives in its own [`VarStore`] (same device, same configuration), its weights are
 //! copied from the policy's store with [`VarStore::copy`], and the store is frozen
@@ -7,29 +7,29 @@
 use tch::nn::VarStore;
 
 use crate::error::{Error, Result};
-use crate::model::config::GptConfig;
-use crate::model::gpt::Gpt;
+use crate::model::config::DecoderConfig;
+use crate::model::decoder::Decoder;
 
-/// A [`Gpt`] with frozen weights copied from another model's [`VarStore`].
+/// A [`Decoder`] with frozen weights copied from another model's [`VarStore`].
 #[derive(Debug)]
-pub struct FrozenGpt {
+pub struct FrozenDecoder {
     vs: VarStore,
-    model: Gpt,
+    model: Decoder,
 }
 
-impl FrozenGpt {
+impl FrozenDecoder {
     /// A frozen copy of the model with configuration `cfg` whose weights live in `source` (the
     /// policy's store). Errors when the stores' variables do not match (another architecture).
-    pub fn copy_of(source: &VarStore, cfg: &GptConfig) -> Result<Self> {
+    pub fn copy_of(source: &VarStore, cfg: &DecoderConfig) -> Result<Self> {
         let mut vs = VarStore::new(source.device());
-        let model = Gpt::new(&vs.root(), cfg.clone())?;
+        let model = Decoder::new(&vs.root(), cfg.clone())?;
         vs.copy(source)?;
         vs.freeze();
         Ok(Self { vs, model })
     }
 
     /// The frozen model.
-    pub fn model(&self) -> &Gpt {
+    pub fn model(&self) -> &Decoder {
         &self.model
     }
 
@@ -77,10 +77,10 @@ mod tests {
     fn copy_is_identical_frozen_and_independent() {
         tch::manual_seed(0);
         let vs = VarStore::new(Device::Cpu);
-        let mut cfg = GptConfig::tiny(10);
+        let mut cfg = DecoderConfig::tiny(10);
         (cfg.d_model, cfg.n_layers, cfg.context_len) = (16, 1, 8);
-        let policy = Gpt::new(&vs.root(), cfg.clone()).unwrap();
-        let frozen = FrozenGpt::copy_of(&vs, &cfg).unwrap();
+        let policy = Decoder::new(&vs.root(), cfg.clone()).unwrap();
+        let frozen = FrozenDecoder::copy_of(&vs, &cfg).unwrap();
         let toks = Tensor::from_slice(&[1i64, 2, 3]).reshape([1, 3]);
         let a = tch::no_grad(|| policy.logits(&toks, None)).unwrap();
         let b = tch::no_grad(|| frozen.model().logits(&toks, None)).unwrap();
@@ -108,6 +108,6 @@ mod tests {
         // Another architecture does not copy.
         let mut other = cfg.clone();
         other.d_model = 32;
-        assert!(FrozenGpt::copy_of(&vs, &other).is_err());
+        assert!(FrozenDecoder::copy_of(&vs, &other).is_err());
     }
 }

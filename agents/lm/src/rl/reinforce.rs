@@ -25,7 +25,7 @@ use tch::{Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::causal_lm::CausalLm;
-use crate::model::gpt::Gpt;
+use crate::model::decoder::Decoder;
 use crate::rl::logprobs::{ResponseInputs, log_probs_from_logits};
 use crate::rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::rl::rollout::RolloutBatch;
@@ -95,7 +95,7 @@ pub struct Reinforce {
 impl Reinforce {
     /// A learner for `model`, whose weights are in `vs`. A learned baseline creates its value
     /// head under `vs.root() / "value_head"` first, so the optimizer trains it too.
-    pub fn new(vs: &VarStore, model: &Gpt, cfg: ReinforceConfig) -> Result<Self> {
+    pub fn new(vs: &VarStore, model: &Decoder, cfg: ReinforceConfig) -> Result<Self> {
         let head = match cfg.baseline {
             Baseline::MovingAverage { decay } if !(0.0..1.0).contains(&decay) => {
                 return Err(Error::InvalidArgument(format!(
@@ -132,7 +132,7 @@ impl Reinforce {
     }
 
     /// One policy-gradient step of `model` (whose weights are the learner's store) on `batch`.
-    pub fn step(&mut self, model: &Gpt, batch: &RolloutBatch) -> Result<ReinforceStats> {
+    pub fn step(&mut self, model: &Decoder, batch: &RolloutBatch) -> Result<ReinforceStats> {
         if batch.is_empty() {
             return Err(Error::InvalidArgument(
                 "REINFORCE on an empty batch".to_owned(),

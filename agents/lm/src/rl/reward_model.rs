@@ -2,7 +2,7 @@
 //! pairs and usable as the reward of a [`Rollout`](crate::rl::Rollout).
 //!
 //! The score of a text is `r(x) = w · h_last + b`, where `h_last` is the final hidden state
-//! ([`Gpt::hidden_states`], the LM head's input) of the text's last real token. Texts are
+//! ([`Decoder::hidden_states`], the LM head's input) of the text's last real token. Texts are
 //! `<bos>` (when the tokenizer has one) followed by the ids of `prompt + completion`, left-padded
 //! in a batch so the last real token is always the last position; a text longer than the
 //! model's context keeps its last `context_len` tokens.
@@ -28,8 +28,8 @@ use tokengym_envs::text::{RewardContext, RewardFn, Tokenizer, load_tokenizer};
 
 use crate::decoding::scoring::left_pad;
 use crate::error::{Error, Result};
-use crate::model::config::GptConfig;
-use crate::model::gpt::Gpt;
+use crate::model::config::DecoderConfig;
+use crate::model::decoder::Decoder;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_weights, save_gpt};
 use crate::rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::rl::preference_data::PreferencePair;
@@ -75,7 +75,7 @@ pub struct RewardTrainStats {
 
 struct Inner {
     vs: VarStore,
-    gpt: Gpt,
+    gpt: Decoder,
     weight: Tensor,
     bias: Tensor,
 }
@@ -104,7 +104,7 @@ impl RewardModel {
     /// A reward model on `gpt` (whose variables are in `vs`); the head (weight normal with
     /// std `0.1 / sqrt(d_model)`, bias 0) is created under `vs.root() / "reward_head"`. The
     /// tokenizer must not have more ids than the model's vocabulary.
-    pub fn new(vs: VarStore, gpt: Gpt, tokenizer: Arc<dyn Tokenizer>) -> Result<Self> {
+    pub fn new(vs: VarStore, gpt: Decoder, tokenizer: Arc<dyn Tokenizer>) -> Result<Self> {
         let cfg = gpt.config().clone();
         if tokenizer.vocab_size() as i64 > cfg.vocab_size {
             return Err(Error::InvalidArgument(format!(
@@ -280,7 +280,7 @@ impl RewardModel {
         })
     }
 
-    /// Saves the model (language model and head, `model.safetensors`) and its [`GptConfig`]
+    /// Saves the model (language model and head, `model.safetensors`) and its [`DecoderConfig`]
     /// (`config.json`) into `dir`, each file written to a temporary name and renamed into place,
     /// plus a `reward_model.json` marker. The tokenizer is not written: put the tokenizer file
     /// the model was built with next to them as `tokenizer.json` (as `rl-lm` does) to make the
@@ -334,15 +334,15 @@ impl RewardModel {
         let cfg_text = std::fs::read_to_string(&cfg_path).map_err(|e| {
             Error::InvalidArgument(format!("cannot read {}: {e}", cfg_path.display()))
         })?;
-        let cfg: GptConfig = serde_json::from_str(&cfg_text).map_err(|e| {
+        let cfg: DecoderConfig = serde_json::from_str(&cfg_text).map_err(|e| {
             Error::InvalidArgument(format!(
-                "{} is not a valid GptConfig: {e}",
+                "{} is not a valid DecoderConfig: {e}",
                 cfg_path.display()
             ))
         })?;
         let vs = VarStore::new(device);
         let tied = cfg.tie_embeddings;
-        let gpt = Gpt::new(&vs.root(), cfg)?;
+        let gpt = Decoder::new(&vs.root(), cfg)?;
         let model = Self::new(vs, gpt, Arc::from(tokenizer))?;
         {
             let inner = model.lock()?;

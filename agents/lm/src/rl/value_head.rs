@@ -1,17 +1,17 @@
 //! A scalar value head on a language model: `V(s_t) = w · h_t + b` on the final hidden state
-//! `h_t` (the LM head's input, [`Gpt::hidden_states`]) of the position that is about to emit
+//! `h_t` (the LM head's input, [`Decoder::hidden_states`]) of the position that is about to emit
 //! response token `t`.
 //!
 //! The head's variables live under a path of the policy's [`VarStore`](tch::nn::VarStore)
 //! (conventionally `vs.root() / "value_head"`), so one optimizer trains policy and value
-//! together; a [`FrozenGpt`](crate::rl::FrozenGpt) copy ignores them (it only copies the
+//! together; a [`FrozenDecoder`](crate::rl::FrozenDecoder) copy ignores them (it only copies the
 //! variables of the GPT).
 
 use tch::Tensor;
 use tch::nn::{Init, Path};
 
 use crate::error::{Error, Result};
-use crate::model::gpt::Gpt;
+use crate::model::decoder::Decoder;
 
 /// The value head's weights.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ impl ValueHead {
     /// `tokens` `[B, T + N]` (mask `[B, T + N]`).
     pub fn values_and_logits(
         &self,
-        model: &Gpt,
+        model: &Decoder,
         tokens: &Tensor,
         mask: &Tensor,
         prompt_len: i64,

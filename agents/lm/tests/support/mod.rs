@@ -10,7 +10,7 @@ use tch::Device;
 use tch::nn::VarStore;
 use tokengym_envs::text::{CharTokenizer, FnReward, PromptSet, RewardFn, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
-use tokengym_lm::model::{Gpt, GptConfig};
+use tokengym_lm::model::{Decoder, DecoderConfig};
 use tokengym_lm::rl::{Rollout, RolloutConfig};
 
 /// Serialises the tests of one test binary around libtorch's global RNG.
@@ -34,17 +34,17 @@ pub fn ab_tokenizer() -> Arc<dyn Tokenizer> {
 }
 
 /// A tiny GPT's settings: `d_model` 32, 2 layers, 2 heads, context 32.
-pub fn tiny_config(vocab: i64) -> GptConfig {
-    let mut cfg = GptConfig::tiny(vocab);
+pub fn tiny_config(vocab: i64) -> DecoderConfig {
+    let mut cfg = DecoderConfig::tiny(vocab);
     (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len) = (32, 2, 2, 32);
     cfg
 }
 
 /// A tiny GPT initialised after `tch::manual_seed(seed)` (hold [`torch_rng_lock`]).
-pub fn tiny_gpt(seed: i64, vocab: i64) -> (VarStore, Gpt) {
+pub fn tiny_gpt(seed: i64, vocab: i64) -> (VarStore, Decoder) {
     tch::manual_seed(seed);
     let vs = VarStore::new(Device::Cpu);
-    let gpt = Gpt::new(&vs.root(), tiny_config(vocab)).unwrap();
+    let gpt = Decoder::new(&vs.root(), tiny_config(vocab)).unwrap();
     (vs, gpt)
 }
 

@@ -1,4 +1,4 @@
-//! [`Gpt`]: a GPT-2 style decoder-only transformer on tch.
+//! [`Decoder`]: a GPT-2 style decoder-only transformer on tch.
 //!
 //! Token embedding (plus GPT-2's learned position embedding, or RoPE inside attention),
 //! `n_layers` pre-LayerNorm blocks, a final LayerNorm and the LM head (the token embedding
@@ -19,22 +19,22 @@ use crate::error::{Error, Result};
 use crate::model::attention::{AttnContext, AttnMask};
 use crate::model::block::Block;
 use crate::model::causal_lm::{CausalLm, KvCache};
-use crate::model::config::{GptConfig, PositionEncoding};
-use crate::model::kv_cache::GptCache;
+use crate::model::config::{DecoderConfig, PositionEncoding};
+use crate::model::kv_cache::DecoderCache;
 use crate::model::layers::LayerNorm;
 use crate::model::rope::Rope;
 
-/// The target value [`Gpt::loss`] ignores (PyTorch's default `ignore_index`).
+/// The target value [`Decoder::loss`] ignores (PyTorch's default `ignore_index`).
 pub const IGNORE_INDEX: i64 = -100;
 
 /// A GPT decoder.
 ///
 /// ```
 /// use tch::{Device, Kind, Tensor, nn::VarStore};
-/// use tokengym_lm::model::{CausalLm, Gpt, GptConfig, KvCache};
+/// use tokengym_lm::model::{CausalLm, Decoder, DecoderConfig, KvCache};
 ///
 /// let vs = VarStore::new(Device::Cpu);
-/// let model = Gpt::new(&vs.root(), GptConfig::tiny(100))?;
+/// let model = Decoder::new(&vs.root(), DecoderConfig::tiny(100))?;
 /// // Two left-padded prompts: [5, 6, 7] and [8].
 /// let tokens = Tensor::from_slice(&[5i64, 6, 7, 0, 0, 8]).reshape([2, 3]);
 /// let mask = Tensor::from_slice(&[1i64, 1, 1, 0, 0, 1]).reshape([2, 3]);
@@ -55,8 +55,8 @@ pub const IGNORE_INDEX: i64 = -100;
 /// # Ok::<(), tokengym_lm::error::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Gpt {
-    cfg: GptConfig,
+pub struct Decoder {
+    cfg: DecoderConfig,
     wte: Tensor,
     wpe: Option<Tensor>,
     rope: Option<Rope>,
@@ -66,11 +66,11 @@ pub struct Gpt {
     device: Device,
 }
 
-impl Gpt {
+impl Decoder {
     /// Creates the model's variables under `path` (normally `vs.root()`), initialised as GPT-2
     /// is: normal(0, 0.02) weights, residual output projections scaled by `1/sqrt(2 n_layers)`,
     /// zero biases, unit LayerNorm scales. The config is validated first.
-    pub fn new(path: &Path, cfg: GptConfig) -> Result<Self> {
+    pub fn new(path: &Path, cfg: DecoderConfig) -> Result<Self> {
         cfg.validate()?;
         let device = path.device();
         let tr = path / "transformer";
@@ -117,13 +117,13 @@ impl Gpt {
     }
 
     /// The model's configuration.
-    pub fn config(&self) -> &GptConfig {
+    pub fn config(&self) -> &DecoderConfig {
         &self.cfg
     }
 
     /// An empty cache for `batch` rows (the same as [`CausalLm::empty_cache`]).
-    pub fn new_cache(&self, batch: i64) -> Result<GptCache> {
-        GptCache::new(
+    pub fn new_cache(&self, batch: i64) -> Result<DecoderCache> {
+        DecoderCache::new(
             batch,
             self.blocks.len(),
             self.cfg.n_heads,
@@ -144,7 +144,7 @@ impl Gpt {
         &self,
         tokens: &Tensor,
         attention_mask: Option<&Tensor>,
-        cache: Option<&mut GptCache>,
+        cache: Option<&mut DecoderCache>,
         train: bool,
     ) -> Result<Tensor> {
         self.forward_inner(tokens, attention_mask, cache, train, false)
@@ -155,7 +155,7 @@ impl Gpt {
         &self,
         tokens: &Tensor,
         attention_mask: Option<&Tensor>,
-        mut cache: Option<&mut GptCache>,
+        mut cache: Option<&mut DecoderCache>,
         train: bool,
         hidden_only: bool,
     ) -> Result<Tensor> {
@@ -345,8 +345,8 @@ impl Gpt {
     }
 }
 
-impl CausalLm for Gpt {
-    type Cache = GptCache;
+impl CausalLm for Decoder {
+    type Cache = DecoderCache;
 
     fn vocab_size(&self) -> i64 {
         self.cfg.vocab_size
@@ -361,13 +361,13 @@ impl CausalLm for Gpt {
     }
 
     /// Evaluation-mode forward pass; gradients flow when grad mode is on (as for training
-    /// through [`Gpt::forward_t`]), so callers that only read logits should wrap it in
+    /// through [`Decoder::forward_t`]), so callers that only read logits should wrap it in
     /// `tch::no_grad`.
     fn logits(&self, tokens: &Tensor, attention_mask: Option<&Tensor>) -> Result<Tensor> {
         self.forward_t(tokens, attention_mask, None, false)
     }
 
-    fn empty_cache(&self, batch: i64) -> Result<GptCache> {
+    fn empty_cache(&self, batch: i64) -> Result<DecoderCache> {
         self.new_cache(batch)
     }
 
@@ -377,12 +377,12 @@ impl CausalLm for Gpt {
         &self,
         tokens: &Tensor,
         attention_mask: Option<&Tensor>,
-        cache: &mut GptCache,
+        cache: &mut DecoderCache,
     ) -> Result<Tensor> {
         tch::no_grad(|| self.forward_t(tokens, attention_mask, Some(cache), false))
     }
 }
 
 #[cfg(test)]
-#[path = "gpt_tests.rs"]
+#[path = "decoder_tests.rs"]
 mod tests;

@@ -1,12 +1,12 @@
-//! Unit tests of [`Gpt`](super::Gpt): shapes, causality, padding, the KV-cache property, loss,
+//! Unit tests of [`Decoder`](super::Decoder): shapes, causality, padding, the KV-cache property, loss,
 //! dropout and input errors.
 
 use tch::nn::VarStore;
 
 use super::*;
 
-fn small(position: PositionEncoding, tied: bool) -> GptConfig {
-    GptConfig {
+fn small(position: PositionEncoding, tied: bool) -> DecoderConfig {
+    DecoderConfig {
         vocab_size: 50,
         context_len: 24,
         d_model: 32,
@@ -14,17 +14,17 @@ fn small(position: PositionEncoding, tied: bool) -> GptConfig {
         n_heads: 4,
         position,
         tie_embeddings: tied,
-        ..GptConfig::tiny(50)
+        ..DecoderConfig::tiny(50)
     }
 }
 
-fn model(position: PositionEncoding, tied: bool) -> (VarStore, Gpt) {
+fn model(position: PositionEncoding, tied: bool) -> (VarStore, Decoder) {
     let vs = VarStore::new(Device::Cpu);
-    let m = Gpt::new(&vs.root(), small(position, tied)).unwrap();
+    let m = Decoder::new(&vs.root(), small(position, tied)).unwrap();
     (vs, m)
 }
 
-fn both() -> [(VarStore, Gpt); 2] {
+fn both() -> [(VarStore, Decoder); 2] {
     [
         model(PositionEncoding::Rope, true),
         model(PositionEncoding::Learned, false),
@@ -64,11 +64,11 @@ fn shapes_and_variable_names() {
     assert!(!names.contains_key("transformer.wpe.weight"));
     assert!(!names.contains_key("lm_head.weight"));
     let vs = VarStore::new(Device::Cpu);
-    let no_bias = GptConfig {
+    let no_bias = DecoderConfig {
         bias: false,
         ..small(PositionEncoding::Rope, true)
     };
-    Gpt::new(&vs.root(), no_bias).unwrap();
+    Decoder::new(&vs.root(), no_bias).unwrap();
     assert!(vs.variables().keys().all(|n| !n.ends_with("bias")));
 }
 
@@ -105,7 +105,7 @@ fn padded_row_matches_unpadded_row() {
 
 /// Feeds `x` in chunks of the given sizes through the cache and compares every chunk with
 /// the full forward pass.
-fn check_cache(m: &Gpt, x: &Tensor, mask: Option<&Tensor>, chunks: &[i64]) {
+fn check_cache(m: &Decoder, x: &Tensor, mask: Option<&Tensor>, chunks: &[i64]) {
     let full = m.logits(x, mask).unwrap();
     let mut cache = m.empty_cache(x.size()[0]).unwrap();
     let mut start = 0;
@@ -255,11 +255,11 @@ fn loss_is_mean_cross_entropy_over_real_targets() {
 #[test]
 fn dropout_only_in_training_mode() {
     let vs = VarStore::new(Device::Cpu);
-    let cfg = GptConfig {
+    let cfg = DecoderConfig {
         dropout: 0.3,
         ..small(PositionEncoding::Rope, true)
     };
-    let m = Gpt::new(&vs.root(), cfg).unwrap();
+    let m = Decoder::new(&vs.root(), cfg).unwrap();
     let x = tokens(&[&[1, 2, 3, 4]]);
     let eval_a = m.forward_t(&x, None, None, false).unwrap();
     let eval_b = m.logits(&x, None).unwrap();
