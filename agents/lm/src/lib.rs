@@ -34,6 +34,7 @@
 pub mod decoding;
 pub mod error;
 pub mod model;
+pub mod models;
 pub mod pretrain;
 pub mod rl;
 #[cfg(test)]

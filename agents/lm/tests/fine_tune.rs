@@ -229,7 +229,7 @@ fn acting_saving_and_restoring() {
 
     let dir = temp_dir("save");
     tuner.save(&dir).unwrap();
-    let (_, loaded) = tokengym_lm::model::load_gpt(&dir, Device::Cpu).unwrap();
+    let (_, loaded) = tokengym_lm::model::load_decoder(&dir, Device::Cpu, None).unwrap();
     let toks = tch::Tensor::from_slice(&[0i64, 1, 2, 1]).reshape([1, 4]);
     let want = tch::no_grad(|| tuner.model().logits(&toks, None)).unwrap();
     let got = tch::no_grad(|| loaded.logits(&toks, None)).unwrap();

@@ -5,9 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
+mod support;
+
 use serde_json::Value;
+use support::{int_matrix, optional_mask};
 use tch::{Device, Kind, Tensor};
-use tokengym_lm::model::{CausalLm, Decoder, KvCache, load_gpt, load_hf_gpt2, save_gpt};
+use tokengym_lm::model::{CausalLm, Decoder, KvCache, load_decoder, save_decoder};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -20,18 +23,8 @@ fn expected() -> Value {
 
 fn model() -> Decoder {
     // The model's tensors share storage with the store's; dropping the store is fine.
-    let (_vs, model) = load_hf_gpt2(&fixture_dir().join("tiny-gpt2"), Device::Cpu).unwrap();
+    let (_vs, model) = load_decoder(&fixture_dir().join("tiny-gpt2"), Device::Cpu, None).unwrap();
     model
-}
-
-fn int_matrix(v: &Value) -> Tensor {
-    let rows: Vec<Vec<i64>> = serde_json::from_value(v.clone()).unwrap();
-    let (b, t) = (rows.len() as i64, rows[0].len() as i64);
-    Tensor::from_slice(&rows.concat()).reshape([b, t])
-}
-
-fn optional_mask(v: &Value) -> Option<Tensor> {
-    (!v.is_null()).then(|| int_matrix(v))
 }
 
 #[test]
@@ -102,10 +95,10 @@ fn greedy_generation_matches_transformers() {
 #[test]
 fn saved_checkpoint_reloads_with_identical_logits() {
     let src = fixture_dir().join("tiny-gpt2");
-    let (vs, model) = load_gpt(&src, Device::Cpu).unwrap();
+    let (vs, model) = load_decoder(&src, Device::Cpu, None).unwrap();
     let dir = std::env::temp_dir().join(format!("tokengym-gpt2-parity-{}", std::process::id()));
-    save_gpt(&dir, &vs, model.config()).unwrap();
-    let (_vs2, again) = load_gpt(&dir, Device::Cpu).unwrap();
+    save_decoder(&dir, &vs, model.config()).unwrap();
+    let (_vs2, again) = load_decoder(&dir, Device::Cpu, None).unwrap();
     assert_eq!(again.config(), model.config());
     let tokens = Tensor::from_slice(&[5i64, 17, 3, 99, 0, 42]).reshape([1, 6]);
     let a = tch::no_grad(|| model.logits(&tokens, None)).unwrap();

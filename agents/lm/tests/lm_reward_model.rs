@@ -138,7 +138,7 @@ fn reward_model_saves_and_loads_with_the_same_scores() {
         let gpt = Decoder::new(&vs.root(), cfg).unwrap();
         (vs, gpt)
     };
-    tokengym_lm::model::save_gpt(&dir, &vs, gpt.config()).unwrap();
+    tokengym_lm::model::save_decoder(&dir, &vs, gpt.config()).unwrap();
     rm.save(&dir.join("sub")).unwrap();
     std::fs::copy(
         dir.join("sub/reward_model.json"),

@@ -1,43 +1,55 @@
-//! One pre-LayerNorm transformer block (GPT-2): `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`,
-//! with the feed-forward layer `c_proj(gelu(c_fc(h)))`.
+//! One pre-norm transformer block: `x + attn(norm_1(x))`, then `x + mlp(norm_2(x))`.
 //!
-//! Parameter names under the block's path: `ln_1`, `attn.c_attn`, `attn.c_proj`, `ln_2`,
-//! `mlp.c_fc`, `mlp.c_proj` (each with `weight` and, with biases, `bias`).
+//! Parameter names under the block's path follow the family's layout: GPT-2 and GPT-Neo use
+//! `ln_1`, `attn` (GPT-Neo: `attn.attention`), `ln_2`, `mlp`; Llama and Qwen use
+//! `input_layernorm`, `self_attn`, `post_attention_layernorm`, `mlp`.
 
 use tch::Tensor;
 use tch::nn::Path;
 
 use crate::error::Result;
 use crate::model::attention::{AttnContext, CausalSelfAttention};
-use crate::model::config::{DecoderConfig, GeluKind};
+use crate::model::config::{DecoderConfig, WeightLayout};
 use crate::model::kv_cache::DecoderCache;
-use crate::model::layers::{Conv1d, LayerNorm};
+use crate::model::layers::Norm;
+use crate::model::mlp::Mlp;
 
 /// A transformer block.
 #[derive(Debug)]
 pub struct Block {
-    ln_1: LayerNorm,
+    norm_1: Norm,
     attn: CausalSelfAttention,
-    ln_2: LayerNorm,
-    c_fc: Conv1d,
-    c_proj: Conv1d,
-    activation: GeluKind,
+    norm_2: Norm,
+    mlp: Mlp,
     dropout: f64,
 }
 
 impl Block {
-    /// Creates the block's parameters under `path` (for example `transformer.h.3`).
-    pub fn new(path: &Path, cfg: &DecoderConfig) -> Result<Self> {
-        let (d, ff) = (cfg.d_model, cfg.ff_dim());
-        let mlp = path / "mlp";
-        let proj_std = 0.02 / (2.0 * cfg.n_layers as f64).sqrt();
+    /// Creates the parameters of block `layer` under `path` (for example `transformer.h.3`).
+    pub fn new(path: &Path, cfg: &DecoderConfig, layer: usize) -> Result<Self> {
+        let (norm_1, attn, norm_2) = match cfg.family.layout() {
+            WeightLayout::Gpt2 => ("ln_1", path / "attn", "ln_2"),
+            WeightLayout::GptNeo => ("ln_1", path / "attn" / "attention", "ln_2"),
+            WeightLayout::Llama => (
+                "input_layernorm",
+                path / "self_attn",
+                "post_attention_layernorm",
+            ),
+        };
+        let norm = |name: &str| {
+            Norm::new(
+                &(path / name),
+                cfg.norm,
+                cfg.d_model,
+                cfg.layer_norm_eps,
+                cfg.bias,
+            )
+        };
         Ok(Self {
-            ln_1: LayerNorm::new(&(path / "ln_1"), d, cfg.layer_norm_eps, cfg.bias)?,
-            attn: CausalSelfAttention::new(&(path / "attn"), cfg)?,
-            ln_2: LayerNorm::new(&(path / "ln_2"), d, cfg.layer_norm_eps, cfg.bias)?,
-            c_fc: Conv1d::new(&(&mlp / "c_fc"), d, ff, 0.02, cfg.bias)?,
-            c_proj: Conv1d::new(&(&mlp / "c_proj"), ff, d, proj_std, cfg.bias)?,
-            activation: cfg.activation,
+            norm_1: norm(norm_1)?,
+            attn: CausalSelfAttention::new(&attn, cfg, layer)?,
+            norm_2: norm(norm_2)?,
+            mlp: Mlp::new(&(path / "mlp"), cfg)?,
             dropout: cfg.dropout,
         })
     }
@@ -50,13 +62,9 @@ impl Block {
         ctx: &AttnContext<'_>,
         cache: Option<(&mut DecoderCache, usize)>,
     ) -> Result<Tensor> {
-        let a = self.attn.forward(&self.ln_1.forward(x)?, ctx, cache)?;
+        let a = self.attn.forward(&self.norm_1.forward(x)?, ctx, cache)?;
         let x = x.f_add(&a.f_dropout(self.dropout, ctx.train)?)?;
-        let h = self
-            .c_fc
-            .forward(&self.ln_2.forward(&x)?)?
-            .f_gelu(self.activation.torch_name())?;
-        let m = self.c_proj.forward(&h)?;
+        let m = self.mlp.forward(&self.norm_2.forward(&x)?)?;
         Ok(x.f_add(&m.f_dropout(self.dropout, ctx.train)?)?)
     }
 }

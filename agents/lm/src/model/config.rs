@@ -1,13 +1,17 @@
-//! [`DecoderConfig`]: the hyper-parameters of the GPT decoder ([`Decoder`](super::Decoder)), its presets and
-//! the conversion from a Hugging Face GPT-2 `config.json`.
+//! [`DecoderConfig`]: the hyper-parameters of the decoder ([`Decoder`](super::Decoder)) and the
+//! small per-family choices it is built from (positions, norm, activation, MLP shape, attention
+//! heads, biases, RoPE scaling, local attention layers).
 //!
-//! A config is plain data (serde, unknown fields rejected); [`DecoderConfig::validate`] checks that
-//! the numbers fit together and every constructor of the model calls it.
+//! A config is plain data (serde, unknown fields rejected). Every field added for the Hugging Face
+//! families has a default equal to the original GPT behaviour, so configs written before those
+//! fields existed still read the same. [`DecoderConfig::validate`] checks that the numbers fit
+//! together and every constructor of the model calls it. Reading a Hugging Face `config.json`
+//! lives in [`crate::models`].
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
+pub use crate::model::rope::RopeScaling;
 
 /// How the model knows where a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,32 +19,116 @@ use crate::error::{Error, Result};
 pub enum PositionEncoding {
     /// Rotary position embeddings (RoPE) on the queries and keys of every head, over the full head
     /// dimension, in the GPT-NeoX / Llama "rotate_half" layout: dimension `i < Dh/2` is paired
-    /// with `i + Dh/2` and the pair is rotated by `pos * theta^(-2i/Dh)`.
+    /// with `i + Dh/2` and the pair is rotated by `pos * inv_freq[i]` (see [`RopeScaling`]).
     Rope,
-    /// GPT-2's learned absolute position embedding (`transformer.wpe.weight`, `[context_len, d]`),
-    /// added to the token embedding.
+    /// GPT-2's learned absolute position embedding (`[context_len, d]`), added to the token
+    /// embedding.
     Learned,
 }
 
 /// The nonlinearity of the feed-forward layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum GeluKind {
+pub enum Activation {
     /// GELU with the tanh approximation (GPT-2's `gelu_new`, torch `approximate="tanh"`).
     #[default]
     Tanh,
     /// The exact GELU `x * Phi(x)` (torch `approximate="none"`).
     Exact,
+    /// SiLU `x * sigmoid(x)` (Llama and Qwen, in their gated MLP).
+    Silu,
 }
 
-impl GeluKind {
-    /// The `approximate` argument of torch's `gelu`.
-    pub fn torch_name(self) -> &'static str {
+impl Activation {
+    /// Applies the nonlinearity.
+    pub fn apply(self, x: &tch::Tensor) -> Result<tch::Tensor> {
+        Ok(match self {
+            Self::Tanh => x.f_gelu("tanh")?,
+            Self::Exact => x.f_gelu("none")?,
+            Self::Silu => x.f_silu()?,
+        })
+    }
+}
+
+/// The normalisation before each sub-layer and after the last block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormKind {
+    /// Layer normalisation (GPT-2, GPT-Neo), with a bias when the model has biases.
+    #[default]
+    LayerNorm,
+    /// RMS normalisation without bias, computed in f32 as Llama does.
+    RmsNorm,
+}
+
+/// Which model family the decoder is: it fixes the variable names (those of the family's
+/// Hugging Face checkpoints) and the `config.json` written when the model is saved as a Hugging
+/// Face folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFamily {
+    /// Our own decoder (GPT-2 variable names; RoPE or learned positions).
+    #[default]
+    Gpt,
+    /// Hugging Face `gpt2`.
+    Gpt2,
+    /// Hugging Face `gpt_neo`.
+    GptNeo,
+    /// Hugging Face `llama` (also Llama-2/3, SmolLM).
+    Llama,
+    /// Hugging Face `qwen2` (Qwen2, Qwen2.5).
+    Qwen2,
+    /// Hugging Face `qwen3`.
+    Qwen3,
+}
+
+impl ModelFamily {
+    /// The variable-name layout of this family's checkpoints.
+    pub fn layout(self) -> WeightLayout {
         match self {
-            Self::Tanh => "tanh",
-            Self::Exact => "none",
+            Self::Gpt | Self::Gpt2 => WeightLayout::Gpt2,
+            Self::GptNeo => WeightLayout::GptNeo,
+            Self::Llama | Self::Qwen2 | Self::Qwen3 => WeightLayout::Llama,
         }
     }
+
+    /// The Hugging Face `model_type` (`None` for our own decoder).
+    pub fn hf_model_type(self) -> Option<&'static str> {
+        match self {
+            Self::Gpt => None,
+            Self::Gpt2 => Some("gpt2"),
+            Self::GptNeo => Some("gpt_neo"),
+            Self::Llama => Some("llama"),
+            Self::Qwen2 => Some("qwen2"),
+            Self::Qwen3 => Some("qwen3"),
+        }
+    }
+}
+
+/// How a family names and shapes its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightLayout {
+    /// `transformer.{wte,wpe,h.i.{ln_1,attn.{c_attn,c_proj},ln_2,mlp.{c_fc,c_proj}},ln_f}`, with
+    /// `Conv1D` weights stored `[in, out]` and queries/keys/values fused in `c_attn`.
+    Gpt2,
+    /// `transformer.{wte,wpe,h.i.{ln_1,attn.attention.{q,k,v,out}_proj,ln_2,mlp.{c_fc,c_proj}},
+    /// ln_f}` with `Linear` weights (`[out, in]`).
+    GptNeo,
+    /// `model.{embed_tokens,layers.i.{input_layernorm,self_attn.{q,k,v,o}_proj,
+    /// self_attn.{q,k}_norm,post_attention_layernorm,mlp.{gate,up,down}_proj},norm}` with
+    /// `Linear` weights.
+    Llama,
+}
+
+/// What a layer's attention sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerAttention {
+    /// Every earlier key.
+    Global,
+    /// Only keys less than [`DecoderConfig::window_size`] columns back (the query's own column
+    /// included), as GPT-Neo's local layers.
+    Local,
 }
 
 fn default_rope_theta() -> f64 {
@@ -55,7 +143,15 @@ fn default_true() -> bool {
     true
 }
 
-/// Hyper-parameters of the GPT decoder.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Hyper-parameters of the decoder.
 ///
 /// ```
 /// use tokengym_lm::model::{DecoderConfig, PositionEncoding};
@@ -63,6 +159,7 @@ fn default_true() -> bool {
 /// let cfg = DecoderConfig::tiny(100);
 /// assert_eq!((cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.context_len), (128, 4, 4, 64));
 /// assert_eq!(cfg.ff_dim(), 512);
+/// assert_eq!(cfg.kv_heads(), 4);
 /// assert_eq!(cfg.position, PositionEncoding::Rope);
 /// let json = serde_json::to_string(&cfg).unwrap();
 /// assert_eq!(serde_json::from_str::<DecoderConfig>(&json).unwrap(), cfg);
@@ -79,8 +176,15 @@ pub struct DecoderConfig {
     pub d_model: i64,
     /// Number of transformer blocks.
     pub n_layers: i64,
-    /// Number of attention heads (must divide `d_model`).
+    /// Number of attention (query) heads.
     pub n_heads: i64,
+    /// Number of key/value heads (grouped-query attention); `None` means `n_heads`. Must divide
+    /// `n_heads`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_kv_heads: Option<i64>,
+    /// Width of one head; `None` means `d_model / n_heads` (Qwen3 sets it explicitly).
+    #[serde(default, rename = "head_dim", skip_serializing_if = "Option::is_none")]
+    pub explicit_head_dim: Option<i64>,
     /// Width of the feed-forward layer; `None` means `4 * d_model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub d_ff: Option<i64>,
@@ -93,18 +197,56 @@ pub struct DecoderConfig {
     /// RoPE base `theta` (ignored for learned positions).
     #[serde(default = "default_rope_theta")]
     pub rope_theta: f64,
+    /// RoPE frequency scaling (`None`: plain RoPE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rope_scaling: Option<RopeScaling>,
     /// Whether the LM head reuses the token embedding matrix (GPT-2 does).
     #[serde(default = "default_true")]
     pub tie_embeddings: bool,
-    /// Epsilon of the layer norms.
+    /// Epsilon of the normalisations (LayerNorm or RMSNorm).
     #[serde(default = "default_layer_norm_eps")]
     pub layer_norm_eps: f64,
-    /// Whether the linear layers and layer norms have biases (GPT-2 does).
+    /// Whether the linear layers and layer norms have biases (GPT-2 does); the three fields
+    /// below override it per group of layers.
     #[serde(default = "default_true")]
     pub bias: bool,
+    /// Biases on the query/key/value projections (`None`: `bias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qkv_bias: Option<bool>,
+    /// Bias on the attention output projection (`None`: `bias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attn_out_bias: Option<bool>,
+    /// Biases on the feed-forward layers (`None`: `bias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlp_bias: Option<bool>,
     /// The feed-forward nonlinearity.
     #[serde(default)]
-    pub activation: GeluKind,
+    pub activation: Activation,
+    /// LayerNorm or RMSNorm.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub norm: NormKind,
+    /// A gated feed-forward layer `down(act(gate(x)) * up(x))` (Llama's SwiGLU) instead of
+    /// `proj(act(fc(x)))`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gated_mlp: bool,
+    /// RMS-normalise each query and key head before RoPE (Qwen3).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub qk_norm: bool,
+    /// The factor on `q . k`; `None` means `1 / sqrt(head_dim)` (GPT-Neo uses 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attn_scale: Option<f64>,
+    /// Compute attention scores in f32 whatever the model's dtype (GPT-Neo does).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub attn_f32: bool,
+    /// Per-layer global or local attention; empty means all global.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layer_attention: Vec<LayerAttention>,
+    /// How many columns back a local layer sees (its own included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_size: Option<i64>,
+    /// The family (variable names, Hugging Face export).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub family: ModelFamily,
 }
 
 impl DecoderConfig {
@@ -117,14 +259,28 @@ impl DecoderConfig {
             d_model: 128,
             n_layers: 4,
             n_heads: 4,
+            n_kv_heads: None,
+            explicit_head_dim: None,
             d_ff: None,
             dropout: 0.0,
             position: PositionEncoding::Rope,
             rope_theta: default_rope_theta(),
+            rope_scaling: None,
             tie_embeddings: true,
             layer_norm_eps: default_layer_norm_eps(),
             bias: true,
-            activation: GeluKind::Tanh,
+            qkv_bias: None,
+            attn_out_bias: None,
+            mlp_bias: None,
+            activation: Activation::Tanh,
+            norm: NormKind::LayerNorm,
+            gated_mlp: false,
+            qk_norm: false,
+            attn_scale: None,
+            attn_f32: false,
+            layer_attention: Vec::new(),
+            window_size: None,
+            family: ModelFamily::Gpt,
         }
     }
 
@@ -133,16 +289,42 @@ impl DecoderConfig {
         self.d_ff.unwrap_or(4 * self.d_model)
     }
 
-    /// Width of one attention head (`d_model / n_heads`).
+    /// Width of one attention head (the explicit `head_dim`, else `d_model / n_heads`).
     pub fn head_dim(&self) -> i64 {
-        if self.n_heads > 0 {
-            self.d_model / self.n_heads
-        } else {
-            0
+        match self.explicit_head_dim {
+            Some(h) => h,
+            None if self.n_heads > 0 => self.d_model / self.n_heads,
+            None => 0,
         }
     }
 
-    /// Checks that all sizes are positive and fit together.
+    /// Number of key/value heads (`n_kv_heads`, or `n_heads`).
+    pub fn kv_heads(&self) -> i64 {
+        self.n_kv_heads.unwrap_or(self.n_heads)
+    }
+
+    /// Whether the query/key/value projections have biases.
+    pub fn has_qkv_bias(&self) -> bool {
+        self.qkv_bias.unwrap_or(self.bias)
+    }
+
+    /// Whether the attention output projection has a bias.
+    pub fn has_attn_out_bias(&self) -> bool {
+        self.attn_out_bias.unwrap_or(self.bias)
+    }
+
+    /// Whether the feed-forward layers have biases.
+    pub fn has_mlp_bias(&self) -> bool {
+        self.mlp_bias.unwrap_or(self.bias)
+    }
+
+    /// Whether layer `i` attends locally.
+    pub fn is_local(&self, layer: usize) -> bool {
+        self.layer_attention.get(layer) == Some(&LayerAttention::Local)
+    }
+
+    /// Checks that all sizes are positive and fit together, and that the family's layout can
+    /// hold the options chosen.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::InvalidArgument(format!("DecoderConfig: {msg}")));
         for (name, v) in [
@@ -151,16 +333,25 @@ impl DecoderConfig {
             ("d_model", self.d_model),
             ("n_layers", self.n_layers),
             ("n_heads", self.n_heads),
+            ("n_kv_heads", self.kv_heads()),
+            ("head_dim", self.head_dim()),
             ("d_ff", self.ff_dim()),
         ] {
             if v <= 0 {
                 return bad(format!("{name} must be positive, got {v}"));
             }
         }
-        if self.d_model % self.n_heads != 0 {
+        if self.explicit_head_dim.is_none() && self.d_model % self.n_heads != 0 {
             return bad(format!(
                 "d_model {} is not divisible by n_heads {}",
                 self.d_model, self.n_heads
+            ));
+        }
+        if self.n_heads % self.kv_heads() != 0 {
+            return bad(format!(
+                "n_heads {} is not a multiple of n_kv_heads {}",
+                self.n_heads,
+                self.kv_heads()
             ));
         }
         if self.position == PositionEncoding::Rope {
@@ -176,6 +367,11 @@ impl DecoderConfig {
                     self.rope_theta
                 ));
             }
+            if let Some(s) = &self.rope_scaling {
+                s.validate()?;
+            }
+        } else if self.rope_scaling.is_some() {
+            return bad("rope_scaling needs RoPE positions".to_owned());
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
@@ -186,207 +382,53 @@ impl DecoderConfig {
                 self.layer_norm_eps
             ));
         }
-        Ok(())
-    }
-
-    /// Reads a Hugging Face GPT-2 `config.json` (text): `n_embd`, `n_layer`, `n_head`,
-    /// `n_positions`, `vocab_size`, `layer_norm_epsilon`, `n_inner`, `activation_function`
-    /// (`gelu_new`/`gelu_pytorch_tanh` give [`GeluKind::Tanh`], `gelu` gives
-    /// [`GeluKind::Exact`], anything else is an error), `resid_pdrop` and
-    /// `tie_word_embeddings`. Variants of GPT-2 this model does not implement (unscaled
-    /// attention, per-layer attention scaling, cross-attention) are errors.
-    pub fn from_hf_gpt2_config(json: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(json).map_err(|e| {
-            Error::InvalidArgument(format!("GPT-2 config.json is not valid JSON: {e}"))
-        })?;
-        let obj = value.as_object().ok_or_else(|| {
-            Error::InvalidArgument("GPT-2 config.json must be a JSON object".to_owned())
-        })?;
-        let bad = |msg: String| Error::InvalidArgument(format!("GPT-2 config.json: {msg}"));
-        if let Some(mt) = obj.get("model_type")
-            && mt.as_str() != Some("gpt2")
+        if let Some(s) = self.attn_scale
+            && !(s.is_finite() && s > 0.0)
         {
-            return Err(bad(format!("model_type must be \"gpt2\", got {mt}")));
+            return bad(format!("attn_scale must be finite and positive, got {s}"));
         }
-        let int = |key: &str| -> Result<i64> {
-            obj.get(key)
-                .and_then(Value::as_i64)
-                .ok_or_else(|| bad(format!("missing or non-integer field {key:?}")))
-        };
-        let float_or = |key: &str, default: f64| -> Result<f64> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(default),
-                Some(v) => v
-                    .as_f64()
-                    .ok_or_else(|| bad(format!("field {key:?} must be a number, got {v}"))),
-            }
-        };
-        let bool_or = |key: &str, default: bool| -> Result<bool> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(default),
-                Some(v) => v
-                    .as_bool()
-                    .ok_or_else(|| bad(format!("field {key:?} must be a boolean, got {v}"))),
-            }
-        };
-        let d_ff = match obj.get("n_inner") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_i64()
-                    .ok_or_else(|| bad(format!("n_inner must be an integer or null, got {v}")))?,
-            ),
-        };
-        let activation = match obj.get("activation_function") {
-            None => GeluKind::Tanh,
-            Some(v) => match v.as_str() {
-                Some("gelu_new" | "gelu_pytorch_tanh") => GeluKind::Tanh,
-                Some("gelu") => GeluKind::Exact,
-                _ => {
-                    return Err(bad(format!(
-                        "unsupported activation_function {v}: expected gelu_new, \
-                         gelu_pytorch_tanh or gelu"
-                    )));
-                }
-            },
-        };
-        if !bool_or("scale_attn_weights", true)? {
-            return Err(bad("scale_attn_weights = false is not supported".to_owned()));
-        }
-        if bool_or("scale_attn_by_inverse_layer_idx", false)? {
-            return Err(bad(
-                "scale_attn_by_inverse_layer_idx = true is not supported".to_owned(),
+        if !self.layer_attention.is_empty() && self.layer_attention.len() != self.n_layers as usize
+        {
+            return bad(format!(
+                "layer_attention has {} entries for {} layers",
+                self.layer_attention.len(),
+                self.n_layers
             ));
         }
-        if bool_or("add_cross_attention", false)? {
-            return Err(bad("add_cross_attention = true is not supported".to_owned()));
+        let any_local = self.layer_attention.contains(&LayerAttention::Local);
+        match self.window_size {
+            Some(w) if w <= 0 => return bad(format!("window_size must be positive, got {w}")),
+            None if any_local => return bad("local layers need a window_size".to_owned()),
+            _ => {}
         }
-        let cfg = Self {
-            vocab_size: int("vocab_size")?,
-            context_len: int("n_positions")?,
-            d_model: int("n_embd")?,
-            n_layers: int("n_layer")?,
-            n_heads: int("n_head")?,
-            d_ff,
-            dropout: float_or("resid_pdrop", 0.1)?,
-            position: PositionEncoding::Learned,
-            rope_theta: default_rope_theta(),
-            tie_embeddings: bool_or("tie_word_embeddings", true)?,
-            layer_norm_eps: float_or("layer_norm_epsilon", default_layer_norm_eps())?,
-            bias: true,
-            activation,
-        };
-        cfg.validate()?;
-        Ok(cfg)
+        if self.family.layout() == WeightLayout::Gpt2 {
+            let fused = self.kv_heads() == self.n_heads
+                && self.head_dim() * self.n_heads == self.d_model
+                && self.has_qkv_bias() == self.has_attn_out_bias()
+                && self.has_qkv_bias() == self.has_mlp_bias();
+            if !fused || self.gated_mlp || self.qk_norm {
+                return bad(format!(
+                    "the {:?} layout (fused c_attn, GPT-2 MLP) cannot hold grouped-query heads, \
+                     an explicit head_dim, per-layer biases, a gated MLP or q/k norms",
+                    self.family
+                ));
+            }
+        }
+        let llama = self.family.layout() == WeightLayout::Llama;
+        if !llama && self.qk_norm {
+            return bad("qk_norm needs the Llama layout".to_owned());
+        }
+        if llama != self.gated_mlp {
+            return bad(format!(
+                "the {:?} family has {} MLP",
+                self.family,
+                if llama { "a gated" } else { "an ungated" }
+            ));
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HF_TINY: &str = r#"{
-        "activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
-        "attn_pdrop": 0.1, "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256,
-        "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "gpt2",
-        "n_embd": 32, "n_head": 4, "n_inner": null, "n_layer": 2, "n_positions": 64,
-        "reorder_and_upcast_attn": false, "resid_pdrop": 0.1,
-        "scale_attn_by_inverse_layer_idx": false, "scale_attn_weights": true,
-        "vocab_size": 100
-    }"#;
-
-    #[test]
-    fn tiny_preset_is_valid() {
-        let cfg = DecoderConfig::tiny(50);
-        cfg.validate().unwrap();
-        assert_eq!(cfg.head_dim(), 32);
-    }
-
-    #[test]
-    fn validate_rejects_inconsistent_sizes() {
-        let mut cfg = DecoderConfig::tiny(50);
-        cfg.n_heads = 3;
-        assert!(
-            cfg.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("divisible")
-        );
-        let mut cfg = DecoderConfig::tiny(50);
-        cfg.vocab_size = 0;
-        assert!(cfg.validate().is_err());
-        let mut cfg = DecoderConfig::tiny(50);
-        cfg.dropout = 1.0;
-        assert!(cfg.validate().is_err());
-        let mut cfg = DecoderConfig::tiny(50);
-        cfg.d_model = 12;
-        cfg.n_heads = 4; // head dim 3: odd, RoPE cannot pair it
-        assert!(cfg.validate().unwrap_err().to_string().contains("even"));
-        cfg.position = PositionEncoding::Learned;
-        cfg.validate().unwrap();
-    }
-
-    #[test]
-    fn serde_round_trip_defaults_and_unknown_fields() {
-        let json = r#"{"vocab_size": 10, "context_len": 8, "d_model": 16, "n_layers": 1,
-                       "n_heads": 2, "position": "learned"}"#;
-        let cfg: DecoderConfig = serde_json::from_str(json).unwrap();
-        assert_eq!(cfg.ff_dim(), 64);
-        assert_eq!(cfg.rope_theta, 10_000.0);
-        assert!(cfg.tie_embeddings && cfg.bias);
-        assert_eq!(cfg.activation, GeluKind::Tanh);
-        let back: DecoderConfig =
-            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
-        assert_eq!(back, cfg);
-        let extra = json.replace("\"n_heads\"", "\"n_kv_heads\": 1, \"n_heads\"");
-        assert!(serde_json::from_str::<DecoderConfig>(&extra).is_err());
-    }
-
-    #[test]
-    fn reads_hugging_face_gpt2_config() {
-        let cfg = DecoderConfig::from_hf_gpt2_config(HF_TINY).unwrap();
-        assert_eq!(cfg.vocab_size, 100);
-        assert_eq!(cfg.context_len, 64);
-        assert_eq!((cfg.d_model, cfg.n_layers, cfg.n_heads), (32, 2, 4));
-        assert_eq!(cfg.ff_dim(), 128);
-        assert_eq!(cfg.position, PositionEncoding::Learned);
-        assert_eq!(cfg.activation, GeluKind::Tanh);
-        assert!(cfg.tie_embeddings);
-        assert_eq!(cfg.layer_norm_eps, 1e-5);
-
-        let exact = HF_TINY.replace("gelu_new", "gelu");
-        assert_eq!(
-            DecoderConfig::from_hf_gpt2_config(&exact)
-                .unwrap()
-                .activation,
-            GeluKind::Exact
-        );
-        let inner = HF_TINY.replace("\"n_inner\": null", "\"n_inner\": 40");
-        assert_eq!(
-            DecoderConfig::from_hf_gpt2_config(&inner).unwrap().ff_dim(),
-            40
-        );
-    }
-
-    #[test]
-    fn rejects_unsupported_hugging_face_configs() {
-        let relu = HF_TINY.replace("gelu_new", "relu");
-        let err = DecoderConfig::from_hf_gpt2_config(&relu)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("activation_function"), "{err}");
-        let missing = HF_TINY.replace("\"n_embd\": 32,", "");
-        let err = DecoderConfig::from_hf_gpt2_config(&missing)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("n_embd"), "{err}");
-        let llama = HF_TINY.replace("\"gpt2\"", "\"llama\"");
-        assert!(DecoderConfig::from_hf_gpt2_config(&llama).is_err());
-        let unscaled = HF_TINY.replace(
-            "\"scale_attn_weights\": true",
-            "\"scale_attn_weights\": false",
-        );
-        assert!(DecoderConfig::from_hf_gpt2_config(&unscaled).is_err());
-        assert!(DecoderConfig::from_hf_gpt2_config("[1, 2]").is_err());
-        assert!(DecoderConfig::from_hf_gpt2_config("{not json").is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

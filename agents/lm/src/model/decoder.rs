@@ -1,12 +1,14 @@
-//! [`Decoder`]: a GPT-2 style decoder-only transformer on tch.
+//! [`Decoder`]: a decoder-only transformer on tch, for our own GPT and for the Hugging Face
+//! families GPT-2, GPT-Neo, Llama, Qwen2 and Qwen3 (one decoder, configured by [`DecoderConfig`]).
 //!
-//! Token embedding (plus GPT-2's learned position embedding, or RoPE inside attention),
-//! `n_layers` pre-LayerNorm blocks, a final LayerNorm and the LM head (the token embedding
-//! when tied, otherwise `lm_head.weight` `[V, d]`). Variable names in the `VarStore` are those of
-//! Hugging Face's `GPT2LMHeadModel` (`transformer.wte.weight`, `transformer.wpe.weight`,
-//! `transformer.h.{i}.ln_1.weight`, `transformer.h.{i}.attn.c_attn.weight`, ...,
-//! `transformer.ln_f.weight`, `lm_head.weight`), and the `Conv1D` weights are stored `[in, out]`
-//! as Hugging Face stores them, so a GPT-2 checkpoint loads by name with no transposes.
+//! Token embedding (plus a learned position embedding, or RoPE inside attention), `n_layers`
+//! pre-norm blocks, a final norm and the LM head (the token embedding when tied, otherwise
+//! `lm_head.weight` `[V, d]`). Variable names in the `VarStore` are those of the family's
+//! Hugging Face checkpoints ([`WeightLayout`](crate::model::WeightLayout)): for GPT-2 and our own
+//! models `transformer.wte.weight`, `transformer.h.{i}.attn.c_attn.weight`, ...,
+//! `transformer.ln_f.weight` with `Conv1D` weights stored `[in, out]`; for Llama and Qwen
+//! `model.embed_tokens.weight`, `model.layers.{i}.self_attn.q_proj.weight`, ...,
+//! `model.norm.weight`; so a checkpoint loads by name with no transposes.
 //!
 //! Left padding is handled through the attention mask: padding keys are hidden and positions
 //! are `cumsum(mask) - 1` (clamped at 0), so a padded row gives the same logits as the unpadded
@@ -19,15 +21,15 @@ use crate::error::{Error, Result};
 use crate::model::attention::{AttnContext, AttnMask};
 use crate::model::block::Block;
 use crate::model::causal_lm::{CausalLm, KvCache};
-use crate::model::config::{DecoderConfig, PositionEncoding};
+use crate::model::config::{DecoderConfig, LayerAttention, PositionEncoding, WeightLayout};
 use crate::model::kv_cache::DecoderCache;
-use crate::model::layers::LayerNorm;
+use crate::model::layers::Norm;
 use crate::model::rope::Rope;
 
 /// The target value [`Decoder::loss`] ignores (PyTorch's default `ignore_index`).
 pub const IGNORE_INDEX: i64 = -100;
 
-/// A GPT decoder.
+/// A decoder-only transformer.
 ///
 /// ```
 /// use tch::{Device, Kind, Tensor, nn::VarStore};
@@ -61,24 +63,30 @@ pub struct Decoder {
     wpe: Option<Tensor>,
     rope: Option<Rope>,
     blocks: Vec<Block>,
-    ln_f: LayerNorm,
+    ln_f: Norm,
     lm_head: Option<Tensor>,
     device: Device,
 }
 
 impl Decoder {
-    /// Creates the model's variables under `path` (normally `vs.root()`), initialised as GPT-2
-    /// is: normal(0, 0.02) weights, residual output projections scaled by `1/sqrt(2 n_layers)`,
-    /// zero biases, unit LayerNorm scales. The config is validated first.
+    /// Creates the model's variables under `path` (normally `vs.root()`), in the variable
+    /// store's dtype, initialised as GPT-2 is: normal(0, 0.02) weights, residual output
+    /// projections scaled by `1/sqrt(2 n_layers)`, zero biases, unit norm scales. The config is
+    /// validated first.
     pub fn new(path: &Path, cfg: DecoderConfig) -> Result<Self> {
         cfg.validate()?;
         let device = path.device();
-        let tr = path / "transformer";
+        let llama = cfg.family.layout() == WeightLayout::Llama;
+        let (tr, embed, layers, final_norm) = if llama {
+            (path / "model", "embed_tokens", "layers", "norm")
+        } else {
+            (path / "transformer", "wte", "h", "ln_f")
+        };
         let normal = Init::Randn {
             mean: 0.0,
             stdev: 0.02,
         };
-        let wte = (&tr / "wte").f_var("weight", &[cfg.vocab_size, cfg.d_model], normal)?;
+        let wte = (&tr / embed).f_var("weight", &[cfg.vocab_size, cfg.d_model], normal)?;
         let (wpe, rope) = match cfg.position {
             PositionEncoding::Learned => (
                 Some((&tr / "wpe").f_var("weight", &[cfg.context_len, cfg.d_model], normal)?),
@@ -90,15 +98,22 @@ impl Decoder {
                     cfg.context_len,
                     cfg.head_dim(),
                     cfg.rope_theta,
+                    cfg.rope_scaling.as_ref(),
                     device,
                 )?),
             ),
         };
-        let h = &tr / "h";
+        let h = &tr / layers;
         let blocks = (0..cfg.n_layers)
-            .map(|i| Block::new(&(&h / i), &cfg))
+            .map(|i| Block::new(&(&h / i), &cfg, i as usize))
             .collect::<Result<Vec<_>>>()?;
-        let ln_f = LayerNorm::new(&(&tr / "ln_f"), cfg.d_model, cfg.layer_norm_eps, cfg.bias)?;
+        let ln_f = Norm::new(
+            &(&tr / final_norm),
+            cfg.norm,
+            cfg.d_model,
+            cfg.layer_norm_eps,
+            cfg.bias,
+        )?;
         let lm_head = if cfg.tie_embeddings {
             None
         } else {
@@ -126,7 +141,7 @@ impl Decoder {
         DecoderCache::new(
             batch,
             self.blocks.len(),
-            self.cfg.n_heads,
+            self.cfg.kv_heads(),
             self.cfg.head_dim(),
             self.cfg.context_len,
             self.device,
@@ -194,7 +209,18 @@ impl Decoder {
                 .f_unsqueeze(0)?
                 .f_expand([b, t], false)?,
         };
-        let mask = AttnMask::new(past, t, key_real.as_ref(), self.device)?;
+        let mask = AttnMask::new(past, t, key_real.as_ref(), None, self.device)?;
+        let local_mask = if self.cfg.layer_attention.contains(&LayerAttention::Local) {
+            Some(AttnMask::new(
+                past,
+                t,
+                key_real.as_ref(),
+                self.cfg.window_size,
+                self.device,
+            )?)
+        } else {
+            None
+        };
 
         let mut x = Tensor::f_embedding(&self.wte, &tokens, -1, false, false)?;
         if let Some(wpe) = &self.wpe {
@@ -202,11 +228,12 @@ impl Decoder {
         }
         x = x.f_dropout(self.cfg.dropout, train)?;
         let rope = match &self.rope {
-            Some(rope) => Some(rope.tables(&positions)?),
+            Some(rope) => Some(rope.tables(&positions, x.kind())?),
             None => None,
         };
         let ctx = AttnContext {
             mask: &mask,
+            local_mask: local_mask.as_ref(),
             rope: rope.as_ref(),
             train,
         };
@@ -232,7 +259,7 @@ impl Decoder {
         Ok(hidden.f_linear::<&Tensor>(head, None)?)
     }
 
-    /// The final hidden states `[B, T, d]` (after the last LayerNorm, i.e. the LM head's input)
+    /// The final hidden states `[B, T, d]` (after the last norm, i.e. the LM head's input)
     /// and the logits `[B, T, V]` of one uncached forward pass; for heads on top of the model
     /// (e.g. a PPO value head). Arguments and errors as [`forward_t`](Self::forward_t).
     pub fn hidden_states(
@@ -300,13 +327,16 @@ impl Decoder {
         }
         let logits = self.forward_t(tokens, attention_mask, None, train)?;
         let v = self.cfg.vocab_size;
-        let sum = logits.f_reshape([-1, v])?.f_cross_entropy_loss::<&Tensor>(
-            &targets.f_reshape([-1])?,
-            None,
-            Reduction::Sum,
-            IGNORE_INDEX,
-            0.0,
-        )?;
+        let sum = logits
+            .f_to_kind(Kind::Float)?
+            .f_reshape([-1, v])?
+            .f_cross_entropy_loss::<&Tensor>(
+                &targets.f_reshape([-1])?,
+                None,
+                Reduction::Sum,
+                IGNORE_INDEX,
+                0.0,
+            )?;
         let count = counted.f_sum(Kind::Float)?.f_clamp_min(1.0)?;
         Ok(sum.f_div(&count)?)
     }

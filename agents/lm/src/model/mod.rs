@@ -1,6 +1,6 @@
-//! The decoder: the [`CausalLm`] interface every language model implements, the GPT decoder
+//! The decoder: the [`CausalLm`] interface every language model implements, the decoder
 //! ([`Decoder`], its [`DecoderConfig`] and [`DecoderCache`]), and its weights as safetensors folders
-//! ([`load_gpt`], [`load_hf_gpt2`], [`save_gpt`]).
+//! ([`load_decoder`], [`save_decoder`]; [`folder`] reads the weight files).
 //!
 //! The decoder's inner parts (attention, blocks, layers, RoPE) are private to this module:
 //! they are reached through [`Decoder`].
@@ -10,13 +10,21 @@ pub(crate) mod block;
 pub mod causal_lm;
 pub mod config;
 pub mod decoder;
+pub mod folder;
 pub mod kv_cache;
 pub(crate) mod layers;
+pub(crate) mod mlp;
 pub(crate) mod rope;
 pub mod weights;
 
 pub use causal_lm::{CausalLm, KvCache};
-pub use config::{DecoderConfig, GeluKind, PositionEncoding};
+pub use config::{
+    Activation, DecoderConfig, LayerAttention, ModelFamily, NormKind, PositionEncoding,
+    RopeScaling, WeightLayout,
+};
 pub use decoder::{Decoder, IGNORE_INDEX};
 pub use kv_cache::DecoderCache;
-pub use weights::{CONFIG_FILE, WEIGHTS_FILE, load_gpt, load_hf_gpt2, load_weights, save_gpt};
+pub use weights::{
+    CONFIG_FILE, LOAD_KINDS, WEIGHTS_FILE, load_decoder, load_weights, read_decoder_config,
+    save_decoder,
+};

@@ -1,32 +1,30 @@
-//! Loading and saving GPT weights as `model.safetensors` + `config.json` folders.
+//! Loading and saving decoders as model folders (`config.json` + safetensors weights).
 //!
-//! - [`load_hf_gpt2`] reads a local Hugging Face GPT-2 folder (`config.json` in Hugging Face's
-//!   format, `model.safetensors` with Hugging Face names; no hub access).
-//! - [`save_gpt`] writes our own models: the same tensor names (so learned-position models are
-//!   GPT-2 checkpoints as far as the weights go) and our [`DecoderConfig`] as `config.json`, each file
-//!   written to a temporary name and renamed into place.
-//! - [`load_gpt`] reads either kind of folder (it recognises the config format).
+//! - [`load_decoder`] reads either kind of folder: one written by [`save_decoder`] (our
+//!   [`DecoderConfig`] as `config.json`) or a Hugging Face folder of a supported family
+//!   (`config.json` with a `model_type`, see [`crate::models`]; weights in `model.safetensors`
+//!   or sharded with `model.safetensors.index.json`; no hub access). The weights keep their
+//!   stored dtype unless a dtype is given; variables are created directly in that dtype.
+//! - [`save_decoder`] writes our own format: the family's tensor names and our
+//!   [`DecoderConfig`] as `config.json`, each file written to a temporary name and renamed into
+//!   place.
 //!
-//! Loading is strict: every variable of the model must be in the file with its exact shape, and
-//! every tensor in the file must belong to the model, except Hugging Face's attention buffers
-//! (`*.attn.bias`, `*.attn.masked_bias`) and a `lm_head.weight` that duplicates tied embeddings.
-//! Names without the `transformer.` prefix (checkpoints of a bare `GPT2Model`, like the original
-//! `gpt2`) get it added, except our RL heads (`reward_head.*`, `value_head.*`). Tensors are
-//! converted to the variables' dtype and device.
+//! The name and shape checks are those of [`crate::model::folder`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use tch::nn::VarStore;
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
+pub use crate::model::folder::WEIGHTS_FILE;
+use crate::model::folder::{MappedWeights, weight_files};
+use crate::models::{config_from_hf, is_hf_config};
 
-/// Name of the weights file in a model folder.
-pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// Name of the config file in a model folder.
 pub const CONFIG_FILE: &str = "config.json";
 
@@ -34,96 +32,10 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
     Error::Core(tokengym::Error::io(path, e))
 }
 
-/// Prefixes of the heads our RL code puts next to the GPT in one variable store (the reward
-/// model's scalar head, PPO's value head); their names are kept as they are.
-const HEAD_PREFIXES: [&str; 2] = ["reward_head.", "value_head."];
-
-/// Maps a checkpoint tensor name to our variable name; `None` for tensors to skip.
-fn normalise_name(name: &str, tied: bool) -> Option<String> {
-    if name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") {
-        return None;
-    }
-    if name == "lm_head.weight" {
-        return (!tied).then(|| name.to_owned());
-    }
-    if name.starts_with("transformer.") || HEAD_PREFIXES.iter().any(|p| name.starts_with(p)) {
-        Some(name.to_owned())
-    } else {
-        Some(format!("transformer.{name}"))
-    }
-}
-
-/// Loads the tensors of a safetensors `file` into the variables of `vs` by name (see the module
-/// docs for the rules). `tied`: whether the model ties its LM head to the embeddings. Nothing is
-/// modified unless every check passes.
-pub fn load_weights(vs: &VarStore, file: &Path, tied: bool) -> Result<()> {
-    if !file.is_file() {
-        return Err(Error::InvalidArgument(format!(
-            "weights file {} does not exist",
-            file.display()
-        )));
-    }
-    let tensors = Tensor::read_safetensors(file).map_err(|e| {
-        Error::InvalidArgument(format!(
-            "{} is not a readable safetensors file: {e}",
-            file.display()
-        ))
-    })?;
-    let mut by_name: HashMap<String, Tensor> = HashMap::with_capacity(tensors.len());
-    for (name, tensor) in tensors {
-        if let Some(ours) = normalise_name(&name, tied) {
-            by_name.insert(ours, tensor);
-        }
-    }
-    let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
-    let missing: Vec<&str> = vars
-        .keys()
-        .filter(|n| !by_name.contains_key(*n))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "{} lacks {} tensor(s) of the model: {}",
-            file.display(),
-            missing.len(),
-            missing.join(", ")
-        )));
-    }
-    let mut unexpected: Vec<&str> = by_name
-        .keys()
-        .filter(|n| !vars.contains_key(*n))
-        .map(String::as_str)
-        .collect();
-    if !unexpected.is_empty() {
-        unexpected.sort_unstable();
-        return Err(Error::InvalidArgument(format!(
-            "{} has {} tensor(s) the model does not have (different architecture?): {}",
-            file.display(),
-            unexpected.len(),
-            unexpected.join(", ")
-        )));
-    }
-    for (name, var) in &vars {
-        let src = &by_name[name];
-        if src.size() != var.size() {
-            return Err(Error::Shape(format!(
-                "{}: tensor {name} has shape {:?}, the model expects {:?}",
-                file.display(),
-                src.size(),
-                var.size()
-            )));
-        }
-    }
-    tch::no_grad(|| -> Result<()> {
-        for (name, var) in &vars {
-            let src = by_name[name]
-                .f_to_kind(var.kind())?
-                .f_to_device(var.device())?;
-            let mut dst = var.shallow_clone();
-            dst.f_copy_(&src)?;
-        }
-        Ok(())
-    })
+/// Loads the weights of the model folder `dir` into the variables of `vs` (built for `cfg`).
+pub fn load_weights(vs: &VarStore, dir: &Path, cfg: &DecoderConfig) -> Result<()> {
+    let weights = MappedWeights::open(&weight_files(dir)?)?;
+    weights.load_into(vs, cfg.family.layout(), cfg.tie_embeddings)
 }
 
 fn read_config_text(dir: &Path) -> Result<String> {
@@ -137,39 +49,61 @@ fn read_config_text(dir: &Path) -> Result<String> {
     fs::read_to_string(&path).map_err(|e| io_err(&path, e))
 }
 
-fn build_and_load(dir: &Path, cfg: DecoderConfig, device: Device) -> Result<(VarStore, Decoder)> {
-    let vs = VarStore::new(device);
+/// The decoder config of a model folder, in either format.
+pub fn read_decoder_config(dir: &Path) -> Result<DecoderConfig> {
+    let text = read_config_text(dir)?;
+    if is_hf_config(&text) {
+        return config_from_hf(&text).map_err(|e| {
+            Error::InvalidArgument(format!("{}: {e}", dir.join(CONFIG_FILE).display()))
+        });
+    }
+    let cfg = serde_json::from_str::<DecoderConfig>(&text).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{} is not a valid DecoderConfig: {e}",
+            dir.join(CONFIG_FILE).display()
+        ))
+    })?;
+    Ok(cfg)
+}
+
+/// The floating-point kinds a model can be loaded in.
+pub const LOAD_KINDS: [Kind; 3] = [Kind::Float, Kind::Half, Kind::BFloat16];
+
+/// Loads a model folder onto `device`: ours ([`save_decoder`]) or a Hugging Face one of a
+/// supported family. `dtype`: the parameters' kind (f32, f16 or bf16); `None` keeps the dtype
+/// the weights are stored in.
+///
+/// ```no_run
+/// use tch::{Device, Kind};
+/// use tokengym_lm::model::load_decoder;
+///
+/// let (_vs, model) = load_decoder("Qwen2.5-0.5B-Instruct".as_ref(), Device::Cpu, Some(Kind::BFloat16))?;
+/// assert_eq!(model.config().family, tokengym_lm::model::ModelFamily::Qwen2);
+/// # Ok::<(), tokengym_lm::error::Error>(())
+/// ```
+pub fn load_decoder(
+    dir: &Path,
+    device: Device,
+    dtype: Option<Kind>,
+) -> Result<(VarStore, Decoder)> {
+    let cfg = read_decoder_config(dir)?;
+    let weights = MappedWeights::open(&weight_files(dir)?)?;
+    let kind = match dtype {
+        Some(k) => k,
+        None => weights.stored_kind()?,
+    };
+    if !LOAD_KINDS.contains(&kind) {
+        return Err(Error::InvalidArgument(format!(
+            "models load in f32, f16 or bf16, not {kind:?}"
+        )));
+    }
+    let mut vs = VarStore::new(device);
+    vs.set_kind(kind);
+    let layout = cfg.family.layout();
     let tied = cfg.tie_embeddings;
     let model = Decoder::new(&vs.root(), cfg)?;
-    load_weights(&vs, &dir.join(WEIGHTS_FILE), tied)?;
+    weights.load_into(&vs, layout, tied)?;
     Ok((vs, model))
-}
-
-/// Loads a local Hugging Face GPT-2 folder (`config.json` in Hugging Face's format and
-/// `model.safetensors`) onto `device`.
-pub fn load_hf_gpt2(dir: &Path, device: Device) -> Result<(VarStore, Decoder)> {
-    let cfg = DecoderConfig::from_hf_gpt2_config(&read_config_text(dir)?)?;
-    build_and_load(dir, cfg, device)
-}
-
-/// Loads a model folder onto `device`: one written by [`save_gpt`] (our [`DecoderConfig`] as
-/// `config.json`) or a Hugging Face GPT-2 folder (recognised by its `n_embd` field).
-pub fn load_gpt(dir: &Path, device: Device) -> Result<(VarStore, Decoder)> {
-    let text = read_config_text(dir)?;
-    let is_hf = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .is_some_and(|v| v.get("n_embd").is_some());
-    let cfg = if is_hf {
-        DecoderConfig::from_hf_gpt2_config(&text)?
-    } else {
-        serde_json::from_str::<DecoderConfig>(&text).map_err(|e| {
-            Error::InvalidArgument(format!(
-                "{} is not a valid DecoderConfig: {e}",
-                dir.join(CONFIG_FILE).display()
-            ))
-        })?
-    };
-    build_and_load(dir, cfg, device)
 }
 
 fn temp_path(target: &Path) -> PathBuf {
@@ -190,7 +124,7 @@ fn rename_into_place(tmp: &Path, target: &Path) -> Result<()> {
 /// Saves the variables of `vs` as `dir/model.safetensors` and `cfg` as `dir/config.json`
 /// (creating `dir` if needed). Each file is written under a temporary name and renamed into
 /// place, so a crash never leaves a half-written file under the final name.
-pub fn save_gpt(dir: &Path, vs: &VarStore, cfg: &DecoderConfig) -> Result<()> {
+pub fn save_decoder(dir: &Path, vs: &VarStore, cfg: &DecoderConfig) -> Result<()> {
     cfg.validate()?;
     fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
@@ -249,7 +183,7 @@ mod tests {
         let dir = temp_dir(tag);
         let vs = VarStore::new(Device::Cpu);
         let model = Decoder::new(&vs.root(), cfg.clone()).unwrap();
-        save_gpt(&dir, &vs, cfg).unwrap();
+        save_decoder(&dir, &vs, cfg).unwrap();
         (dir, vs, model)
     }
 
@@ -277,7 +211,7 @@ mod tests {
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();
             assert_eq!(names.len(), 2, "no temporary files left: {names:?}");
-            let (_vs2, back) = load_gpt(&dir, Device::Cpu).unwrap();
+            let (_vs2, back) = load_decoder(&dir, Device::Cpu, None).unwrap();
             assert_eq!(back.config(), &cfg);
             let x = Tensor::from_slice(&[1i64, 5, 29, 0, 7]).reshape([1, 5]);
             let a = model.logits(&x, None).unwrap();
@@ -291,18 +225,24 @@ mod tests {
     fn missing_and_corrupted_files_are_errors() {
         let cfg = small(PositionEncoding::Rope, true);
         let nowhere = temp_dir("nowhere");
-        let err = load_gpt(&nowhere, Device::Cpu).unwrap_err().to_string();
+        let err = load_decoder(&nowhere, Device::Cpu, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(CONFIG_FILE), "{err}");
 
         let (dir, _vs, _m) = saved("corrupt", &cfg);
         fs::write(dir.join(WEIGHTS_FILE), b"\x10\x00\x00\x00garbage").unwrap();
-        let err = load_gpt(&dir, Device::Cpu).unwrap_err().to_string();
+        let err = load_decoder(&dir, Device::Cpu, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("safetensors"), "{err}");
         fs::remove_file(dir.join(WEIGHTS_FILE)).unwrap();
-        let err = load_gpt(&dir, Device::Cpu).unwrap_err().to_string();
-        assert!(err.contains("does not exist"), "{err}");
+        let err = load_decoder(&dir, Device::Cpu, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(WEIGHTS_FILE), "{err}");
         fs::write(dir.join(CONFIG_FILE), "{\"vocab_size\": 3}").unwrap();
-        assert!(load_gpt(&dir, Device::Cpu).is_err());
+        assert!(load_decoder(&dir, Device::Cpu, None).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -313,7 +253,9 @@ mod tests {
         edit_weights(&dir, |ts| {
             ts.retain(|(n, _)| n != "transformer.h.1.ln_2.bias")
         });
-        let err = load_gpt(&dir, Device::Cpu).unwrap_err().to_string();
+        let err = load_decoder(&dir, Device::Cpu, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("transformer.h.1.ln_2.bias"), "{err}");
         fs::remove_dir_all(&dir).unwrap();
 
@@ -329,7 +271,9 @@ mod tests {
                 Tensor::ones([1, 1, 4, 4], (tch::Kind::Float, Device::Cpu)),
             ));
         });
-        let err = load_gpt(&dir, Device::Cpu).unwrap_err().to_string();
+        let err = load_decoder(&dir, Device::Cpu, None)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("transformer.h.2.ln_1.weight") && !err.contains("attn.bias"),
             "{err}"
@@ -346,31 +290,8 @@ mod tests {
             serde_json::to_string(&wider).unwrap(),
         )
         .unwrap();
-        let err = load_gpt(&dir, Device::Cpu).unwrap_err();
+        let err = load_decoder(&dir, Device::Cpu, None).unwrap_err();
         assert!(matches!(err, Error::Shape(_)), "{err}");
         fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn names_are_normalised() {
-        assert_eq!(
-            normalise_name("h.0.ln_1.weight", true).as_deref(),
-            Some("transformer.h.0.ln_1.weight")
-        );
-        assert_eq!(
-            normalise_name("transformer.wte.weight", true).as_deref(),
-            Some("transformer.wte.weight")
-        );
-        assert_eq!(normalise_name("transformer.h.1.attn.bias", true), None);
-        assert_eq!(normalise_name("h.1.attn.masked_bias", false), None);
-        assert_eq!(
-            normalise_name("transformer.h.1.attn.c_attn.bias", true).as_deref(),
-            Some("transformer.h.1.attn.c_attn.bias")
-        );
-        assert_eq!(normalise_name("lm_head.weight", true), None);
-        assert_eq!(
-            normalise_name("lm_head.weight", false).as_deref(),
-            Some("lm_head.weight")
-        );
     }
 }

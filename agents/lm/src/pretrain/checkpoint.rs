@@ -1,5 +1,5 @@
 //! Language-model checkpoints: a folder with the model (`model.safetensors` + `config.json`, as
-//! [`save_gpt`] writes them), the tokenizer (`tokenizer.json`, unless it is the byte
+//! [`save_decoder`] writes them), the tokenizer (`tokenizer.json`, unless it is the byte
 //! tokenizer, which needs no file) and `trainer_state.json` ([`TrainerState`]).
 //!
 //! **Atomicity.** [`save_checkpoint`] writes the whole folder under a temporary name next to
@@ -24,7 +24,7 @@ use tokengym_envs::text::{ByteTokenizer, Tokenizer, load_tokenizer};
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
-use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_gpt, save_gpt};
+use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_decoder, save_decoder};
 use crate::pretrain::config::TrainerConfig;
 
 /// Name of the trainer state file in a checkpoint folder.
@@ -147,7 +147,7 @@ pub fn save_checkpoint(
         )));
     }
     write_folder_atomically(dir, |tmp| {
-        save_gpt(tmp, vs, cfg)?;
+        save_decoder(tmp, vs, cfg)?;
         let text = serde_json::to_string_pretty(state)
             .map_err(|e| Error::checkpoint(dir, format!("cannot serialise the state: {e}")))?;
         fs::write(tmp.join(STATE_FILE), text + "\n")
@@ -245,7 +245,7 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<LoadedCheckpoint> {
     } else {
         return Err(Error::checkpoint(dir, format!("missing {TOKENIZER_FILE}")));
     };
-    let (vs, model) = load_gpt(dir, device).map_err(|e| Error::checkpoint(dir, e))?;
+    let (vs, model) = load_decoder(dir, device, None).map_err(|e| Error::checkpoint(dir, e))?;
     let model_vocab = model.config().vocab_size;
     if tokenizer.vocab_size() as i64 > model_vocab {
         return Err(Error::checkpoint(

@@ -26,7 +26,7 @@ use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, LearnSummary, 
 
 use crate::error::{Error, Result};
 use crate::model::decoder::Decoder;
-use crate::model::weights::{load_gpt, save_gpt};
+use crate::model::weights::{load_decoder, save_decoder};
 use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE, write_folder_atomically};
 use crate::rl::batch_stats::{BatchStats, batch_stats};
 use crate::rl::group::{GroupConfig, GroupPolicyGradient};
@@ -378,7 +378,7 @@ impl Agent for FineTuner {
             progress: self.progress,
         };
         write_folder_atomically(path, |tmp| {
-            save_gpt(tmp, snapshot.var_store(), cfg)?;
+            save_decoder(tmp, snapshot.var_store(), cfg)?;
             let json = serde_json::to_string_pretty(&saved)
                 .map_err(|e| Error::checkpoint(path, format!("cannot encode the progress: {e}")))?;
             std::fs::write(tmp.join(FINE_TUNE_PROGRESS_FILE), json).map_err(|e| {
@@ -395,7 +395,7 @@ impl Agent for FineTuner {
     /// the folder does not fit (another architecture, a progress file of another algorithm or
     /// unreadable).
     fn restore(&mut self, path: &Path) -> Result<()> {
-        let (saved_vs, saved) = load_gpt(path, self.vs.device())?;
+        let (saved_vs, saved) = load_decoder(path, self.vs.device(), None)?;
         if saved.config() != self.model.config() {
             return Err(Error::checkpoint(
                 path,

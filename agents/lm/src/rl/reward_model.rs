@@ -30,7 +30,7 @@ use crate::decoding::scoring::left_pad;
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
-use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_weights, save_gpt};
+use crate::model::weights::{CONFIG_FILE, load_weights, save_decoder};
 use crate::rl::optimizer::{LmOptimizer, OptimConfig};
 use crate::rl::preference_data::PreferencePair;
 
@@ -287,7 +287,7 @@ impl RewardModel {
     /// folder loadable by [`RewardModel::load`].
     pub fn save(&self, dir: &Path) -> Result<()> {
         let inner = self.lock()?;
-        save_gpt(dir, &inner.vs, inner.gpt.config())?;
+        save_decoder(dir, &inner.vs, inner.gpt.config())?;
         let marker = serde_json::json!({
             "format": MARKER_FORMAT,
             "version": 1,
@@ -341,12 +341,11 @@ impl RewardModel {
             ))
         })?;
         let vs = VarStore::new(device);
-        let tied = cfg.tie_embeddings;
         let gpt = Decoder::new(&vs.root(), cfg)?;
         let model = Self::new(vs, gpt, Arc::from(tokenizer))?;
         {
             let inner = model.lock()?;
-            load_weights(&inner.vs, &dir.join(WEIGHTS_FILE), tied)?;
+            load_weights(&inner.vs, dir, inner.gpt.config())?;
         }
         Ok(model)
     }

@@ -75,3 +75,15 @@ pub fn ab_rollout(sampling: SamplingConfig, add_bos: bool) -> Rollout {
     };
     Rollout::new(ab_tokenizer(), ab_prompts(), fraction_of_a(), cfg).unwrap()
 }
+
+/// A JSON matrix of integers (rows of equal length) as an int64 tensor `[B, T]`.
+pub fn int_matrix(v: &serde_json::Value) -> tch::Tensor {
+    let rows: Vec<Vec<i64>> = serde_json::from_value(v.clone()).unwrap();
+    let (b, t) = (rows.len() as i64, rows[0].len() as i64);
+    tch::Tensor::from_slice(&rows.concat()).reshape([b, t])
+}
+
+/// [`int_matrix`], or `None` for JSON `null` (no attention mask).
+pub fn optional_mask(v: &serde_json::Value) -> Option<tch::Tensor> {
+    (!v.is_null()).then(|| int_matrix(v))
+}
