@@ -39,6 +39,7 @@ pub mod pretrain;
 pub mod rl;
 #[cfg(test)]
 pub(crate) mod test_models;
+pub mod write_folder;
 
 pub use error::{Error, Result};
 pub use model::{CausalLm, Decoder, DecoderConfig, KvCache};

@@ -18,7 +18,9 @@ use support::{int_matrix, optional_mask};
 use tch::{Device, Kind, Tensor};
 use tokengym::seeding::rng_from_seed;
 use tokengym_lm::decoding::{GenerateConfig, generate};
-use tokengym_lm::model::{CausalLm, Decoder, KvCache, ModelFamily, load_decoder, save_decoder};
+use tokengym_lm::model::{
+    CausalLm, Decoder, KvCache, ModelFamily, load_decoder, save_decoder, save_hf_folder,
+};
 
 const FAMILIES: [(&str, ModelFamily); 6] = [
     ("gpt2", ModelFamily::Gpt2),
@@ -205,6 +207,54 @@ fn saved_models_reload_with_identical_logits() {
         assert!(a.equal(&b), "{name}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn exported_hugging_face_folders_reload_with_identical_logits() {
+    let tokens = Tensor::from_slice(&[5i64, 17, 3, 99, 0, 42, 7, 8]).reshape([1, 8]);
+    for (name, _) in FAMILIES {
+        let src = fixtures().join(name);
+        let (vs, model) = load_decoder(&src, Device::Cpu, None).unwrap();
+        // TOKENGYM_KEEP_EXPORTS=DIR keeps the exported folders in DIR, for
+        // tests/fixtures/check_hf_export.py to load them with transformers.
+        let keep = std::env::var_os("TOKENGYM_KEEP_EXPORTS").map(PathBuf::from);
+        let dir = match &keep {
+            Some(k) => k.join(name),
+            None => temp_dir(&format!("export-{name}")),
+        };
+        save_hf_folder(&dir, &vs, model.config(), Some(&src)).unwrap();
+        for file in [
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+        ] {
+            assert!(dir.join(file).is_file(), "{name}: {file}");
+        }
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap())
+                .unwrap();
+        for key in ["model_type", "eos_token_id", "tie_word_embeddings"] {
+            assert_eq!(config[key], original[key], "{name}: {key}");
+        }
+        let (_vs2, again) = load_decoder(&dir, Device::Cpu, None).unwrap();
+        assert_eq!(again.config(), model.config(), "{name}");
+        let a = tch::no_grad(|| model.logits(&tokens, None)).unwrap();
+        let b = tch::no_grad(|| again.logits(&tokens, None)).unwrap();
+        assert!(a.equal(&b), "{name}");
+        if keep.is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    // Our own RoPE decoder has no Hugging Face counterpart.
+    let vs = tch::nn::VarStore::new(Device::Cpu);
+    let cfg = tokengym_lm::model::DecoderConfig::tiny(20);
+    let _model = Decoder::new(&vs.root(), cfg.clone()).unwrap();
+    let err = save_hf_folder(&temp_dir("export-rope"), &vs, &cfg, None).unwrap_err();
+    assert!(err.to_string().contains("Hugging Face"), "{err}");
 }
 
 #[test]

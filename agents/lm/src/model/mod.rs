@@ -11,6 +11,7 @@ pub mod causal_lm;
 pub mod config;
 pub mod decoder;
 pub mod folder;
+pub mod hf_export;
 pub mod kv_cache;
 pub(crate) mod layers;
 pub(crate) mod mlp;
@@ -23,6 +24,7 @@ pub use config::{
     RopeScaling, WeightLayout,
 };
 pub use decoder::{Decoder, IGNORE_INDEX};
+pub use hf_export::save_hf_folder;
 pub use kv_cache::DecoderCache;
 pub use weights::{
     CONFIG_FILE, LOAD_KINDS, WEIGHTS_FILE, load_decoder, load_weights, read_decoder_config,

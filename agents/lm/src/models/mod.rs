@@ -87,6 +87,17 @@ pub fn config_to_hf(cfg: &DecoderConfig, dtype: &str) -> Result<Value> {
         }
         f => f,
     };
+    if family == ModelFamily::Gpt2 {
+        let gpt2_like = cfg.bias
+            && cfg.norm == crate::model::NormKind::LayerNorm
+            && cfg.activation != crate::model::Activation::Silu;
+        if !gpt2_like {
+            return Err(Error::InvalidArgument(
+                "only a decoder with GPT-2's biases, LayerNorm and GELU can be written as gpt2"
+                    .to_owned(),
+            ));
+        }
+    }
     let mut fields = match family {
         ModelFamily::Gpt | ModelFamily::Gpt2 => gpt2::hf_fields(cfg),
         ModelFamily::GptNeo => gpt_neo::hf_fields(cfg),

@@ -26,6 +26,7 @@ use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_decoder, save_decoder};
 use crate::pretrain::config::TrainerConfig;
+use crate::write_folder::write_folder_atomically;
 
 /// Name of the trainer state file in a checkpoint folder.
 pub const STATE_FILE: &str = "trainer_state.json";
@@ -120,17 +121,6 @@ impl std::fmt::Debug for LoadedCheckpoint {
     }
 }
 
-fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::checkpoint(dir, "the checkpoint path has no folder name"))?;
-    Ok(dir.with_file_name(format!(
-        ".{}.{tag}-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
 /// Writes a checkpoint folder `dir` atomically (see the module docs): the variables of `vs`
 /// with `cfg`, `state` and the tokenizer of `tokenizer`.
 pub fn save_checkpoint(
@@ -159,42 +149,6 @@ pub fn save_checkpoint(
         }
         Ok(())
     })
-}
-
-/// Writes a folder under a temporary name next to `dir` with `write`, then swaps it in with
-/// two renames (old folder aside, new folder in place) and deletes the old one; on any
-/// failure the previous folder stays.
-pub(crate) fn write_folder_atomically(
-    dir: &Path,
-    write: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
-    let tmp = sibling(dir, "tmp")?;
-    let old = sibling(dir, "old")?;
-    let _ = fs::remove_dir_all(&tmp);
-    if let Err(e) = write(&tmp) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    let had_old = dir.exists();
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(dir, &old)
-            .map_err(|e| Error::checkpoint(dir, format!("cannot move the old checkpoint: {e}")))?;
-    }
-    if let Err(e) = fs::rename(&tmp, dir) {
-        if had_old {
-            let _ = fs::rename(&old, dir);
-        }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(Error::checkpoint(
-            dir,
-            format!("cannot move the checkpoint in: {e}"),
-        ));
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-    }
-    Ok(())
 }
 
 /// Reads the trainer state of a checkpoint folder, `None` when the folder has none (a Hugging

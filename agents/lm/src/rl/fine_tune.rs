@@ -27,13 +27,14 @@ use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, LearnSummary, 
 use crate::error::{Error, Result};
 use crate::model::decoder::Decoder;
 use crate::model::weights::{load_decoder, save_decoder};
-use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE, write_folder_atomically};
+use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE};
 use crate::rl::batch_stats::{BatchStats, batch_stats};
 use crate::rl::group::{GroupConfig, GroupPolicyGradient};
 use crate::rl::ppo::{Ppo, PpoConfig};
 use crate::rl::reference::FrozenDecoder;
 use crate::rl::reinforce::{Reinforce, ReinforceConfig};
 use crate::rl::rollout::{Completion, Rollout, RolloutBatch};
+use crate::write_folder::write_folder_atomically;
 
 /// The learning rule of a [`FineTuner`] and its settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
