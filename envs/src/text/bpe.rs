@@ -1,6 +1,7 @@
 //! [`HfTokenizer`]: a Hugging Face `tokenizer.json` (e.g. GPT-2's byte-level BPE) behind the
 //! [`Tokenizer`] trait.
 
+use super::chat_template::ChatTemplate;
 use super::tokenizer::{SpecialTokens, Tokenizer, id_out_of_range};
 use super::with_path;
 use std::path::Path;
@@ -28,11 +29,47 @@ const ENDOFTEXT: &str = "<|endoftext|>";
 ///   configuration names the pad token, and GPT-2's `<|endoftext|>` serves as bos, eos and pad
 ///   where those are still unset. [`with_special_tokens`](HfTokenizer::with_special_tokens)
 ///   overrides them.
+/// - [`encode_prompt`](Tokenizer::encode_prompt) follows [`PromptSpecials`]: the project's
+///   convention (bos, if any, then the text) for a tokenizer made by
+///   [`from_file`](HfTokenizer::from_file) / [`from_bytes`](HfTokenizer::from_bytes), what
+///   transformers' `tokenizer(text)` does for one loaded by
+///   [`from_model_dir`](HfTokenizer::from_model_dir), which also reads the special tokens, the
+///   generation stop ids and the chat template of the folder.
 #[derive(Clone, Debug)]
 pub struct HfTokenizer {
     inner: tokenizers::Tokenizer,
     vocab_size: usize,
     roles: SpecialTokens,
+    /// How `encode_prompt` adds special tokens.
+    pub(super) prompt: PromptSpecials,
+    /// The ids that end generation when they differ from `[eos]` (a folder's
+    /// `generation_config.json`); `None`: the eos token.
+    pub(super) stop_ids: Option<Vec<u32>>,
+    /// The chat template, or why there is none.
+    pub(super) chat: std::result::Result<ChatTemplate, String>,
+}
+
+/// Which special tokens [`Tokenizer::encode_prompt`] of an [`HfTokenizer`] adds around
+/// `encode(text)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PromptSpecials {
+    /// The project's convention for its own checkpoints: the bos token if the tokenizer has one,
+    /// nothing at the end (what [`from_file`](HfTokenizer::from_file) and
+    /// [`from_bytes`](HfTokenizer::from_bytes) give).
+    #[default]
+    BosIfPresent,
+    /// What the `tokenizer.json` post-processor adds (the `tokenizers` crate's
+    /// `encode(text, add_special_tokens = true)`): transformers' `tokenizer(text)` for a model
+    /// folder whose `tokenizer_config.json` sets neither `add_bos_token` nor `add_eos_token`.
+    PostProcessor,
+    /// The bos token iff `bos`, the eos token iff `eos`: transformers' Llama/Gemma tokenizers
+    /// rebuild their post-processor this way from `add_bos_token` / `add_eos_token`.
+    Explicit {
+        /// Prepend the bos token.
+        bos: bool,
+        /// Append the eos token.
+        eos: bool,
+    },
 }
 
 impl HfTokenizer {
@@ -63,6 +100,13 @@ impl HfTokenizer {
             inner,
             vocab_size,
             roles,
+            prompt: PromptSpecials::BosIfPresent,
+            stop_ids: None,
+            chat: Err(
+                "the tokenizer has no chat template (it was not loaded from a model folder: \
+                       see HfTokenizer::from_model_dir and HfTokenizer::with_chat_template)"
+                    .to_owned(),
+            ),
         })
     }
 
@@ -73,6 +117,18 @@ impl HfTokenizer {
         }
         self.roles = specials;
         Ok(self)
+    }
+
+    /// Uses `template` for [`render_chat`](HfTokenizer::render_chat) and
+    /// [`apply_chat_template`](HfTokenizer::apply_chat_template), replacing any other.
+    pub fn with_chat_template(mut self, template: ChatTemplate) -> Self {
+        self.chat = Ok(template);
+        self
+    }
+
+    /// The special tokens [`encode_prompt`](Tokenizer::encode_prompt) adds.
+    pub fn prompt_specials(&self) -> PromptSpecials {
+        self.prompt
     }
 
     /// The wrapped `tokenizers::Tokenizer`.
@@ -150,6 +206,28 @@ impl Tokenizer for HfTokenizer {
             .encode(text, false)
             .map_err(|e| Error::invalid_argument(format!("tokenizer failed to encode: {e}")))?;
         Ok(encoding.get_ids().to_vec())
+    }
+
+    fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
+        match self.prompt {
+            PromptSpecials::BosIfPresent => {
+                self.encode_with_specials(text, self.roles.bos.is_some(), false)
+            }
+            PromptSpecials::PostProcessor => {
+                let encoding = self.inner.encode(text, true).map_err(|e| {
+                    Error::invalid_argument(format!("tokenizer failed to encode: {e}"))
+                })?;
+                Ok(encoding.get_ids().to_vec())
+            }
+            PromptSpecials::Explicit { bos, eos } => self.encode_with_specials(text, bos, eos),
+        }
+    }
+
+    fn stop_ids(&self) -> Vec<u32> {
+        match &self.stop_ids {
+            Some(ids) => ids.clone(),
+            None => self.roles.eos.into_iter().collect(),
+        }
     }
 
     fn decode(&self, ids: &[u32]) -> Result<String> {

@@ -3,7 +3,10 @@
 //! - [`Tokenizer`]: the trait every tokenizer implements (encode, decode, special tokens,
 //!   padded batches with attention masks).
 //! - [`ByteTokenizer`] (UTF-8 bytes), [`CharTokenizer`] (characters of a corpus),
-//!   [`HfTokenizer`] (a Hugging Face `tokenizer.json`, e.g. GPT-2's byte-level BPE).
+//!   [`HfTokenizer`] (a Hugging Face `tokenizer.json`, e.g. GPT-2's byte-level BPE, or a whole
+//!   model folder with [`HfTokenizer::from_model_dir`]: special tokens, stop ids, chat template).
+//! - [`ChatTemplate`]: a Hugging Face chat template (Jinja2) rendering [`ChatMessage`]s as
+//!   transformers does.
 //! - [`corpus`]: a seeded generator of sentiment sentences, arithmetic lines and neutral filler,
 //!   the text the project's small language models learn from.
 //! - Text generation as RL: [`TextGenEnv`] (one token per step), [`CompletionBandit`] (one
@@ -13,17 +16,21 @@
 mod bpe;
 mod byte_level;
 mod char_level;
+mod chat_template;
 mod completion_bandit;
 pub mod corpus;
+mod hf_folder;
 pub mod prompts;
+mod py_json;
 pub mod reward;
 mod text_gen_config;
 mod text_gen_env;
 mod tokenizer;
 
-pub use bpe::HfTokenizer;
+pub use bpe::{HfTokenizer, PromptSpecials};
 pub use byte_level::ByteTokenizer;
 pub use char_level::{CharTokenizer, UNK};
+pub use chat_template::{ChatMessage, ChatTemplate};
 pub use completion_bandit::CompletionBandit;
 pub use prompts::{Prompt, PromptSet};
 pub use reward::{

@@ -194,6 +194,12 @@ impl Batch {
 /// - [`encode`](Tokenizer::encode) adds no special tokens, and text that happens to spell a special
 ///   token's name is encoded as ordinary text (except in [`HfTokenizer`](super::HfTokenizer), which
 ///   follows its `tokenizer.json` and recognises added tokens in the text as Python does).
+/// - [`encode_prompt`](Tokenizer::encode_prompt) is how a prompt for a language model is
+///   encoded: by default the bos token (if the tokenizer has one) then `encode(text)`, the
+///   convention the project's own checkpoints are trained with; a Hugging Face model folder's
+///   tokenizer adds what transformers adds (see [`HfTokenizer`](super::HfTokenizer)).
+/// - [`stop_ids`](Tokenizer::stop_ids) are the ids that end generation: by default the eos
+///   token; a model folder may name several. It allocates: read it once, not per step.
 /// - [`decode`](Tokenizer::decode) skips the special tokens (bos, eos, pad and any other special),
 ///   so `decode(encode_with_specials(t, true, true)) == decode(encode(t))`; an unknown-token id is
 ///   rendered by the implementation (see each one). An id `>= vocab_size()` is an error.
@@ -262,6 +268,22 @@ pub trait Tokenizer: Send + Sync {
         Ok(ids)
     }
 
+    /// The ids of `text` as a prompt for a language model, special tokens included.
+    ///
+    /// The default is the project's convention: the bos token if the tokenizer has one, then
+    /// [`encode`](Tokenizer::encode) (the same as `encode_with_specials(text, bos.is_some(),
+    /// false)`). [`HfTokenizer::from_model_dir`](super::HfTokenizer::from_model_dir) tokenizers
+    /// instead add what transformers' `tokenizer(text)` adds.
+    fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
+        self.encode_with_specials(text, self.special_tokens().bos.is_some(), false)
+    }
+
+    /// The ids that end generation, without duplicates. The default is the eos token (none if
+    /// the tokenizer has no eos); a model folder's `generation_config.json` may name several.
+    fn stop_ids(&self) -> Vec<u32> {
+        self.special_tokens().eos.into_iter().collect()
+    }
+
     /// Encodes every text (with the specials `opts` asks for) into one padded [`Batch`].
     ///
     /// Rows are padded to the longest row (or to `max_len` with `pad_to_max_len`) on the side
@@ -317,6 +339,12 @@ macro_rules! forward_tokenizer {
                 add_eos: bool,
             ) -> Result<Vec<u32>> {
                 (**self).encode_with_specials(text, add_bos, add_eos)
+            }
+            fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
+                (**self).encode_prompt(text)
+            }
+            fn stop_ids(&self) -> Vec<u32> {
+                (**self).stop_ids()
             }
             fn encode_batch(&self, texts: &[&str], opts: &BatchOptions) -> Result<Batch> {
                 (**self).encode_batch(texts, opts)
