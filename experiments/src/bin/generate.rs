@@ -189,7 +189,7 @@ fn run(args: Args) -> Result<()> {
                 num_beams: args.num_beams,
                 max_new_tokens: max_new,
                 length_penalty: args.length_penalty,
-                eos_token_id: eos,
+                eos_token_ids: eos.into(),
                 pad_token_id: pad,
                 ..BeamSearchConfig::default()
             };
@@ -219,7 +219,7 @@ fn run(args: Args) -> Result<()> {
                 }
                 cfg = GenerateConfig::sample(max_new, s);
             }
-            cfg.eos_token_id = eos;
+            cfg.eos_token_ids = eos.into();
             cfg.pad_token_id = pad;
             let mut rng = EnvRng::seed_from_u64(args.seed);
             // A model vocabulary larger than the tokenizer's (padded) must not produce the ids

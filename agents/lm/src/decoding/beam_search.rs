@@ -24,6 +24,7 @@ use tch::{Kind, Tensor};
 use crate::decoding::generate::{
     check_prompts, check_token_id, last_logits, to_host_f64, to_host_i64,
 };
+use crate::decoding::stop_tokens::StopTokens;
 use crate::error::{Error, Result};
 use crate::model::causal_lm::{CausalLm, KvCache};
 
@@ -38,8 +39,10 @@ pub struct BeamSearchConfig {
     pub max_new_tokens: i64,
     /// Exponent `alpha` of the length penalty `score = sum_logprob / len^alpha` (finite).
     pub length_penalty: f64,
-    /// The token that finishes a hypothesis (kept in its tokens), or `None`.
-    pub eos_token_id: Option<i64>,
+    /// The tokens that finish a hypothesis (kept in its tokens); none: hypotheses run to
+    /// `max_new_tokens`. Read from `eos_token_id` too.
+    #[serde(alias = "eos_token_id")]
+    pub eos_token_ids: StopTokens,
     /// Token fed to the beams of prompts whose search has ended.
     pub pad_token_id: i64,
     /// Stop a prompt as soon as `k` hypotheses are finished, without the bound check.
@@ -62,7 +65,7 @@ impl BeamSearchConfig {
             num_beams,
             max_new_tokens,
             length_penalty: 1.0,
-            eos_token_id: None,
+            eos_token_ids: StopTokens::none(),
             pad_token_id: 0,
             early_stopping: false,
             use_cache: true,
@@ -87,9 +90,7 @@ impl BeamSearchConfig {
             )));
         }
         check_token_id("pad_token_id", self.pad_token_id, vocab)?;
-        if let Some(eos) = self.eos_token_id {
-            check_token_id("eos_token_id", eos, vocab)?;
-        }
+        self.eos_token_ids.validate("eos_token_ids", vocab)?;
         Ok(())
     }
 
@@ -205,7 +206,7 @@ fn search<M: CausalLm>(
                     break;
                 }
                 let (src, token) = (first + (flat / vocab) as usize, flat % vocab);
-                if cfg.eos_token_id == Some(token) {
+                if cfg.eos_token_ids.contains(token) {
                     if rank < k {
                         let mut tokens = beams[src].tokens.clone();
                         tokens.push(token);
@@ -309,7 +310,7 @@ mod tests {
     fn greedy(lm: &ToyLm, max_new: i64, eos: Option<i64>) -> Vec<Vec<i64>> {
         let (tokens, mask) = prompts();
         let cfg = GenerateConfig {
-            eos_token_id: eos,
+            eos_token_ids: eos.into(),
             ..GenerateConfig::greedy(max_new)
         };
         let g = generate(lm, &tokens, Some(&mask), &cfg, &mut rng_from_seed(Some(0))).unwrap();
@@ -326,7 +327,7 @@ mod tests {
         for (eos, alpha) in [(None, 1.0), (Some(2), 0.0), (Some(4), 0.0)] {
             for use_cache in [true, false] {
                 let cfg = BeamSearchConfig {
-                    eos_token_id: eos,
+                    eos_token_ids: eos.into(),
                     length_penalty: alpha,
                     use_cache,
                     ..BeamSearchConfig::new(1, 8)
@@ -345,7 +346,7 @@ mod tests {
     fn results_are_sorted_and_scores_match_a_rescoring() {
         let lm = ToyLm::random(7, 16, 1.5, 22);
         let cfg = BeamSearchConfig {
-            eos_token_id: Some(3),
+            eos_token_ids: StopTokens::from(Some(3)),
             length_penalty: 0.8,
             ..BeamSearchConfig::new(4, 6)
         };
@@ -372,7 +373,7 @@ mod tests {
     fn cache_and_no_cache_agree_with_several_beams() {
         let lm = ToyLm::random(7, 16, 1.0, 23);
         let cfg = BeamSearchConfig {
-            eos_token_id: Some(1),
+            eos_token_ids: StopTokens::from(Some(1)),
             ..BeamSearchConfig::new(3, 7)
         };
         let cached = search(&lm, &cfg);
@@ -405,7 +406,7 @@ mod tests {
         );
         let prompt = Tensor::from_slice(&[0i64]).reshape([1, 1]);
         let cfg = BeamSearchConfig {
-            eos_token_id: Some(3),
+            eos_token_ids: StopTokens::from(Some(3)),
             length_penalty: 0.0,
             ..BeamSearchConfig::new(2, 4)
         };
@@ -446,7 +447,7 @@ mod tests {
             .collect();
         expect.sort_by(|a, b| b.0.total_cmp(&a.0));
         let cfg = BeamSearchConfig {
-            eos_token_id: Some(3),
+            eos_token_ids: StopTokens::from(Some(3)),
             length_penalty: alpha,
             ..BeamSearchConfig::new(40, 3)
         };
@@ -473,7 +474,7 @@ mod tests {
         let prompt = Tensor::from_slice(&[0i64]).reshape([1, 1]);
         // With alpha = 1, [1, EOS] scores ln(0.38) / 2 > ln(0.6) / 1: worth waiting for.
         let cfg = BeamSearchConfig {
-            eos_token_id: Some(2),
+            eos_token_ids: StopTokens::from(Some(2)),
             ..BeamSearchConfig::new(1, 4)
         };
         let patient = beam_search(&lm, &prompt, None, &cfg).unwrap();
@@ -496,7 +497,7 @@ mod tests {
         assert!(run(BeamSearchConfig::new(2, 0)));
         assert!(run(BeamSearchConfig::new(2, 4)));
         assert!(run(BeamSearchConfig {
-            eos_token_id: Some(7),
+            eos_token_ids: StopTokens::from(Some(7)),
             ..BeamSearchConfig::new(2, 2)
         }));
         assert!(run(BeamSearchConfig {

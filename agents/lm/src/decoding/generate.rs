@@ -34,6 +34,7 @@ use tokengym::seeding::EnvRng;
 use crate::decoding::logits_processing::{
     SamplingConfig, apply_allowed_mask, check_rows_not_empty,
 };
+use crate::decoding::stop_tokens::StopTokens;
 use crate::error::{Error, Result};
 use crate::model::causal_lm::CausalLm;
 use crate::model::causal_lm::checked_tokens;
@@ -57,9 +58,10 @@ pub struct GenerateConfig {
     pub max_new_tokens: i64,
     /// Greedy or sampling.
     pub strategy: Strategy,
-    /// The token that ends a row (kept in the output), or `None` to always run
-    /// `max_new_tokens` steps.
-    pub eos_token_id: Option<i64>,
+    /// The tokens that end a row (kept in the output); none to always run `max_new_tokens`
+    /// steps. Read from `eos_token_id` too (one id or a list, as Hugging Face writes it).
+    #[serde(alias = "eos_token_id")]
+    pub eos_token_ids: StopTokens,
     /// Token written after a row's EOS.
     pub pad_token_id: i64,
     /// Whether to decode incrementally with the model's KV cache (same tokens either way).
@@ -78,7 +80,7 @@ impl GenerateConfig {
         Self {
             max_new_tokens,
             strategy: Strategy::Greedy,
-            eos_token_id: None,
+            eos_token_ids: StopTokens::none(),
             pad_token_id: 0,
             use_cache: true,
         }
@@ -101,9 +103,7 @@ impl GenerateConfig {
             )));
         }
         check_token_id("pad_token_id", self.pad_token_id, vocab)?;
-        if let Some(eos) = self.eos_token_id {
-            check_token_id("eos_token_id", eos, vocab)?;
-        }
+        self.eos_token_ids.validate("eos_token_ids", vocab)?;
         if let Strategy::Sample(s) = &self.strategy {
             s.validate()?;
         }
@@ -393,7 +393,7 @@ fn decode_loop<M: CausalLm>(
                 column.push(chosen[row]);
                 lps.push(logp[row] as f32);
                 real.push(1.0f32);
-                done[row] = cfg.eos_token_id == Some(chosen[row]);
+                done[row] = cfg.eos_token_ids.contains(chosen[row]);
             }
         }
         toks.extend_from_slice(&column);

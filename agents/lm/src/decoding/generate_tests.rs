@@ -5,6 +5,7 @@ use tokengym::seeding::{EnvRng, rng_from_seed};
 
 use crate::decoding::generate::*;
 use crate::decoding::logits_processing::{SamplingConfig, apply_top_k, apply_top_p};
+use crate::decoding::stop_tokens::StopTokens;
 use crate::error::Error;
 use crate::model::causal_lm::CausalLm;
 use crate::test_models::ToyLm;
@@ -152,7 +153,7 @@ fn cache_and_no_cache_generate_identical_tokens() {
         .unwrap();
     for strategy in [Strategy::Greedy, Strategy::Sample(sampling)] {
         let cfg = GenerateConfig {
-            eos_token_id: Some(2),
+            eos_token_ids: StopTokens::from(Some(2)),
             strategy,
             ..GenerateConfig::greedy(10)
         };
@@ -197,7 +198,7 @@ fn rows_stop_at_eos_and_are_padded_after() {
     };
     let lm = ToyLm::bigram(vec![hot(1), hot(2), hot(0), hot(3)], 12);
     let cfg = GenerateConfig {
-        eos_token_id: Some(2),
+        eos_token_ids: StopTokens::from(Some(2)),
         pad_token_id: 0,
         ..GenerateConfig::greedy(4)
     };
@@ -334,7 +335,7 @@ fn bad_inputs_are_errors() {
     ));
     assert!(fails(&tokens, Some(&right_padded), &cfg, &mut rng));
     let bad_eos = GenerateConfig {
-        eos_token_id: Some(V),
+        eos_token_ids: StopTokens::from(Some(V)),
         ..cfg
     };
     assert!(fails(&tokens, Some(&mask), &bad_eos, &mut rng));
@@ -349,7 +350,7 @@ fn bad_inputs_are_errors() {
 #[test]
 fn configs_round_trip_through_json_and_reject_unknown_fields() {
     let cfg = GenerateConfig {
-        eos_token_id: Some(3),
+        eos_token_ids: StopTokens::from(Some(3)),
         ..GenerateConfig::sample(
             5,
             SamplingConfig::new(0.8).unwrap().with_top_p(0.9).unwrap(),

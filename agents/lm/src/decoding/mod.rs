@@ -10,6 +10,7 @@ pub mod generate;
 mod generate_tests;
 pub mod logits_processing;
 pub mod scoring;
+pub mod stop_tokens;
 
 pub use beam_search::{BeamSearchConfig, Hypothesis, beam_search};
 pub use generate::{GenerateConfig, Generation, Strategy, generate, generate_constrained};
@@ -21,3 +22,4 @@ pub use scoring::{
     MultipleChoice, TokenScores, continuation_log_probs, left_pad, multiple_choice, nats_to_bits,
     perplexity, perplexity_of, sequence_log_prob, surprisal, token_log_probs,
 };
+pub use stop_tokens::{MAX_STOP_TOKENS, StopTokens};

@@ -22,6 +22,7 @@ use tokengym_envs::text::{PromptSet, RewardContext, RewardFn, Tokenizer};
 use crate::decoding::generate::{GenerateConfig, Strategy, generate};
 use crate::decoding::logits_processing::SamplingConfig;
 use crate::decoding::scoring::left_pad;
+use crate::decoding::stop_tokens::StopTokens;
 use crate::error::{Error, Result};
 use crate::model::causal_lm::CausalLm;
 
@@ -148,7 +149,7 @@ pub struct Rollout {
     encoded: Vec<Vec<i64>>,
     reward: Arc<dyn RewardFn>,
     cfg: RolloutConfig,
-    eos: Option<i64>,
+    eos: StopTokens,
     bos: Option<i64>,
     pad: i64,
 }
@@ -188,8 +189,8 @@ impl Rollout {
         }
         let specials = tokenizer.special_tokens();
         let eos = match (cfg.stop_at_eos, specials.eos) {
-            (false, _) => None,
-            (true, Some(e)) => Some(i64::from(e)),
+            (false, _) => StopTokens::none(),
+            (true, Some(e)) => StopTokens::from(Some(i64::from(e))),
             (true, None) => {
                 return Err(Error::InvalidArgument(
                     "rollout: stop_at_eos is set but the tokenizer has no <eos> token".to_owned(),
@@ -282,7 +283,7 @@ impl Rollout {
             } else {
                 Strategy::Sample(self.cfg.sampling)
             },
-            eos_token_id: self.eos,
+            eos_token_ids: self.eos,
             pad_token_id: self.pad,
             use_cache: true,
         }
@@ -290,7 +291,7 @@ impl Rollout {
 
     /// The real tokens of a generated row without its closing `<eos>`, and whether it had one.
     fn completion_ids<'a>(&self, real: &'a [i64]) -> (&'a [i64], bool) {
-        let done = self.eos.is_some() && real.last().copied() == self.eos;
+        let done = real.last().is_some_and(|&t| self.eos.contains(t));
         (if done { &real[..real.len() - 1] } else { real }, done)
     }
 
@@ -336,8 +337,8 @@ impl Rollout {
         &self.prompts
     }
 
-    /// The `<eos>` id that ends completions, if completions stop at it.
-    pub fn eos_token_id(&self) -> Option<i64> {
+    /// The ids that end completions (none when completions do not stop at `<eos>`).
+    pub fn eos_token_ids(&self) -> StopTokens {
         self.eos
     }
 
