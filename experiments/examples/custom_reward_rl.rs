@@ -57,7 +57,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let rollout_config = RolloutConfig {
         max_new_tokens: 8,
         sampling: SamplingConfig::new(1.0)?,
-        add_bos: true,
+        add_special_tokens: true,
         stop_at_eos: true,
     };
     let rollout = Rollout::new(tokenizer, prompts, Arc::new(Vowels), rollout_config)?;

@@ -82,7 +82,7 @@ pub fn sampled_preferences(
         RolloutConfig {
             max_new_tokens: setup.max_new_tokens,
             sampling: SamplingConfig::new(setup.temperature)?,
-            add_bos: specials.bos.is_some(),
+            add_special_tokens: true,
             stop_at_eos: specials.eos.is_some(),
         },
     )?;

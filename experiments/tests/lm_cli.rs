@@ -385,3 +385,65 @@ fn generate_reads_hugging_face_folders_and_checks_the_vocabulary() {
     assert!(stderr.contains("vocabulary mismatch"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn hf_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../agents/lm/tests/fixtures/hf")
+        .join(name)
+}
+
+/// `generate --model DIR` on the tiny folders of every family gives transformers' greedy
+/// completions of text prompts (tokenised as transformers does, stopping at the folder's stop
+/// tokens), and `--chat` renders the folder's chat template.
+#[test]
+fn generate_completes_hugging_face_folders_as_transformers_does() {
+    for name in ["gpt2", "gpt-neo", "llama", "llama2", "qwen2", "qwen3"] {
+        let path = hf_fixture(&format!("{name}.expected.json"));
+        let exp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let model = hf_fixture(name);
+        for case in exp["text_generations"].as_array().unwrap() {
+            let prompt = case["prompt"].as_str().unwrap();
+            let want = case["completion"].as_str().unwrap();
+            let o = generate(&[
+                "--model",
+                model.to_str().unwrap(),
+                "--prompt",
+                prompt,
+                "--max-new-tokens",
+                "12",
+            ]);
+            assert_ok(&o);
+            let line = format!("completion: {want:?}");
+            assert!(
+                stdout(&o).contains(&line),
+                "{name} {prompt:?}: want {line}\n{}",
+                stdout(&o)
+            );
+        }
+    }
+    let qwen = hf_fixture("qwen2");
+    let o = generate(&[
+        "--model",
+        qwen.to_str().unwrap(),
+        "--chat",
+        "--prompt",
+        "Hi",
+        "--dtype",
+        "bf16",
+        "--max-new-tokens",
+        "3",
+    ]);
+    assert_ok(&o);
+    let gpt2 = hf_fixture("gpt2");
+    let o = generate(&[
+        "--model",
+        gpt2.to_str().unwrap(),
+        "--chat",
+        "--prompt",
+        "Hi",
+    ]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("chat template"), "{stderr}");
+}

@@ -411,3 +411,50 @@ fn bad_arguments_give_one_error_line() {
         assert!(err.starts_with("error: "), "{args:?}: {err}");
     }
 }
+
+/// `rl-lm --model DIR` on a Hugging Face folder (the tiny Qwen2 fixture): PPO with a value head
+/// on top and a frozen reference trains, and the tuned model is written back as a Hugging Face
+/// folder (its config, tokenizer files and chat template) that `generate` reads.
+#[test]
+fn ppo_fine_tunes_a_hugging_face_folder_and_saves_one() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../agents/lm/tests/fixtures/hf/qwen2");
+    let out = tmp("hf-qwen2");
+    let o = rl_lm(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--task",
+        "arithmetic",
+        "--algo",
+        "ppo",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--max-new-tokens",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ckpt = out.join("checkpoint");
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "generation_config.json",
+    ] {
+        assert!(ckpt.join(f).is_file(), "{f} missing");
+    }
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ckpt.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model_type"], "qwen2");
+    let st = std::fs::read(ckpt.join("model.safetensors")).unwrap();
+    assert!(!String::from_utf8_lossy(&st[..4096.min(st.len())]).contains("value_head"));
+    assert_generates(&ckpt);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -231,7 +231,7 @@ fn main() -> Result<()> {
     let rollout_cfg = RolloutConfig {
         max_new_tokens: args.new_tokens,
         sampling,
-        add_bos: false,
+        add_special_tokens: false,
         stop_at_eos: false,
     };
     let (b, n) = (args.batch, args.new_tokens);

@@ -33,7 +33,7 @@ fn tuner_with(algorithm: Algorithm, reward: Arc<dyn RewardFn>, seed: i64) -> Fin
         RolloutConfig {
             max_new_tokens: 6,
             sampling: SamplingConfig::new(1.0).unwrap(),
-            add_bos: true,
+            add_special_tokens: true,
             stop_at_eos: true,
         },
     )
@@ -190,7 +190,7 @@ fn every_algorithm_runs_through_the_same_loop() {
         PromptSet::from_texts(["a"]).unwrap(),
         fraction_of_a(),
         RolloutConfig {
-            add_bos: true,
+            add_special_tokens: true,
             max_new_tokens: 4,
             ..RolloutConfig::default()
         },

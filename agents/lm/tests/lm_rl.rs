@@ -194,7 +194,7 @@ fn mismatched_vocab_and_too_long_prompts_are_clear_errors() {
     let empty = PromptSet::new(vec![Prompt::new("")]).unwrap();
     assert!(Rollout::new(ab_tokenizer(), empty.clone(), fraction_of_a(), cfg).is_err());
     let with_bos = RolloutConfig {
-        add_bos: true,
+        add_special_tokens: true,
         ..cfg
     };
     assert!(Rollout::new(ab_tokenizer(), empty, fraction_of_a(), with_bos).is_ok());
@@ -276,7 +276,7 @@ fn groups_are_consecutive_and_rewards_see_ids_targets_and_eos() {
     }));
     let cfg = RolloutConfig {
         max_new_tokens: 6,
-        add_bos: true,
+        add_special_tokens: true,
         ..RolloutConfig::default()
     };
     let r = Rollout::new(ab_tokenizer(), set, check, cfg).unwrap();

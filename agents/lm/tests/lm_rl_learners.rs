@@ -72,7 +72,7 @@ fn ppo_entropy_bonus_raises_the_policy_entropy() {
             RolloutConfig {
                 max_new_tokens: 6,
                 sampling: SamplingConfig::default(),
-                add_bos: true,
+                add_special_tokens: true,
                 stop_at_eos: false,
             },
         )
@@ -135,7 +135,7 @@ fn learned_baseline_predicts_each_prompts_reward() {
         RolloutConfig {
             max_new_tokens: 4,
             sampling: SamplingConfig::default(),
-            add_bos: true,
+            add_special_tokens: true,
             stop_at_eos: true,
         },
     )

@@ -27,7 +27,7 @@ fn setup(seed: i64) -> (VarStore, Decoder, Rollout) {
     let cfg = RolloutConfig {
         max_new_tokens: MAX_NEW,
         sampling: SamplingConfig::new(1.0).unwrap(),
-        add_bos: true,
+        add_special_tokens: true,
         stop_at_eos: true,
     };
     let rollout = Rollout::new(tok, prompts, reward, cfg).unwrap();

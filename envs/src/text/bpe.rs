@@ -230,6 +230,10 @@ impl Tokenizer for HfTokenizer {
         }
     }
 
+    fn chat_template(&self) -> Option<&super::ChatTemplate> {
+        self.chat.as_ref().ok()
+    }
+
     fn decode(&self, ids: &[u32]) -> Result<String> {
         if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.vocab_size) {
             return Err(id_out_of_range(id, self.vocab_size));

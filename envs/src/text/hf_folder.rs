@@ -116,11 +116,6 @@ impl HfTokenizer {
         Ok(tok)
     }
 
-    /// The chat template, if the tokenizer has one.
-    pub fn chat_template(&self) -> Option<&ChatTemplate> {
-        self.chat.as_ref().ok()
-    }
-
     /// The conversation `messages` rendered by the chat template (see [`ChatTemplate::render`]
     /// for `extra`); an error if there is no template or rendering fails.
     pub fn render_chat(

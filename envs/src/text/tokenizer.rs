@@ -284,6 +284,14 @@ pub trait Tokenizer: Send + Sync {
         self.special_tokens().eos.into_iter().collect()
     }
 
+    /// The chat template that turns messages into a prompt, if the tokenizer has one (a Hugging
+    /// Face model folder's; none by default). Render with
+    /// [`ChatTemplate::render`](super::ChatTemplate::render) and encode the text with
+    /// [`encode`](Tokenizer::encode): the template writes the special tokens itself.
+    fn chat_template(&self) -> Option<&super::ChatTemplate> {
+        None
+    }
+
     /// Encodes every text (with the specials `opts` asks for) into one padded [`Batch`].
     ///
     /// Rows are padded to the longest row (or to `max_len` with `pad_to_max_len`) on the side
@@ -345,6 +353,9 @@ macro_rules! forward_tokenizer {
             }
             fn stop_ids(&self) -> Vec<u32> {
                 (**self).stop_ids()
+            }
+            fn chat_template(&self) -> Option<&super::ChatTemplate> {
+                (**self).chat_template()
             }
             fn encode_batch(&self, texts: &[&str], opts: &BatchOptions) -> Result<Batch> {
                 (**self).encode_batch(texts, opts)

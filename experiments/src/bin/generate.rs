@@ -7,12 +7,17 @@
 //! generate --checkpoint runs/lm/checkpoint --prompt "12+7=" --strategy beam --num-beams 4
 //! generate --checkpoint runs/lm/checkpoint --score "the movie was great."
 //! generate --checkpoint runs/lm/checkpoint --prompt "12+7=" --choices 19,20,21
+//! generate --model ~/models/Qwen2.5-0.5B-Instruct --dtype bf16 --chat --prompt "Who are you?"
 //! ```
 //!
-//! The checkpoint is a `pretrain-lm` checkpoint folder or a Hugging Face GPT-2 folder
-//! (`config.json`, `model.safetensors`, `tokenizer.json`). Prompts and scored texts start with
-//! the tokenizer's `<bos>` token when it has one (as the training lines did); generation stops
-//! at `<eos>`.
+//! The checkpoint (`--checkpoint` or `--model`) is a `pretrain-lm` checkpoint folder or a Hugging
+//! Face model folder (GPT-2, GPT-Neo, Llama, Qwen2, Qwen3: `config.json`, `model.safetensors` or
+//! shards, `tokenizer.json`, `tokenizer_config.json`, ...). Prompts and scored texts are encoded
+//! as the checkpoint's tokenizer encodes a prompt: our checkpoints start with `<bos>` when the
+//! tokenizer has one (as the training lines did), a Hugging Face folder's tokenizer adds what
+//! `transformers` adds. `--chat` renders each prompt as a user message with the folder's chat
+//! template first. Generation stops at the tokenizer's stop tokens (`generation_config.json`'s
+//! `eos_token_id` list for a Hugging Face folder).
 
 use std::path::PathBuf;
 
@@ -22,13 +27,33 @@ use rand::SeedableRng;
 use tch::Tensor;
 use tokengym::seeding::EnvRng;
 use tokengym_agents::nn::DeviceChoice;
-use tokengym_envs::text::Tokenizer;
+use tokengym_envs::text::{ChatMessage, Tokenizer};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::decoding::{BeamSearchConfig, beam_search};
 use tokengym_lm::decoding::{GenerateConfig, generate, generate_constrained};
-use tokengym_lm::decoding::{left_pad, multiple_choice, nats_to_bits, token_log_probs};
+use tokengym_lm::decoding::{StopTokens, left_pad, multiple_choice, nats_to_bits, token_log_probs};
 use tokengym_lm::model::{CausalLm, Decoder};
-use tokengym_lm::pretrain::load_checkpoint;
+use tokengym_lm::pretrain::load_checkpoint_as;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DtypeArg {
+    /// 32-bit floats.
+    F32,
+    /// 16-bit floats.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+impl DtypeArg {
+    fn kind(self) -> tch::Kind {
+        match self {
+            Self::F32 => tch::Kind::Float,
+            Self::F16 => tch::Kind::Half,
+            Self::Bf16 => tch::Kind::BFloat16,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum StrategyArg {
@@ -45,9 +70,16 @@ enum StrategyArg {
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A pretrain-lm checkpoint folder or a Hugging Face GPT-2 folder.
-    #[arg(long)]
+    /// A pretrain-lm checkpoint folder or a Hugging Face model folder.
+    #[arg(long, visible_alias = "model")]
     checkpoint: PathBuf,
+    /// Parameter dtype: f32, f16 or bf16 (default: as the weights are stored).
+    #[arg(long, value_enum)]
+    dtype: Option<DtypeArg>,
+    /// Render each --prompt as a user message with the tokenizer's chat template (with the
+    /// assistant's generation prompt) before encoding it.
+    #[arg(long)]
+    chat: bool,
     /// Prompts to complete (or the question of --choices); repeat the flag or list several.
     #[arg(long, num_args = 1..)]
     prompt: Vec<String>,
@@ -99,10 +131,20 @@ fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
-/// `<bos>` (when the tokenizer has one) followed by the ids of `text`.
+/// The ids of `text` as the tokenizer encodes a prompt (see the module docs).
 fn encode(tok: &dyn Tokenizer, text: &str) -> Result<Vec<i64>> {
-    let bos = tok.special_tokens().bos;
-    let ids = tok.encode_with_specials(text, bos.is_some(), false)?;
+    let ids = tok.encode_prompt(text)?;
+    Ok(ids.into_iter().map(i64::from).collect())
+}
+
+/// `text` as a user message through the tokenizer's chat template, encoded (the template
+/// writes the special tokens).
+fn encode_chat(tok: &dyn Tokenizer, text: &str) -> Result<Vec<i64>> {
+    let template = tok
+        .chat_template()
+        .context("--chat: the checkpoint's tokenizer has no chat template")?;
+    let rendered = template.render(&[ChatMessage::new("user", text)], true, None)?;
+    let ids = tok.encode(&rendered)?;
     Ok(ids.into_iter().map(i64::from).collect())
 }
 
@@ -148,7 +190,10 @@ fn run(args: Args) -> Result<()> {
     if !args.choices.is_empty() && args.prompt.is_empty() {
         bail!("--choices needs a --prompt (the question)");
     }
-    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    if args.chat && args.prompt.is_empty() {
+        bail!("--chat needs a --prompt");
+    }
+    let ckpt = load_checkpoint_as(&args.checkpoint, device, args.dtype.map(DtypeArg::kind))?;
     let (model, tok) = (&ckpt.model, ckpt.tokenizer.as_ref());
     for text in &args.score {
         score(model, tok, text, args.show_logprobs)?;
@@ -159,10 +204,16 @@ fn run(args: Args) -> Result<()> {
     let prompts: Vec<Vec<i64>> = args
         .prompt
         .iter()
-        .map(|p| encode(tok, p))
+        .map(|p| {
+            if args.chat {
+                encode_chat(tok, p)
+            } else {
+                encode(tok, p)
+            }
+        })
         .collect::<Result<_>>()?;
     if prompts.iter().any(Vec::is_empty) {
-        bail!("a prompt is empty and the tokenizer has no <bos> token to start it");
+        bail!("a prompt is empty and the tokenizer adds no <bos> token to start it");
     }
     if !args.choices.is_empty() {
         return choices(model, tok, &args, &prompts);
@@ -182,14 +233,15 @@ fn run(args: Args) -> Result<()> {
     let views: Vec<&[i64]> = prompts.iter().map(Vec::as_slice).collect();
     let pad = tok.special_tokens().pad.map_or(0, i64::from);
     let (tokens, mask) = left_pad(&views, pad)?;
-    let eos = tok.special_tokens().eos.map(i64::from);
+    let stop: Vec<i64> = tok.stop_ids().into_iter().map(i64::from).collect();
+    let eos = StopTokens::from_ids(&stop)?;
     match args.strategy {
         StrategyArg::Beam => {
             let cfg = BeamSearchConfig {
                 num_beams: args.num_beams,
                 max_new_tokens: max_new,
                 length_penalty: args.length_penalty,
-                eos_token_ids: eos.into(),
+                eos_token_ids: eos,
                 pad_token_id: pad,
                 ..BeamSearchConfig::default()
             };
@@ -219,7 +271,7 @@ fn run(args: Args) -> Result<()> {
                 }
                 cfg = GenerateConfig::sample(max_new, s);
             }
-            cfg.eos_token_ids = eos.into();
+            cfg.eos_token_ids = eos;
             cfg.pad_token_id = pad;
             let mut rng = EnvRng::seed_from_u64(args.seed);
             // A model vocabulary larger than the tokenizer's (padded) must not produce the ids

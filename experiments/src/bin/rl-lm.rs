@@ -111,8 +111,9 @@ enum Algo {
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A pretrain-lm checkpoint folder.
-    #[arg(long)]
+    /// A pretrain-lm checkpoint folder or a Hugging Face model folder (GPT-2, GPT-Neo, Llama,
+    /// Qwen2, Qwen3); a Hugging Face model is saved back as one.
+    #[arg(long, visible_alias = "model")]
     checkpoint: PathBuf,
     /// The task (prompts and reward).
     #[arg(long, value_enum, default_value = "sentiment")]
@@ -274,7 +275,7 @@ fn run(args: Args) -> Result<()> {
     let rollout_cfg = RolloutConfig {
         max_new_tokens: args.max_new_tokens,
         sampling: SamplingConfig::new(args.temperature)?,
-        add_bos: tokenizer.special_tokens().bos.is_some(),
+        add_special_tokens: true,
         stop_at_eos: tokenizer.special_tokens().eos.is_some(),
     };
     let rollout = Rollout::new(tokenizer.clone(), prompts, reward.clone(), rollout_cfg)?;

@@ -85,10 +85,25 @@ fn dtype_of(kind: Kind) -> Result<(Dtype, &'static str)> {
     }
 }
 
-/// Saves the decoder variables of `vs` (configured by `cfg`) as the Hugging Face folder `dir`;
-/// `source`: the folder the model was loaded from, whose tokenizer and generation files are
-/// copied and whose bos/eos/pad ids are kept in the config (`None`: config and weights only).
+/// Saves the decoder variables of `vs` (configured by `cfg`) as the Hugging Face folder `dir`,
+/// atomically; `source`: the folder the model was loaded from, whose tokenizer and generation
+/// files are copied and whose bos/eos/pad ids are kept in the config (`None`: config and
+/// weights only). Variables of our RL heads (`value_head.*`, `reward_head.*`) are left out.
 pub fn save_hf_folder(
+    dir: &Path,
+    vs: &VarStore,
+    cfg: &DecoderConfig,
+    source: Option<&Path>,
+) -> Result<()> {
+    write_folder_atomically(dir, |tmp| {
+        fs::create_dir_all(tmp).map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
+        write_hf_files(tmp, vs, cfg, source)
+    })
+}
+
+/// Writes the files of [`save_hf_folder`] into the existing folder `dir` (not atomically: for
+/// callers that assemble a folder under a temporary name themselves).
+pub fn write_hf_files(
     dir: &Path,
     vs: &VarStore,
     cfg: &DecoderConfig,
@@ -138,28 +153,25 @@ pub fn save_hf_folder(
     let metadata: HashMap<String, String> = [("format".to_owned(), "pt".to_owned())]
         .into_iter()
         .collect();
-    write_folder_atomically(dir, |tmp| {
-        fs::create_dir_all(tmp).map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
-        safetensors::serialize_to_file(
-            tensors.iter().map(|(n, t)| (n.as_str(), t)),
-            &Some(metadata.clone()),
-            &tmp.join(WEIGHTS_FILE),
-        )
-        .map_err(|e| Error::checkpoint(tmp, format!("cannot write the weights: {e:?}")))?;
-        let text = serde_json::to_string_pretty(&config)
-            .map_err(|e| Error::InvalidArgument(format!("cannot encode the config: {e}")))?;
-        fs::write(tmp.join(CONFIG_FILE), text + "\n")
-            .map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
-        if let Some(src) = source {
-            for file in HF_SIDE_FILES {
-                let from = src.join(file);
-                if from.is_file() {
-                    fs::copy(&from, tmp.join(file)).map_err(|e| {
-                        Error::checkpoint(tmp, format!("cannot copy {}: {e}", from.display()))
-                    })?;
-                }
+    safetensors::serialize_to_file(
+        tensors.iter().map(|(n, t)| (n.as_str(), t)),
+        &Some(metadata),
+        &dir.join(WEIGHTS_FILE),
+    )
+    .map_err(|e| Error::checkpoint(dir, format!("cannot write the weights: {e:?}")))?;
+    let text = serde_json::to_string_pretty(&config)
+        .map_err(|e| Error::InvalidArgument(format!("cannot encode the config: {e}")))?;
+    fs::write(dir.join(CONFIG_FILE), text + "\n")
+        .map_err(|e| Error::checkpoint(dir, e.to_string()))?;
+    if let Some(src) = source {
+        for file in HF_SIDE_FILES {
+            let from = src.join(file);
+            if from.is_file() {
+                fs::copy(&from, dir.join(file)).map_err(|e| {
+                    Error::checkpoint(dir, format!("cannot copy {}: {e}", from.display()))
+                })?;
             }
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }

@@ -24,7 +24,7 @@ pub use config::{
     RopeScaling, WeightLayout,
 };
 pub use decoder::{Decoder, IGNORE_INDEX};
-pub use hf_export::save_hf_folder;
+pub use hf_export::{save_hf_folder, write_hf_files};
 pub use kv_cache::DecoderCache;
 pub use weights::{
     CONFIG_FILE, LOAD_KINDS, WEIGHTS_FILE, load_decoder, load_weights, read_decoder_config,

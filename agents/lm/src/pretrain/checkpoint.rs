@@ -17,14 +17,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tch::Device;
 use tch::nn::VarStore;
-use tokengym_envs::text::{ByteTokenizer, Tokenizer, load_tokenizer};
+use tch::{Device, Kind};
+use tokengym_envs::text::{ByteTokenizer, HfTokenizer, Tokenizer, load_tokenizer};
 
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
-use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, load_decoder, save_decoder};
+use crate::model::folder::weight_files;
+use crate::model::weights::{CONFIG_FILE, load_decoder, save_decoder};
+use crate::models::is_hf_config;
 use crate::pretrain::config::TrainerConfig;
 use crate::write_folder::write_folder_atomically;
 
@@ -171,23 +173,44 @@ pub fn read_state(dir: &Path) -> Result<Option<TrainerState>> {
     Ok(Some(state))
 }
 
-/// Loads a checkpoint folder (ours or a Hugging Face GPT-2 folder) onto `device`.
+/// Loads a checkpoint folder (ours, or a Hugging Face model folder of a supported family) onto
+/// `device`, in the dtype its weights are stored in.
 ///
 /// Errors (all naming the folder): a missing folder, model config or weights file, a
 /// corrupted file, no usable tokenizer, or a tokenizer with more ids than the model's
 /// vocabulary (the model could not score them). A tokenizer with fewer ids than the model is
 /// fine (vocabularies are often padded).
 pub fn load_checkpoint(dir: &Path, device: Device) -> Result<LoadedCheckpoint> {
+    load_checkpoint_as(dir, device, None)
+}
+
+/// [`load_checkpoint`] with the parameters in `dtype` (f32, f16 or bf16; `None`: as stored).
+///
+/// A Hugging Face folder (its `config.json` has a `model_type`) gets its tokenizer from
+/// [`HfTokenizer::from_model_dir`] (special tokens, stop ids and chat template as
+/// `transformers` reads them); our own folders from `tokenizer.json` or the trainer state.
+pub fn load_checkpoint_as(
+    dir: &Path,
+    device: Device,
+    dtype: Option<Kind>,
+) -> Result<LoadedCheckpoint> {
     if !dir.is_dir() {
         return Err(Error::checkpoint(dir, "no such checkpoint folder"));
     }
-    for file in [CONFIG_FILE, WEIGHTS_FILE] {
-        if !dir.join(file).is_file() {
-            return Err(Error::checkpoint(dir, format!("missing {file}")));
-        }
+    let config = dir.join(CONFIG_FILE);
+    if !config.is_file() {
+        return Err(Error::checkpoint(dir, format!("missing {CONFIG_FILE}")));
+    }
+    weight_files(dir).map_err(|e| Error::checkpoint(dir, e))?;
+    let text = fs::read_to_string(&config)
+        .map_err(|e| Error::checkpoint(&config, format!("cannot read: {e}")))?;
+    let tok_path = dir.join(TOKENIZER_FILE);
+    if is_hf_config(&text) && !is_our_tokenizer_file(&tok_path) {
+        let tokenizer = HfTokenizer::from_model_dir(dir)
+            .map_err(|e| Error::checkpoint(dir, format!("unusable tokenizer: {e}")))?;
+        return finish(dir, device, dtype, Box::new(tokenizer), None);
     }
     let state = read_state(dir)?;
-    let tok_path = dir.join(TOKENIZER_FILE);
     let tokenizer: Box<dyn Tokenizer> = if tok_path.is_file() {
         load_tokenizer(&tok_path)
             .map_err(|e| Error::checkpoint(dir, format!("unusable tokenizer: {e}")))?
@@ -199,7 +222,27 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<LoadedCheckpoint> {
     } else {
         return Err(Error::checkpoint(dir, format!("missing {TOKENIZER_FILE}")));
     };
-    let (vs, model) = load_decoder(dir, device, None).map_err(|e| Error::checkpoint(dir, e))?;
+    finish(dir, device, dtype, tokenizer, state)
+}
+
+/// Whether `path` is a tokenizer file in one of our own formats (it has a `format` field, which
+/// Hugging Face `tokenizer.json` files do not).
+fn is_our_tokenizer_file(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("format").is_some())
+}
+
+/// Loads the model of `dir` and checks `tokenizer` fits it.
+fn finish(
+    dir: &Path,
+    device: Device,
+    dtype: Option<Kind>,
+    tokenizer: Box<dyn Tokenizer>,
+    state: Option<TrainerState>,
+) -> Result<LoadedCheckpoint> {
+    let (vs, model) = load_decoder(dir, device, dtype).map_err(|e| Error::checkpoint(dir, e))?;
     let model_vocab = model.config().vocab_size;
     if tokenizer.vocab_size() as i64 > model_vocab {
         return Err(Error::checkpoint(

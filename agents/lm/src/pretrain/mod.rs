@@ -12,7 +12,7 @@ pub mod validation;
 
 pub use checkpoint::{
     LoadedCheckpoint, STATE_FILE, STATE_FORMAT, TOKENIZER_FILE, TokenizerKind, TokenizerSource,
-    TrainerState, load_checkpoint, read_state, save_checkpoint,
+    TrainerState, load_checkpoint, load_checkpoint_as, read_state, save_checkpoint,
 };
 pub use config::TrainerConfig;
 pub use dataset::{Layout, LmBatch, TextDataset};

@@ -26,7 +26,9 @@ use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, LearnSummary, 
 
 use crate::error::{Error, Result};
 use crate::model::decoder::Decoder;
-use crate::model::weights::{load_decoder, save_decoder};
+use crate::model::hf_export::write_hf_files;
+use crate::model::weights::{CONFIG_FILE, load_decoder, save_decoder};
+use crate::models::is_hf_config;
 use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE};
 use crate::rl::batch_stats::{BatchStats, batch_stats};
 use crate::rl::group::{GroupConfig, GroupPolicyGradient};
@@ -366,26 +368,36 @@ impl Agent for FineTuner {
             .complete(&self.model, prompt, deterministic, &mut self.act_rng)
     }
 
-    /// Writes the tuned model as a checkpoint folder at `path`, atomically: the GPT weights
-    /// (not the value head) with the starting checkpoint's tokenizer and trainer state, so
+    /// Writes the tuned model as a checkpoint folder at `path`, atomically: the decoder weights
+    /// (not the value head) with the starting checkpoint's tokenizer and trainer state (a
+    /// Hugging Face folder when the model came from one, with its tokenizer, chat template and
+    /// generation files, see [`write_hf_files`]), so
     /// `generate` and [`load_checkpoint`](crate::pretrain::load_checkpoint) read it, and the
     /// tuner's progress ([`FINE_TUNE_PROGRESS_FILE`]). The learner's state (value head, optimizer
     /// moments, KL coefficient) is not saved.
     fn save(&self, path: &Path) -> Result<()> {
         let cfg = self.model.config();
-        let snapshot = FrozenDecoder::copy_of(&self.vs, cfg)?;
         let saved = SavedProgress {
             algorithm: self.cfg.algorithm.name().to_owned(),
             progress: self.progress,
         };
+        let hf_source = self.source.as_deref().filter(|s| is_hf_folder(s));
         write_folder_atomically(path, |tmp| {
-            save_decoder(tmp, snapshot.var_store(), cfg)?;
+            if let Some(source) = hf_source {
+                // A Hugging Face model stays one: config, weights (the RL heads left out) and
+                // the source's tokenizer and generation files.
+                std::fs::create_dir_all(tmp).map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
+                write_hf_files(tmp, &self.vs, cfg, Some(source))?;
+            } else {
+                let snapshot = FrozenDecoder::copy_of(&self.vs, cfg)?;
+                save_decoder(tmp, snapshot.var_store(), cfg)?;
+                copy_source_files(self.source.as_deref(), tmp)?;
+            }
             let json = serde_json::to_string_pretty(&saved)
                 .map_err(|e| Error::checkpoint(path, format!("cannot encode the progress: {e}")))?;
             std::fs::write(tmp.join(FINE_TUNE_PROGRESS_FILE), json).map_err(|e| {
                 Error::checkpoint(path, format!("cannot write {FINE_TUNE_PROGRESS_FILE}: {e}"))
-            })?;
-            copy_source_files(self.source.as_deref(), tmp)
+            })
         })
     }
 
@@ -435,6 +447,11 @@ fn read_progress(dir: &Path, algorithm: &str) -> Result<Option<Progress>> {
         ));
     }
     Ok(Some(saved.progress))
+}
+
+/// Whether `dir` holds a Hugging Face model (its `config.json` has a `model_type`).
+fn is_hf_folder(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(CONFIG_FILE)).is_ok_and(|t| is_hf_config(&t))
 }
 
 /// Copies the tokenizer and trainer state of the checkpoint folder `source` (where it has

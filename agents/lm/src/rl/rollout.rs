@@ -3,7 +3,7 @@
 //!
 //! One call of [`Rollout::collect`] is one batch of `B` one-shot episodes (the batched form of
 //! [`TextGenEnv`](tokengym_envs::text::TextGenEnv)): prompts are drawn uniformly with the
-//! caller's seeded [`EnvRng`], encoded (optionally after `<bos>`), left-padded, and completed by
+//! caller's seeded [`EnvRng`], encoded (optionally with the tokenizer's special tokens), left-padded, and completed by
 //! [`generate`] with sampling; the same RNG then drives the sampler, so a seed fixes the whole
 //! batch. Each completion is decoded (without its `<eos>`) and scored once with a
 //! [`RewardContext`] holding the prompt, the completion, their ids, whether it ended with
@@ -34,10 +34,14 @@ pub struct RolloutConfig {
     /// The sampling pipeline (temperature, top-k, top-p, repetition penalty); the loss must use
     /// the same one.
     pub sampling: SamplingConfig,
-    /// Whether prompts start with the tokenizer's `<bos>`.
-    pub add_bos: bool,
-    /// Whether a completion ends at the tokenizer's `<eos>` (otherwise every completion has
-    /// `max_new_tokens` tokens and `<eos>` is an ordinary token).
+    /// Whether prompts are encoded with the tokenizer's special tokens
+    /// ([`Tokenizer::encode_prompt`]: `<bos>` first for our tokenizers when they have one, what
+    /// `transformers` adds for a Hugging Face model folder's tokenizer), as `tokenizer(text,
+    /// add_special_tokens=...)`; otherwise with plain [`Tokenizer::encode`].
+    pub add_special_tokens: bool,
+    /// Whether a completion ends at the tokenizer's stop tokens ([`Tokenizer::stop_ids`]: its
+    /// `<eos>`, or a model folder's list); otherwise every completion has `max_new_tokens`
+    /// tokens and the stop tokens are ordinary tokens.
     pub stop_at_eos: bool,
 }
 
@@ -46,7 +50,7 @@ impl Default for RolloutConfig {
         Self {
             max_new_tokens: 16,
             sampling: SamplingConfig::default(),
-            add_bos: false,
+            add_special_tokens: false,
             stop_at_eos: true,
         }
     }
@@ -150,7 +154,6 @@ pub struct Rollout {
     reward: Arc<dyn RewardFn>,
     cfg: RolloutConfig,
     eos: StopTokens,
-    bos: Option<i64>,
     pad: i64,
 }
 
@@ -167,8 +170,8 @@ impl std::fmt::Debug for Rollout {
 
 impl Rollout {
     /// Encodes every prompt once and checks the settings: `max_new_tokens >= 1`, a valid
-    /// sampling pipeline, a `<bos>` when `add_bos`, an `<eos>` when `stop_at_eos`, and no prompt
-    /// that encodes to nothing. The pad id is the tokenizer's `<pad>`, else its `<eos>`, else 0.
+    /// sampling pipeline, stop tokens when `stop_at_eos`, and no prompt that encodes to
+    /// nothing. The pad id is the tokenizer's `<pad>`, else its `<eos>`, else 0.
     pub fn new(
         tokenizer: Arc<dyn Tokenizer>,
         prompts: PromptSet,
@@ -188,21 +191,13 @@ impl Rollout {
             ));
         }
         let specials = tokenizer.special_tokens();
-        let eos = match (cfg.stop_at_eos, specials.eos) {
+        let stop: Vec<i64> = tokenizer.stop_ids().into_iter().map(i64::from).collect();
+        let eos = match (cfg.stop_at_eos, stop.is_empty()) {
             (false, _) => StopTokens::none(),
-            (true, Some(e)) => StopTokens::from(Some(i64::from(e))),
-            (true, None) => {
+            (true, false) => StopTokens::from_ids(&stop)?,
+            (true, true) => {
                 return Err(Error::InvalidArgument(
                     "rollout: stop_at_eos is set but the tokenizer has no <eos> token".to_owned(),
-                ));
-            }
-        };
-        let bos = match (cfg.add_bos, specials.bos) {
-            (false, _) => None,
-            (true, Some(b)) => Some(i64::from(b)),
-            (true, None) => {
-                return Err(Error::InvalidArgument(
-                    "rollout: add_bos is set but the tokenizer has no <bos> token".to_owned(),
                 ));
             }
         };
@@ -214,7 +209,6 @@ impl Rollout {
             reward,
             cfg,
             eos,
-            bos,
             pad,
         };
         rollout.encoded = rollout
@@ -225,20 +219,21 @@ impl Rollout {
         Ok(rollout)
     }
 
-    /// `<bos>` (when the rollout adds it) and the ids of `text`; an error when that is no
-    /// token at all.
+    /// The ids of `text` as a prompt (with the tokenizer's special tokens when the rollout adds
+    /// them); an error when that is no token at all.
     fn encode_prompt(&self, text: &str) -> Result<Vec<i64>> {
-        let ids: Vec<i64> = self
-            .bos
-            .into_iter()
-            .chain(self.tokenizer.encode(text)?.into_iter().map(i64::from))
-            .collect();
+        let ids = if self.cfg.add_special_tokens {
+            self.tokenizer.encode_prompt(text)?
+        } else {
+            self.tokenizer.encode(text)?
+        };
         if ids.is_empty() {
             return Err(Error::InvalidArgument(format!(
-                "rollout: the prompt {text:?} encodes to no token (set add_bos to start it with <bos>)"
+                "rollout: the prompt {text:?} encodes to no token (a tokenizer with a <bos> and \
+                 add_special_tokens would start it)"
             )));
         }
-        Ok(ids)
+        Ok(ids.into_iter().map(i64::from).collect())
     }
 
     /// Checks that `model` can score the tokenizer's ids.

@@ -66,11 +66,11 @@ pub fn ab_prompts() -> PromptSet {
 }
 
 /// [`ab_prompts`] completed with up to 8 tokens and scored by [`fraction_of_a`].
-pub fn ab_rollout(sampling: SamplingConfig, add_bos: bool) -> Rollout {
+pub fn ab_rollout(sampling: SamplingConfig, add_special_tokens: bool) -> Rollout {
     let cfg = RolloutConfig {
         max_new_tokens: 8,
         sampling,
-        add_bos,
+        add_special_tokens,
         stop_at_eos: true,
     };
     Rollout::new(ab_tokenizer(), ab_prompts(), fraction_of_a(), cfg).unwrap()
