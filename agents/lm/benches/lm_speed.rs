@@ -1,4 +1,4 @@
-//! Speed of the GPT decoder on one CPU thread (or `LM_BENCH_DEVICE=cuda`):
+//! Speed of the decoder (GPT shapes) on one CPU thread (or `LM_BENCH_DEVICE=cuda`):
 //!
 //! - training tokens/s: `DecoderConfig::tiny(256)` (d 128, 4 layers, 4 heads, context 64, RoPE,
 //!   tied embeddings), batches of 16 x 64 random tokens, next-token loss, AdamW;

@@ -2,8 +2,10 @@
 //!
 //! Language models as policies whose actions are tokens, on `tch` (libtorch):
 //!
-//! - [`model`]: the [`CausalLm`] interface and the GPT decoder ([`Decoder`], [`DecoderConfig`], its KV
-//!   cache) with safetensors loading and saving (our checkpoints and Hugging Face GPT-2 folders);
+//! - [`model`]: the [`CausalLm`] interface and the decoder ([`Decoder`], [`DecoderConfig`], its KV
+//!   cache) with safetensors loading and saving (our checkpoints and Hugging Face folders);
+//! - [`models`]: the Hugging Face families (GPT-2, GPT-Neo, Llama, Qwen2, Qwen3) and their
+//!   `config.json`;
 //! - [`decoding`]: generation (greedy, sampling, constrained), beam search, the logits pipeline,
 //!   scoring and multiple choice;
 //! - [`pretrain`]: teacher-forcing pre-training with checkpoints and resume;

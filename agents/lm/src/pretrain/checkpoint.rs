@@ -10,8 +10,8 @@
 //! moments. A resumed run keeps the weights, the step count (hence the learning-rate schedule
 //! and the data order) and restarts the moment estimates from zero; the warm-up is not redone.
 //!
-//! [`load_checkpoint`] also reads Hugging Face GPT-2 folders (`config.json`,
-//! `model.safetensors`, `tokenizer.json`); they have no trainer state.
+//! [`load_checkpoint`] also reads Hugging Face model folders of the supported families
+//! (`config.json`, safetensors weights, the tokenizer files); they have no trainer state.
 
 use std::fs;
 use std::path::{Path, PathBuf};
