@@ -15,7 +15,16 @@ const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../agents/lm/tests/fixtures/hf"
 );
-const FOLDERS: [&str; 6] = ["gpt2", "gpt-neo", "llama", "llama2", "qwen2", "qwen3"];
+const FOLDERS: [&str; 8] = [
+    "gpt2",
+    "gpt-neo",
+    "llama",
+    "llama2",
+    "qwen2",
+    "qwen3",
+    "mistral",
+    "qwen2-swa",
+];
 
 fn folder(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)

@@ -22,13 +22,15 @@ use tokengym_lm::model::{
     CausalLm, Decoder, KvCache, ModelFamily, load_decoder, save_decoder, save_hf_folder,
 };
 
-const FAMILIES: [(&str, ModelFamily); 6] = [
+const FAMILIES: [(&str, ModelFamily); 8] = [
     ("gpt2", ModelFamily::Gpt2),
     ("gpt-neo", ModelFamily::GptNeo),
     ("llama", ModelFamily::Llama),
     ("llama2", ModelFamily::Llama),
     ("qwen2", ModelFamily::Qwen2),
     ("qwen3", ModelFamily::Qwen3),
+    ("mistral", ModelFamily::Mistral),
+    ("qwen2-swa", ModelFamily::Qwen2),
 ];
 
 fn fixtures() -> PathBuf {
@@ -98,6 +100,14 @@ fn every_family_loads_with_its_options() {
     assert!(load("qwen2").config().has_qkv_bias());
     let neo = load("gpt-neo");
     assert!(neo.config().is_local(1) && neo.config().window_size.unwrap() < 12);
+    // Sliding windows shorter than the 12-token cases: in every layer (Mistral), from layer 1
+    // on (Qwen2's max_window_layers).
+    let mistral = load("mistral");
+    let c = mistral.config();
+    assert!(c.is_local(0) && c.is_local(1) && c.window_size == Some(4));
+    let swa = load("qwen2-swa");
+    let c = swa.config();
+    assert!(!c.is_local(0) && c.is_local(1) && c.window_size == Some(4));
 }
 
 /// Runs `check(family, model, case name, tokens, mask, transformers' logits)` on every logits case
@@ -255,6 +265,16 @@ fn exported_hugging_face_folders_reload_with_identical_logits() {
     let _model = Decoder::new(&vs.root(), cfg.clone()).unwrap();
     let err = save_hf_folder(&temp_dir("export-rope"), &vs, &cfg, None).unwrap_err();
     assert!(err.to_string().contains("Hugging Face"), "{err}");
+    // A source folder whose config cannot be read would lose its token ids: an error, and
+    // nothing is written.
+    let (vs, model) = load_decoder(&fixtures().join("llama"), Device::Cpu, None).unwrap();
+    let no_config = temp_dir("export-no-config-src");
+    std::fs::create_dir_all(&no_config).unwrap();
+    let dir = temp_dir("export-no-config");
+    let err = save_hf_folder(&dir, &vs, model.config(), Some(&no_config)).unwrap_err();
+    assert!(err.to_string().contains("config.json"), "{err}");
+    assert!(!dir.exists());
+    std::fs::remove_dir_all(&no_config).unwrap();
 }
 
 #[test]
@@ -285,6 +305,61 @@ fn bf16_load_runs_close_to_f32() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("bf16"), "{err}");
+}
+
+/// On a machine with a GPU, every family loads in bf16 on CUDA, gives logits close to the f32
+/// CPU ones, generates with the KV cache and takes one AdamW training step with a finite loss.
+/// Skipped with a message where CUDA is not usable (`TOKENGYM_REQUIRE_CUDA=1` makes that a
+/// failure).
+#[test]
+fn every_family_runs_in_bf16_on_cuda() {
+    if !tch::Cuda::is_available() {
+        let required = std::env::var_os("TOKENGYM_REQUIRE_CUDA").is_some_and(|v| v != "0");
+        assert!(
+            !required,
+            "TOKENGYM_REQUIRE_CUDA is set but CUDA is not usable"
+        );
+        eprintln!("every_family_runs_in_bf16_on_cuda: skipped, CUDA is not usable here");
+        return;
+    }
+    use tch::nn::OptimizerConfig;
+    let gpu = Device::Cuda(0);
+    let cpu_tokens = Tensor::from_slice(&[5i64, 17, 3, 99, 0, 42, 7, 8]).reshape([1, 8]);
+    let tokens = cpu_tokens.to_device(gpu);
+    for (name, _) in FAMILIES {
+        let (vs, model) = load_decoder(&fixtures().join(name), gpu, Some(Kind::BFloat16)).unwrap();
+        let low = tch::no_grad(|| model.logits(&tokens, None))
+            .unwrap()
+            .to_device(Device::Cpu);
+        assert_eq!(low.kind(), Kind::BFloat16, "{name}");
+        let full = tch::no_grad(|| load(name).logits(&cpu_tokens, None)).unwrap();
+        let diff = max_diff(&low, &full, None);
+        let scale = full.abs().max().double_value(&[]);
+        assert!(
+            diff < 0.05 * scale.max(1.0),
+            "{name}: bf16 on CUDA differs by {diff} (scale {scale})"
+        );
+        let out = tch::no_grad(|| {
+            generate(
+                &model,
+                &tokens,
+                None,
+                &GenerateConfig::greedy(8),
+                &mut rng_from_seed(Some(0)),
+            )
+        })
+        .unwrap();
+        assert_eq!(out.tokens.size(), [1, 8], "{name}");
+        let mut opt = tch::nn::AdamW::default().build(&vs, 1e-3).unwrap();
+        let before = vs.trainable_variables()[0].to_device(Device::Cpu);
+        let loss = model
+            .loss(&tokens, &tokens.roll([-1], [1]), None, false)
+            .unwrap();
+        assert!(loss.double_value(&[]).is_finite(), "{name}");
+        opt.backward_step(&loss);
+        let after = vs.trainable_variables()[0].to_device(Device::Cpu);
+        assert!(!before.equal(&after), "{name}: the step changed nothing");
+    }
 }
 
 /// A copy of fixture folder `name` whose weights pass through `edit`.
@@ -370,12 +445,12 @@ fn unsupported_model_types_and_options_are_errors() {
         (
             "\"qwen2\"",
             "\"mamba\"",
-            "gpt2, gpt_neo, llama, qwen2, qwen3",
+            "gpt2, gpt_neo, llama, mistral, qwen2, qwen3",
         ),
         (
-            "\"use_sliding_window\": false",
-            "\"use_sliding_window\": true",
-            "use_sliding_window",
+            "\"full_attention\"",
+            "\"chunked_attention\"",
+            "chunked_attention",
         ),
         ("\"silu\"", "\"relu\"", "hidden_act"),
     ] {

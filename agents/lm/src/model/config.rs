@@ -76,6 +76,8 @@ pub enum ModelFamily {
     GptNeo,
     /// Hugging Face `llama` (also Llama-2/3, SmolLM).
     Llama,
+    /// Hugging Face `mistral` (Mistral 7B; Llama's layout with sliding-window attention).
+    Mistral,
     /// Hugging Face `qwen2` (Qwen2, Qwen2.5).
     Qwen2,
     /// Hugging Face `qwen3`.
@@ -88,7 +90,7 @@ impl ModelFamily {
         match self {
             Self::Gpt | Self::Gpt2 => WeightLayout::Gpt2,
             Self::GptNeo => WeightLayout::GptNeo,
-            Self::Llama | Self::Qwen2 | Self::Qwen3 => WeightLayout::Llama,
+            Self::Llama | Self::Mistral | Self::Qwen2 | Self::Qwen3 => WeightLayout::Llama,
         }
     }
 
@@ -99,6 +101,7 @@ impl ModelFamily {
             Self::Gpt2 => Some("gpt2"),
             Self::GptNeo => Some("gpt_neo"),
             Self::Llama => Some("llama"),
+            Self::Mistral => Some("mistral"),
             Self::Qwen2 => Some("qwen2"),
             Self::Qwen3 => Some("qwen3"),
         }

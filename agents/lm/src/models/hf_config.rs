@@ -49,6 +49,11 @@ impl HfConfig {
         Error::InvalidArgument(format!("{} config.json: {msg}", self.model_type))
     }
 
+    /// The value of `key` as written, `null` included (`None` only when absent).
+    pub fn raw(&self, key: &str) -> Option<&Value> {
+        self.obj.get(key)
+    }
+
     /// The raw value of `key` (`None` when absent or null).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.obj.get(key).filter(|v| !v.is_null())
@@ -60,46 +65,44 @@ impl HfConfig {
             .ok_or_else(|| self.error(format!("missing integer field {key:?}")))
     }
 
-    /// An optional integer (absent or null: `None`).
-    pub fn int_opt(&self, key: &str) -> Result<Option<i64>> {
+    /// An optional field read by `read` (absent or null: `None`); a value `read` rejects is an
+    /// error saying the field must be `what`.
+    fn typed<'a, T>(
+        &'a self,
+        key: &str,
+        what: &str,
+        read: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Result<Option<T>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_i64()
+            Some(v) => read(v)
                 .map(Some)
-                .ok_or_else(|| self.error(format!("field {key:?} must be an integer, got {v}"))),
+                .ok_or_else(|| self.error(format!("field {key:?} must be {what}, got {v}"))),
         }
+    }
+
+    /// An optional integer (absent or null: `None`).
+    pub fn int_opt(&self, key: &str) -> Result<Option<i64>> {
+        self.typed(key, "an integer", Value::as_i64)
     }
 
     /// An optional number with a default.
     pub fn float_or(&self, key: &str, default: f64) -> Result<f64> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .as_f64()
-                .ok_or_else(|| self.error(format!("field {key:?} must be a number, got {v}"))),
-        }
+        Ok(self
+            .typed(key, "a number", Value::as_f64)?
+            .unwrap_or(default))
     }
 
     /// An optional boolean with a default.
     pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| self.error(format!("field {key:?} must be a boolean, got {v}"))),
-        }
+        Ok(self
+            .typed(key, "a boolean", Value::as_bool)?
+            .unwrap_or(default))
     }
 
     /// An optional string.
     pub fn str_opt(&self, key: &str) -> Result<Option<&str>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_str()
-                .map(Some)
-                .ok_or_else(|| self.error(format!("field {key:?} must be a string, got {v}"))),
-        }
+        self.typed(key, "a string", Value::as_str)
     }
 
     /// An error when `key` is set to something other than `allowed` (absent or null passes).

@@ -11,6 +11,7 @@ use crate::model::RopeScaling;
 use crate::model::{Activation, DecoderConfig, ModelFamily, NormKind, PositionEncoding};
 use crate::models::hf_config::HfConfig;
 use crate::models::rope_params::read_rope;
+use crate::models::sliding_window::{WindowStyle, read_window, window_fields};
 
 /// What a Llama-shaped family changes.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,8 @@ pub struct LlamaVariant {
     pub default_head_dim: Option<i64>,
     /// `tie_word_embeddings` when the config does not say.
     pub default_tied: bool,
+    /// How the config states sliding-window attention.
+    pub window: WindowStyle,
 }
 
 /// The Llama family itself.
@@ -34,6 +37,7 @@ pub const LLAMA: LlamaVariant = LlamaVariant {
     qk_norm: false,
     default_head_dim: None,
     default_tied: false,
+    window: WindowStyle::Unsupported,
 };
 
 /// Reads a Llama `config.json`.
@@ -44,7 +48,8 @@ pub fn config(c: &HfConfig) -> Result<DecoderConfig> {
 /// Reads `hidden_size`, `intermediate_size`, `num_hidden_layers`, `num_attention_heads`,
 /// `num_key_value_heads`, `head_dim`, `max_position_embeddings`, `vocab_size`, `rms_norm_eps`,
 /// `hidden_act` (`silu` only), `attention_bias`, `mlp_bias`, `tie_word_embeddings`,
-/// `attention_dropout` and the RoPE settings; sliding-window attention is an error.
+/// `attention_dropout`, the RoPE settings and the family's sliding-window fields
+/// ([`read_window`]).
 pub fn llama_like(c: &HfConfig, v: LlamaVariant) -> Result<DecoderConfig> {
     match c.str_opt("hidden_act")? {
         None | Some("silu") => {}
@@ -52,22 +57,8 @@ pub fn llama_like(c: &HfConfig, v: LlamaVariant) -> Result<DecoderConfig> {
             return Err(c.error(format!("hidden_act {other:?} is not supported (only silu)")));
         }
     }
-    if c.bool_or("use_sliding_window", false)? {
-        return Err(c.error("use_sliding_window = true is not supported"));
-    }
-    if c.model_type() == "llama" && c.get("sliding_window").is_some() {
-        return Err(c.error("sliding_window is not supported"));
-    }
-    if let Some(types) = c.get("layer_types") {
-        let all_full = types
-            .as_array()
-            .is_some_and(|t| t.iter().all(|x| x.as_str() == Some("full_attention")));
-        if !all_full {
-            return Err(c.error(format!(
-                "layer_types {types} is not supported (only full_attention layers)"
-            )));
-        }
-    }
+    let n_layers = c.int("num_hidden_layers")?;
+    let (layer_attention, window_size) = read_window(c, v.window, n_layers.max(0))?;
     let d_model = c.int("hidden_size")?;
     let n_heads = c.int("num_attention_heads")?;
     let max_positions = c.int("max_position_embeddings")?;
@@ -78,7 +69,7 @@ pub fn llama_like(c: &HfConfig, v: LlamaVariant) -> Result<DecoderConfig> {
         vocab_size: c.int("vocab_size")?,
         context_len: max_positions,
         d_model,
-        n_layers: c.int("num_hidden_layers")?,
+        n_layers,
         n_heads,
         n_kv_heads: Some(c.int_opt("num_key_value_heads")?.unwrap_or(n_heads)),
         explicit_head_dim: head_dim.filter(|&h| n_heads <= 0 || h * n_heads != d_model),
@@ -97,6 +88,8 @@ pub fn llama_like(c: &HfConfig, v: LlamaVariant) -> Result<DecoderConfig> {
         norm: NormKind::RmsNorm,
         gated_mlp: true,
         qk_norm: v.qk_norm,
+        layer_attention,
+        window_size,
         family: v.family,
         ..DecoderConfig::tiny(1)
     })
@@ -114,9 +107,10 @@ pub fn rope_parameters(cfg: &DecoderConfig) -> Value {
     p
 }
 
-/// The `config.json` fields of a Llama-shaped `cfg` under `architecture`.
-pub fn hf_fields(cfg: &DecoderConfig, architecture: &str) -> Value {
-    json!({
+/// The `config.json` fields of a Llama-shaped `cfg` under `architecture`, with the
+/// sliding-window fields of `window`.
+pub fn hf_fields(cfg: &DecoderConfig, architecture: &str, window: WindowStyle) -> Result<Value> {
+    let mut fields = json!({
         "architectures": [architecture],
         "vocab_size": cfg.vocab_size,
         "max_position_embeddings": cfg.context_len,
@@ -132,7 +126,13 @@ pub fn hf_fields(cfg: &DecoderConfig, architecture: &str) -> Value {
         "mlp_bias": cfg.has_mlp_bias(),
         "attention_dropout": cfg.dropout,
         "rope_parameters": rope_parameters(cfg),
-    })
+    });
+    if let Value::Object(m) = &mut fields {
+        for (key, value) in window_fields(cfg, window)? {
+            m.insert(key.to_owned(), value);
+        }
+    }
+    Ok(fields)
 }
 
 /// Whether `scaling` survives a round trip through [`rope_parameters`] (a test helper).

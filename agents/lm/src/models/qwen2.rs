@@ -1,11 +1,12 @@
 //! Qwen2 and Qwen2.5 (`model_type` `qwen2`): Llama's layout with biases on the query, key and
-//! value projections (none on the output projection or the MLP). Sliding-window attention
-//! (`use_sliding_window`) is not supported.
+//! value projections (none on the output projection or the MLP). Sliding-window layers
+//! (`use_sliding_window`) as [`crate::models::sliding_window`] reads them.
 
 use crate::error::Result;
 use crate::model::{DecoderConfig, ModelFamily};
 use crate::models::hf_config::HfConfig;
 use crate::models::llama::{LlamaVariant, llama_like};
+use crate::models::sliding_window::WindowStyle;
 
 /// Qwen2's differences from Llama.
 pub const QWEN2: LlamaVariant = LlamaVariant {
@@ -14,6 +15,7 @@ pub const QWEN2: LlamaVariant = LlamaVariant {
     qk_norm: false,
     default_head_dim: None,
     default_tied: false,
+    window: WindowStyle::PerLayer,
 };
 
 /// Reads a Qwen2 `config.json` (the fields of [`llama_like`]).

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::model::{DecoderConfig, ModelFamily};
 use crate::models::hf_config::HfConfig;
 use crate::models::llama::{LlamaVariant, llama_like};
+use crate::models::sliding_window::WindowStyle;
 
 /// Qwen3's differences from Llama.
 pub const QWEN3: LlamaVariant = LlamaVariant {
@@ -14,6 +15,7 @@ pub const QWEN3: LlamaVariant = LlamaVariant {
     qk_norm: true,
     default_head_dim: Some(128),
     default_tied: false,
+    window: WindowStyle::PerLayer,
 };
 
 /// Reads a Qwen3 `config.json` (the fields of [`llama_like`]).
