@@ -4,7 +4,7 @@
 CARGO ?= cargo
 RUN_DIR ?= runs/demo
 
-.PHONY: demo test test-no-libtorch lint package bench bench-gymnasium bench-sb3 bench-trl libtorch
+.PHONY: demo test test-no-libtorch lint package bench bench-gymnasium bench-sb3 bench-trl bench-hf libtorch
 
 ## The main job: train PPO on CartPole-v1 (the tuned preset, 100k steps, seed 0) and write the
 ## reward curve runs/demo/reward.png (plus metrics.csv, checkpoint/, summary.json). A rerun
@@ -38,6 +38,16 @@ lint: libtorch
 ## their packaged sources (the crates that link libtorch need LIBTORCH to verify; see README).
 package:
 	$(CARGO) package -q -p tokengym -p tokengym-envs --allow-dirty
+
+## Hugging Face folders against transformers in one run: prefill and KV-cache decode tokens/s of a
+## random Llama of SmolLM2-135M's shape (f32, one CPU thread each) and the peak memory of loading
+## a random bf16 model of Qwen2.5-0.5B's shape (both made in a temporary folder, ~1.6 GB). The first
+## time it makes .venv-hf (transformers 5.24.0 over the torch of .libtorch/venv).
+bench-hf: libtorch
+	test -x .venv-hf/bin/python || \
+		bash scripts/torch-venv.sh .venv-hf transformers==5.24.0 tokenizers safetensors jinja2
+	$(CARGO) bench -q -p tokengym-lm --bench hf_speed --no-run
+	.venv-hf/bin/python benches/compare_transformers.py
 
 ## libtorch for tch: installed into .libtorch/ the first time (PyPI's torch==2.13.0, ~4.7 GB, about a
 ## minute); a no-op afterwards. An existing LIBTORCH in the environment is used instead.

@@ -61,13 +61,14 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from cargo_bench import find_bench_bin
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -335,23 +336,6 @@ def bare_torch_update(args, reps=3):
     return (time.perf_counter() - start) / reps
 
 
-def find_bench_bin():
-    """Builds the bench with `cargo bench --no-run` and returns the executable cargo names."""
-    done = subprocess.run(
-        ["cargo", "bench", "-p", "tokengym-lm", "--bench", "lm_rl_speed", "--no-run"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        sys.exit(f"compare_trl: cargo bench --no-run failed:\n{done.stderr.strip()}")
-    found = re.findall(r"Executable .*lm_rl_speed\.rs \(([^)]+)\)", done.stderr)
-    if not found:
-        sys.exit(f"compare_trl: cargo named no lm_rl_speed executable:\n{done.stderr.strip()}")
-    path = Path(found[-1])
-    return path if path.is_absolute() else ROOT / path
-
-
 def run_tokengym(args, binary):
     env = dict(os.environ, OMP_NUM_THREADS="1", RAYON_NUM_THREADS="1")
     cmd = [
@@ -412,7 +396,7 @@ def main():
 
     binary = None
     if not args.skip_tokengym:
-        binary = args.bench_bin or find_bench_bin()
+        binary = args.bench_bin or find_bench_bin("tokengym-lm", "lm_rl_speed")
     # tokengym runs before and after TRL and the two are averaged, so that a change of the
     # machine's load during the run does not favour one side.
     runs = []

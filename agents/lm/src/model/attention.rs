@@ -114,11 +114,13 @@ pub struct CausalSelfAttention {
 
 impl CausalSelfAttention {
     /// Creates the projections under `path` (the block's attention path, e.g.
-    /// `transformer.h.3.attn` or `model.layers.3.self_attn`) for layer `layer`.
-    pub fn new(path: &Path, cfg: &DecoderConfig, layer: usize) -> Result<Self> {
+    /// `transformer.h.3.attn` or `model.layers.3.self_attn`) for layer `layer`, with weights of
+    /// standard deviation `std` (the output projection's scaled by `1/sqrt(2 n_layers)`; 0:
+    /// zeros, for weights about to be loaded).
+    pub fn new(path: &Path, cfg: &DecoderConfig, layer: usize, std: f64) -> Result<Self> {
         let d = cfg.d_model;
         let (h, kv, dh) = (cfg.n_heads, cfg.kv_heads(), cfg.head_dim());
-        let proj_std = 0.02 / (2.0 * cfg.n_layers as f64).sqrt();
+        let proj_std = std / (2.0 * cfg.n_layers as f64).sqrt();
         let layout = cfg.family.layout();
         let (qkv, out) = match layout {
             WeightLayout::Gpt2 => (
@@ -126,7 +128,7 @@ impl CausalSelfAttention {
                     &(path / "c_attn"),
                     d,
                     3 * d,
-                    0.02,
+                    std,
                     cfg.has_qkv_bias(),
                     AffineLayout::Conv1d,
                 )?),
@@ -145,7 +147,7 @@ impl CausalSelfAttention {
                         &(path / name),
                         d,
                         out_dim,
-                        0.02,
+                        std,
                         cfg.has_qkv_bias(),
                         AffineLayout::Linear,
                     )

@@ -25,8 +25,9 @@ pub struct Block {
 }
 
 impl Block {
-    /// Creates the parameters of block `layer` under `path` (for example `transformer.h.3`).
-    pub fn new(path: &Path, cfg: &DecoderConfig, layer: usize) -> Result<Self> {
+    /// Creates the parameters of block `layer` under `path` (for example `transformer.h.3`),
+    /// weights of standard deviation `std` (0: zeros).
+    pub fn new(path: &Path, cfg: &DecoderConfig, layer: usize, std: f64) -> Result<Self> {
         let (norm_1, attn, norm_2) = match cfg.family.layout() {
             WeightLayout::Gpt2 => ("ln_1", path / "attn", "ln_2"),
             WeightLayout::GptNeo => ("ln_1", path / "attn" / "attention", "ln_2"),
@@ -47,9 +48,9 @@ impl Block {
         };
         Ok(Self {
             norm_1: norm(norm_1)?,
-            attn: CausalSelfAttention::new(&attn, cfg, layer)?,
+            attn: CausalSelfAttention::new(&attn, cfg, layer, std)?,
             norm_2: norm(norm_2)?,
-            mlp: Mlp::new(&(path / "mlp"), cfg)?,
+            mlp: Mlp::new(&(path / "mlp"), cfg, std)?,
             dropout: cfg.dropout,
         })
     }

@@ -29,6 +29,9 @@ use crate::model::rope::Rope;
 /// The target value [`Decoder::loss`] ignores (PyTorch's default `ignore_index`).
 pub const IGNORE_INDEX: i64 = -100;
 
+/// The standard deviation of the weights of a new decoder (GPT-2's).
+const INIT_STD: f64 = 0.02;
+
 /// A decoder-only transformer.
 ///
 /// ```
@@ -74,6 +77,16 @@ impl Decoder {
     /// projections scaled by `1/sqrt(2 n_layers)`, zero biases, unit norm scales. The config is
     /// validated first.
     pub fn new(path: &Path, cfg: DecoderConfig) -> Result<Self> {
+        Self::build(path, cfg, INIT_STD)
+    }
+
+    /// [`Decoder::new`] with every weight zero instead of drawn: for weights about to be
+    /// overwritten by a load, which then needs no random numbers and no temporary copies.
+    pub(crate) fn new_for_loading(path: &Path, cfg: DecoderConfig) -> Result<Self> {
+        Self::build(path, cfg, 0.0)
+    }
+
+    fn build(path: &Path, cfg: DecoderConfig, std: f64) -> Result<Self> {
         cfg.validate()?;
         let device = path.device();
         let llama = cfg.family.layout() == WeightLayout::Llama;
@@ -82,9 +95,13 @@ impl Decoder {
         } else {
             (path / "transformer", "wte", "h", "ln_f")
         };
-        let normal = Init::Randn {
-            mean: 0.0,
-            stdev: 0.02,
+        let normal = if std == 0.0 {
+            Init::Const(0.0)
+        } else {
+            Init::Randn {
+                mean: 0.0,
+                stdev: std,
+            }
         };
         let wte = (&tr / embed).f_var("weight", &[cfg.vocab_size, cfg.d_model], normal)?;
         let (wpe, rope) = match cfg.position {
@@ -105,7 +122,7 @@ impl Decoder {
         };
         let h = &tr / layers;
         let blocks = (0..cfg.n_layers)
-            .map(|i| Block::new(&(&h / i), &cfg, i as usize))
+            .map(|i| Block::new(&(&h / i), &cfg, i as usize, std))
             .collect::<Result<Vec<_>>>()?;
         let ln_f = Norm::new(
             &(&tr / final_norm),

@@ -18,7 +18,7 @@ use memmap2::Mmap;
 use safetensors::SafeTensors;
 use safetensors::tensor::Dtype;
 use tch::nn::VarStore;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::config::WeightLayout;
@@ -31,6 +31,12 @@ pub const INDEX_FILE: &str = "model.safetensors.index.json";
 /// Prefixes of the heads our RL code puts next to the decoder in one variable store (the reward
 /// model's scalar head, PPO's value head); their names are kept as they are.
 const HEAD_PREFIXES: [&str; 2] = ["reward_head.", "value_head."];
+
+/// Whether the variable `name` belongs to one of our RL heads (`reward_head.*`, `value_head.*`)
+/// rather than to the language model.
+pub(crate) fn is_rl_head(name: &str) -> bool {
+    HEAD_PREFIXES.iter().any(|p| name.starts_with(p))
+}
 
 /// Buffers of Hugging Face checkpoints that are not parameters.
 const SKIPPED_SUFFIXES: [&str; 5] = [
@@ -249,18 +255,52 @@ impl MappedWeights {
                     view.dtype()
                 ))
             })?;
-            views.push((var, view, shape, kind));
+            views.push((var, entry.file, view, shape, kind));
         }
         tch::no_grad(|| -> Result<()> {
-            for (var, view, shape, kind) in views {
-                let src = Tensor::f_from_data_size(view.data(), &shape, kind)?
-                    .f_to_kind(var.kind())?
-                    .f_to_device(var.device())?;
-                var.shallow_clone().f_copy_(&src)?;
+            for (var, file, view, shape, kind) in views {
+                copy_stored(var, view.data(), &shape, kind)?;
+                self.release(file, view.data());
             }
             Ok(())
         })
     }
+
+    /// Tells the kernel that the pages of `bytes` (a slice of map `file`) are no longer needed,
+    /// so that the mapped file does not add its size to the process's resident memory while the
+    /// rest of the model loads. Advice only: a failure changes nothing but memory use.
+    fn release(&self, file: usize, bytes: &[u8]) {
+        #[cfg(unix)]
+        {
+            let map = &self.maps[file].1;
+            let offset = bytes.as_ptr() as usize - map.as_ptr() as usize;
+            // SAFETY: `Mmap::map` maps the file read-only and shared (MAP_SHARED), so dropping
+            // its pages loses nothing: a later read of any byte of the map (the next tensor may
+            // share the last page) faults the page in again from the file.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
+            };
+        }
+        #[cfg(not(unix))]
+        let _ = (file, bytes);
+    }
+}
+
+/// Copies the stored bytes of one tensor (`shape`, `kind`) into `var`, converting dtype and
+/// device on the way. Aligned data is read in place (no intermediate copy of the tensor).
+fn copy_stored(var: &Tensor, data: &[u8], shape: &[i64], kind: Kind) -> Result<()> {
+    let mut dst = var.shallow_clone();
+    if (data.as_ptr() as usize).is_multiple_of(kind.elt_size_in_bytes()) {
+        // SAFETY: `data` is a live slice of the map holding exactly `shape`'s elements of
+        // `kind` (safetensors checks each tensor's byte length against its shape and dtype), it
+        // is aligned for `kind`, and the blob tensor only is read from and is dropped before
+        // this function returns, while `data` is still borrowed.
+        let src = unsafe { Tensor::f_from_blob(data.as_ptr(), shape, &[], kind, Device::Cpu)? };
+        dst.f_copy_(&src)?;
+    } else {
+        dst.f_copy_(&Tensor::f_from_data_size(data, shape, kind)?)?;
+    }
+    Ok(())
 }
 
 /// The libtorch kind of a floating-point safetensors dtype.
@@ -282,7 +322,7 @@ pub(crate) fn normalise_name(name: &str, layout: WeightLayout, tied: bool) -> Op
     if name == "lm_head.weight" {
         return (!tied).then(|| name.to_owned());
     }
-    let kept = HEAD_PREFIXES.iter().any(|p| name.starts_with(p));
+    let kept = is_rl_head(name);
     match layout {
         WeightLayout::Gpt2 | WeightLayout::GptNeo if !kept && !name.starts_with("transformer.") => {
             Some(format!("transformer.{name}"))

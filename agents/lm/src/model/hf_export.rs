@@ -19,7 +19,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
-use crate::model::folder::WEIGHTS_FILE;
+use crate::model::folder::{WEIGHTS_FILE, is_rl_head};
 use crate::model::weights::CONFIG_FILE;
 use crate::models::config_to_hf;
 use crate::write_folder::write_folder_atomically;
@@ -36,9 +36,6 @@ pub const HF_SIDE_FILES: [&str; 5] = [
 
 /// The `config.json` fields copied from the source folder's config.
 const CARRIED_CONFIG_FIELDS: [&str; 3] = ["bos_token_id", "eos_token_id", "pad_token_id"];
-
-/// Prefixes of variables that are not part of the language model (RL heads).
-const NOT_THE_MODEL: [&str; 2] = ["reward_head.", "value_head."];
 
 /// A CPU tensor seen as safetensors data (borrowed, not copied).
 struct CpuTensor {
@@ -113,7 +110,7 @@ pub fn write_hf_files(
     let vars: BTreeMap<String, Tensor> = vs
         .variables()
         .into_iter()
-        .filter(|(n, _)| !NOT_THE_MODEL.iter().any(|p| n.starts_with(p)))
+        .filter(|(n, _)| !is_rl_head(n))
         .collect();
     let first = vars
         .values()
@@ -123,10 +120,15 @@ pub fn write_hf_files(
     let mut config = config_to_hf(cfg, dtype_name)?;
     if let Some(src) = source {
         let path = src.join(CONFIG_FILE);
-        if let Ok(text) = fs::read_to_string(&path)
-            && let Ok(Value::Object(old)) = serde_json::from_str::<Value>(&text)
-            && let Value::Object(new) = &mut config
-        {
+        let unreadable =
+            |why: String| Error::checkpoint(&path, format!("cannot carry its token ids: {why}"));
+        let text = fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+        let Value::Object(old) =
+            serde_json::from_str::<Value>(&text).map_err(|e| unreadable(e.to_string()))?
+        else {
+            return Err(unreadable("not a JSON object".to_owned()));
+        };
+        if let Value::Object(new) = &mut config {
             for key in CARRIED_CONFIG_FIELDS {
                 if let Some(v) = old.get(key) {
                     new.insert(key.to_owned(), v.clone());

@@ -33,8 +33,8 @@ pub struct Affine {
 }
 
 impl Affine {
-    /// Creates `weight` (normal with standard deviation `std`) and, when `bias`, a zero `bias`
-    /// under `path`.
+    /// Creates `weight` (normal with standard deviation `std`; all zeros, without drawing, when
+    /// `std` is 0) and, when `bias`, a zero `bias` under `path`.
     pub fn new(
         path: &Path,
         in_dim: i64,
@@ -47,14 +47,15 @@ impl Affine {
             AffineLayout::Linear => [out_dim, in_dim],
             AffineLayout::Conv1d => [in_dim, out_dim],
         };
-        let weight = path.f_var(
-            "weight",
-            &shape,
+        let init = if std == 0.0 {
+            Init::Const(0.0)
+        } else {
             Init::Randn {
                 mean: 0.0,
                 stdev: std,
-            },
-        )?;
+            }
+        };
+        let weight = path.f_var("weight", &shape, init)?;
         let bias = if bias {
             Some(path.f_var("bias", &[out_dim], Init::Const(0.0))?)
         } else {

@@ -34,10 +34,12 @@ pub enum Mlp {
 }
 
 impl Mlp {
-    /// Creates the layer's parameters under `path` (the block's `mlp`).
-    pub fn new(path: &Path, cfg: &DecoderConfig) -> Result<Self> {
+    /// Creates the layer's parameters under `path` (the block's `mlp`), with weights of
+    /// standard deviation `std` (the output projection's scaled by `1/sqrt(2 n_layers)`; 0:
+    /// zeros).
+    pub fn new(path: &Path, cfg: &DecoderConfig, std: f64) -> Result<Self> {
         let (d, ff, bias) = (cfg.d_model, cfg.ff_dim(), cfg.has_mlp_bias());
-        let proj_std = 0.02 / (2.0 * cfg.n_layers as f64).sqrt();
+        let proj_std = std / (2.0 * cfg.n_layers as f64).sqrt();
         let activation = cfg.activation;
         Ok(match cfg.family.layout() {
             WeightLayout::Gpt2 | WeightLayout::GptNeo => {
@@ -47,7 +49,7 @@ impl Mlp {
                     AffineLayout::Linear
                 };
                 Self::Plain {
-                    fc: Affine::new(&(path / "c_fc"), d, ff, 0.02, bias, layout)?,
+                    fc: Affine::new(&(path / "c_fc"), d, ff, std, bias, layout)?,
                     proj: Affine::new(&(path / "c_proj"), ff, d, proj_std, bias, layout)?,
                     activation,
                 }
@@ -55,8 +57,8 @@ impl Mlp {
             WeightLayout::Llama => {
                 let lin = AffineLayout::Linear;
                 Self::Gated {
-                    gate: Affine::new(&(path / "gate_proj"), d, ff, 0.02, bias, lin)?,
-                    up: Affine::new(&(path / "up_proj"), d, ff, 0.02, bias, lin)?,
+                    gate: Affine::new(&(path / "gate_proj"), d, ff, std, bias, lin)?,
+                    up: Affine::new(&(path / "up_proj"), d, ff, std, bias, lin)?,
                     down: Affine::new(&(path / "down_proj"), ff, d, proj_std, bias, lin)?,
                     activation,
                 }

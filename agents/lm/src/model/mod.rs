@@ -28,5 +28,5 @@ pub use hf_export::{save_hf_folder, write_hf_files};
 pub use kv_cache::DecoderCache;
 pub use weights::{
     CONFIG_FILE, LOAD_KINDS, WEIGHTS_FILE, load_decoder, load_weights, read_decoder_config,
-    save_decoder,
+    save_decoder, save_language_model,
 };

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
 pub use crate::model::folder::WEIGHTS_FILE;
-use crate::model::folder::{MappedWeights, weight_files};
+use crate::model::folder::{MappedWeights, is_rl_head, weight_files};
 use crate::models::{config_from_hf, is_hf_config};
 
 /// Name of the config file in a model folder.
@@ -101,7 +101,7 @@ pub fn load_decoder(
     vs.set_kind(kind);
     let layout = cfg.family.layout();
     let tied = cfg.tie_embeddings;
-    let model = Decoder::new(&vs.root(), cfg)?;
+    let model = Decoder::new_for_loading(&vs.root(), cfg)?;
     weights.load_into(&vs, layout, tied)?;
     Ok((vs, model))
 }
@@ -125,11 +125,27 @@ fn rename_into_place(tmp: &Path, target: &Path) -> Result<()> {
 /// (creating `dir` if needed). Each file is written under a temporary name and renamed into
 /// place, so a crash never leaves a half-written file under the final name.
 pub fn save_decoder(dir: &Path, vs: &VarStore, cfg: &DecoderConfig) -> Result<()> {
+    save_variables(dir, vs, cfg, |_| true)
+}
+
+/// [`save_decoder`] for the language model alone: the variables of our RL heads
+/// (`value_head.*`, `reward_head.*`) in the same store are left out, without copying the model.
+pub fn save_language_model(dir: &Path, vs: &VarStore, cfg: &DecoderConfig) -> Result<()> {
+    save_variables(dir, vs, cfg, |name| !is_rl_head(name))
+}
+
+fn save_variables(
+    dir: &Path,
+    vs: &VarStore,
+    cfg: &DecoderConfig,
+    keep: impl Fn(&str) -> bool,
+) -> Result<()> {
     cfg.validate()?;
     fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let named = vars
         .into_iter()
+        .filter(|(name, _)| keep(name))
         .map(|(name, t)| {
             Ok((
                 name,

@@ -27,8 +27,8 @@ use tokengym::{Agent, Budget, BudgetUnit, Callback, EpisodeStats, LearnSummary, 
 use crate::error::{Error, Result};
 use crate::model::decoder::Decoder;
 use crate::model::hf_export::write_hf_files;
-use crate::model::weights::{CONFIG_FILE, load_decoder, save_decoder};
-use crate::models::is_hf_config;
+use crate::model::weights::{load_decoder, save_language_model};
+use crate::models::is_hf_folder;
 use crate::pretrain::checkpoint::{STATE_FILE, TOKENIZER_FILE};
 use crate::rl::batch_stats::{BatchStats, batch_stats};
 use crate::rl::group::{GroupConfig, GroupPolicyGradient};
@@ -389,8 +389,7 @@ impl Agent for FineTuner {
                 std::fs::create_dir_all(tmp).map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
                 write_hf_files(tmp, &self.vs, cfg, Some(source))?;
             } else {
-                let snapshot = FrozenDecoder::copy_of(&self.vs, cfg)?;
-                save_decoder(tmp, snapshot.var_store(), cfg)?;
+                save_language_model(tmp, &self.vs, cfg)?;
                 copy_source_files(self.source.as_deref(), tmp)?;
             }
             let json = serde_json::to_string_pretty(&saved)
@@ -447,11 +446,6 @@ fn read_progress(dir: &Path, algorithm: &str) -> Result<Option<Progress>> {
         ));
     }
     Ok(Some(saved.progress))
-}
-
-/// Whether `dir` holds a Hugging Face model (its `config.json` has a `model_type`).
-fn is_hf_folder(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join(CONFIG_FILE)).is_ok_and(|t| is_hf_config(&t))
 }
 
 /// Copies the tokenizer and trainer state of the checkpoint folder `source` (where it has

@@ -4,6 +4,7 @@
 //! copied from the policy's store with [`VarStore::copy`], and the store is frozen
 //! (`requires_grad = false`), so no optimizer or backward pass ever touches it.
 
+use tch::Tensor;
 use tch::nn::VarStore;
 
 use crate::error::{Error, Result};
@@ -22,7 +23,11 @@ impl FrozenDecoder {
     /// policy's store). Errors when the stores' variables do not match (another architecture).
     pub fn copy_of(source: &VarStore, cfg: &DecoderConfig) -> Result<Self> {
         let mut vs = VarStore::new(source.device());
-        let model = Decoder::new(&vs.root(), cfg.clone())?;
+        // The copy keeps the source's dtype (a bf16 policy gets a bf16 reference).
+        if let Some(kind) = source.variables().values().next().map(Tensor::kind) {
+            vs.set_kind(kind);
+        }
+        let model = Decoder::new_for_loading(&vs.root(), cfg.clone())?;
         vs.copy(source)?;
         vs.freeze();
         Ok(Self { vs, model })
@@ -105,6 +110,18 @@ mod tests {
         frozen.copy_into(&vs).unwrap();
         let a2 = tch::no_grad(|| policy.logits(&toks, None)).unwrap();
         assert!(a.allclose(&a2, 0.0, 0.0, false));
+        // A bf16 policy gets a bf16 copy.
+        let mut low = VarStore::new(Device::Cpu);
+        let _low_policy = Decoder::new(&low.root(), cfg.clone()).unwrap();
+        low.set_kind(tch::Kind::BFloat16);
+        let low_copy = FrozenDecoder::copy_of(&low, &cfg).unwrap();
+        assert!(
+            low_copy
+                .var_store()
+                .variables()
+                .values()
+                .all(|t| t.kind() == tch::Kind::BFloat16)
+        );
         // Another architecture does not copy.
         let mut other = cfg.clone();
         other.d_model = 32;

@@ -341,7 +341,7 @@ impl RewardModel {
             ))
         })?;
         let vs = VarStore::new(device);
-        let gpt = Decoder::new(&vs.root(), cfg)?;
+        let gpt = Decoder::new_for_loading(&vs.root(), cfg)?;
         let model = Self::new(vs, gpt, Arc::from(tokenizer))?;
         {
             let inner = model.lock()?;
