@@ -74,7 +74,6 @@ pub fn sampled_preferences(
             setup.group_size
         );
     }
-    let specials = tokenizer.special_tokens();
     let rollout = Rollout::new(
         tokenizer.clone(),
         PromptSet::sentiment(prompt_seed, groups.max(8), 3)?,
@@ -83,7 +82,7 @@ pub fn sampled_preferences(
             max_new_tokens: setup.max_new_tokens,
             sampling: SamplingConfig::new(setup.temperature)?,
             add_special_tokens: true,
-            stop_at_eos: specials.eos.is_some(),
+            stop_at_eos: !tokenizer.stop_ids().is_empty(),
         },
     )?;
     let mut rng = rng_from_seed(Some(prompt_seed));

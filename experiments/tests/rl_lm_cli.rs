@@ -453,8 +453,19 @@ fn ppo_fine_tunes_a_hugging_face_folder_and_saves_one() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ckpt.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["model_type"], "qwen2");
+    // The safetensors header (an 8-byte little-endian length, then JSON) names every tensor:
+    // the value head is not among them, the decoder's embedding is.
     let st = std::fs::read(ckpt.join("model.safetensors")).unwrap();
-    assert!(!String::from_utf8_lossy(&st[..4096.min(st.len())]).contains("value_head"));
+    let header_len = u64::from_le_bytes(st[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&st[8..8 + header_len]).unwrap();
+    let names: Vec<&String> = header.as_object().unwrap().keys().collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.as_str() == "model.embed_tokens.weight"),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("value_head")), "{names:?}");
     assert_generates(&ckpt);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -276,7 +276,7 @@ fn run(args: Args) -> Result<()> {
         max_new_tokens: args.max_new_tokens,
         sampling: SamplingConfig::new(args.temperature)?,
         add_special_tokens: true,
-        stop_at_eos: tokenizer.special_tokens().eos.is_some(),
+        stop_at_eos: !tokenizer.stop_ids().is_empty(),
     };
     let rollout = Rollout::new(tokenizer.clone(), prompts, reward.clone(), rollout_cfg)?;
     let eval_rollout = Rollout::new(tokenizer.clone(), eval_prompts, reward, rollout_cfg)?;

@@ -153,7 +153,7 @@ pub struct Rollout {
     encoded: Vec<Vec<i64>>,
     reward: Arc<dyn RewardFn>,
     cfg: RolloutConfig,
-    eos: StopTokens,
+    stop: StopTokens,
     pad: i64,
 }
 
@@ -162,7 +162,7 @@ impl std::fmt::Debug for Rollout {
         f.debug_struct("Rollout")
             .field("prompts", &self.prompts.len())
             .field("cfg", &self.cfg)
-            .field("eos", &self.eos)
+            .field("stop", &self.stop)
             .field("pad", &self.pad)
             .finish_non_exhaustive()
     }
@@ -191,10 +191,10 @@ impl Rollout {
             ));
         }
         let specials = tokenizer.special_tokens();
-        let stop: Vec<i64> = tokenizer.stop_ids().into_iter().map(i64::from).collect();
-        let eos = match (cfg.stop_at_eos, stop.is_empty()) {
+        let stop_ids: Vec<i64> = tokenizer.stop_ids().into_iter().map(i64::from).collect();
+        let stop = match (cfg.stop_at_eos, stop_ids.is_empty()) {
             (false, _) => StopTokens::none(),
-            (true, false) => StopTokens::from_ids(&stop)?,
+            (true, false) => StopTokens::from_ids(&stop_ids)?,
             (true, true) => {
                 return Err(Error::InvalidArgument(
                     "rollout: stop_at_eos is set but the tokenizer has no <eos> token".to_owned(),
@@ -208,7 +208,7 @@ impl Rollout {
             encoded: Vec::new(),
             reward,
             cfg,
-            eos,
+            stop,
             pad,
         };
         rollout.encoded = rollout
@@ -278,7 +278,7 @@ impl Rollout {
             } else {
                 Strategy::Sample(self.cfg.sampling)
             },
-            eos_token_ids: self.eos,
+            eos_token_ids: self.stop,
             pad_token_id: self.pad,
             use_cache: true,
         }
@@ -286,7 +286,7 @@ impl Rollout {
 
     /// The real tokens of a generated row without its closing `<eos>`, and whether it had one.
     fn completion_ids<'a>(&self, real: &'a [i64]) -> (&'a [i64], bool) {
-        let done = real.last().is_some_and(|&t| self.eos.contains(t));
+        let done = real.last().is_some_and(|&t| self.stop.contains(t));
         (if done { &real[..real.len() - 1] } else { real }, done)
     }
 
@@ -334,7 +334,7 @@ impl Rollout {
 
     /// The ids that end completions (none when completions do not stop at `<eos>`).
     pub fn eos_token_ids(&self) -> StopTokens {
-        self.eos
+        self.stop
     }
 
     /// The id written as padding (prompt left padding and after `<eos>`).
