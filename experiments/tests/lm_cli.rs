@@ -397,7 +397,16 @@ fn hf_fixture(name: &str) -> PathBuf {
 /// tokens), and `--chat` renders the folder's chat template.
 #[test]
 fn generate_completes_hugging_face_folders_as_transformers_does() {
-    for name in ["gpt2", "gpt-neo", "llama", "llama2", "qwen2", "qwen3"] {
+    for name in [
+        "gpt2",
+        "gpt-neo",
+        "llama",
+        "llama2",
+        "qwen2",
+        "qwen3",
+        "mistral",
+        "qwen2-swa",
+    ] {
         let path = hf_fixture(&format!("{name}.expected.json"));
         let exp: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -446,4 +455,92 @@ fn generate_completes_hugging_face_folders_as_transformers_does() {
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("chat template"), "{stderr}");
+}
+
+/// `pretrain-lm --model DIR` continues training a Hugging Face folder with its own tokenizer:
+/// the checkpoint is a Hugging Face folder that `generate` reads, the run resumes, and `--out`
+/// may not hold the model folder or contradict it (`--tokenizer`, a "model" config section).
+#[test]
+fn pretrain_continues_training_a_hugging_face_folder() {
+    let dir = out_dir("hf-continue");
+    let out = dir.join("run");
+    let src = dir.join("qwen2");
+    std::fs::create_dir_all(&src).unwrap();
+    for entry in std::fs::read_dir(hf_fixture("qwen2")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, src.join(p.file_name().unwrap())).unwrap();
+    }
+    let text = dir.join("text.txt");
+    std::fs::write(
+        &text,
+        "The quick brown fox jumps over the lazy dog.\n".repeat(30),
+    )
+    .unwrap();
+    let (src_s, text_s, out_s) = (
+        src.to_str().unwrap(),
+        text.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let common = [
+        "--model",
+        src_s,
+        "--train",
+        text_s,
+        "--valid",
+        text_s,
+        "--context",
+        "16",
+        "--batch-size",
+        "2",
+        "--eval-every",
+        "2",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--quiet",
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--out", out_s, "--steps", "4"]);
+    assert_ok(&pretrain(&first));
+    let ckpt = out.join("checkpoint");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ckpt.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model_type"], "qwen2");
+    assert!(ckpt.join("tokenizer_config.json").is_file());
+    let run_config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(run_config.contains("\"hf_folder\""), "{run_config}");
+    assert_ok(&generate(&[
+        "--model",
+        ckpt.to_str().unwrap(),
+        "--prompt",
+        "The quick",
+        "--max-new-tokens",
+        "4",
+    ]));
+    let resumed = pretrain(&["--out", out_s, "--resume", "--steps", "6", "--quiet"]);
+    assert_ok(&resumed);
+    assert!(stdout(&resumed).contains("step 6"), "{}", stdout(&resumed));
+
+    // Contradictions and a run folder that holds the model are refused, one line each.
+    let inside = out.join("checkpoint");
+    let mut into_itself = common.to_vec();
+    into_itself[1] = inside.to_str().unwrap();
+    into_itself.extend(["--out", out_s, "--steps", "2", "--overwrite"]);
+    let o = pretrain(&into_itself);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("holds the --model folder"), "{err}");
+    assert!(
+        ckpt.join("model.safetensors").is_file(),
+        "the checkpoint survived"
+    );
+    let mut with_tokenizer = common.to_vec();
+    let other = dir.join("other");
+    with_tokenizer.extend(["--out", other.to_str().unwrap(), "--tokenizer", "byte"]);
+    let o = pretrain(&with_tokenizer);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--tokenizer"));
+    assert!(!other.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

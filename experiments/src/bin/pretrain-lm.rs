@@ -4,7 +4,12 @@
 //! pretrain-lm --train envs/data/corpus/train.txt --valid envs/data/corpus/valid.txt \
 //!     --tokenizer char --steps 2000 --out runs/lm
 //! pretrain-lm --out runs/lm --resume --steps 4000
+//! pretrain-lm --model ~/models/gpt2 --train my.txt --valid my_valid.txt --steps 500 --out runs/ft
 //! ```
+//!
+//! `--model DIR` continues training the model of a folder (a Hugging Face model folder of a
+//! supported family, in f32, or one of our checkpoints) with its own tokenizer instead of a
+//! fresh model; the checkpoints of a Hugging Face model are Hugging Face folders.
 //!
 //! Writes into the run folder: `config.json` (the run's settings), `tokenizer.json` (unless
 //! the byte tokenizer is used), `metrics.csv` (step, train_loss, val_loss, val_ppl, lr,
@@ -23,6 +28,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tch::Kind;
 use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::run_dir::{write_atomic, write_json};
@@ -58,6 +64,10 @@ struct Args {
     /// Continue the run in --out from its checkpoint (with its config.json).
     #[arg(long)]
     resume: bool,
+    /// Continue training the model of this folder (Hugging Face or ours) with its tokenizer,
+    /// instead of a fresh model.
+    #[arg(long, conflicts_with_all = ["resume", "tokenizer", "d_model", "n_layers", "n_heads"])]
+    model: Option<PathBuf>,
     /// Replace an existing run in --out.
     #[arg(long, conflicts_with = "resume")]
     overwrite: bool,
@@ -106,7 +116,8 @@ struct Args {
 struct RunConfig {
     train: PathBuf,
     valid: PathBuf,
-    /// `byte`, or `file` (the run folder's tokenizer.json).
+    /// `byte`, `file` (the run folder's tokenizer.json) or `hf_folder` (the tokenizer files of
+    /// the Hugging Face model the run started from, kept in every checkpoint).
     tokenizer: TokenizerKind,
     model: DecoderConfig,
     trainer: TrainerConfig,
@@ -163,7 +174,9 @@ fn merge(base: &mut Value, overrides: &Value, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<RunConfig> {
+/// The `"model"` section of `--config` (if any) and the trainer settings (the config's
+/// `"trainer"` section over the defaults, then the flags).
+fn config_sections(args: &Args) -> Result<(Option<Value>, TrainerConfig)> {
     let file: Value = match &args.config {
         Some(path) => serde_json::from_str(&read_text(path, "config")?)
             .with_context(|| format!("{} is not valid JSON", path.display()))?,
@@ -175,35 +188,14 @@ fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<R
     if let Some(k) = obj.keys().find(|k| *k != "model" && *k != "trainer") {
         bail!("unknown config section {k:?}: expected \"model\" and/or \"trainer\"");
     }
-    let mut model = serde_json::to_value(DecoderConfig::tiny(vocab as i64))?;
-    if let Some(m) = obj.get("model") {
-        if m.get("vocab_size").is_some() {
-            bail!("the model's vocab_size comes from the tokenizer; remove it from the config");
-        }
-        merge(&mut model, m, "model")?;
-    }
-    let mut model: DecoderConfig =
-        serde_json::from_value(model).context("invalid \"model\" section in the config file")?;
     let mut trainer = serde_json::to_value(TrainerConfig::default())?;
     if let Some(t) = obj.get("trainer") {
         merge(&mut trainer, t, "trainer")?;
     }
     let mut trainer: TrainerConfig = serde_json::from_value(trainer)
         .context("invalid \"trainer\" section in the config file")?;
-    if let Some(v) = args.d_model {
-        model.d_model = v;
-    }
-    if let Some(v) = args.n_layers {
-        model.n_layers = v;
-    }
-    if let Some(v) = args.n_heads {
-        model.n_heads = v;
-    }
     if let Some(v) = args.context {
         trainer.context = v;
-    }
-    if trainer.context as i64 > model.context_len {
-        model.context_len = trainer.context as i64;
     }
     if let Some(v) = args.batch_size {
         trainer.batch_size = v;
@@ -218,6 +210,32 @@ fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<R
         trainer.eval_every = v;
     }
     apply_common(args, &mut trainer);
+    Ok((obj.get("model").cloned(), trainer))
+}
+
+fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<RunConfig> {
+    let (section, trainer) = config_sections(args)?;
+    let mut model = serde_json::to_value(DecoderConfig::tiny(vocab as i64))?;
+    if let Some(m) = &section {
+        if m.get("vocab_size").is_some() {
+            bail!("the model's vocab_size comes from the tokenizer; remove it from the config");
+        }
+        merge(&mut model, m, "model")?;
+    }
+    let mut model: DecoderConfig =
+        serde_json::from_value(model).context("invalid \"model\" section in the config file")?;
+    if let Some(v) = args.d_model {
+        model.d_model = v;
+    }
+    if let Some(v) = args.n_layers {
+        model.n_layers = v;
+    }
+    if let Some(v) = args.n_heads {
+        model.n_heads = v;
+    }
+    if trainer.context as i64 > model.context_len {
+        model.context_len = trainer.context as i64;
+    }
     Ok(RunConfig {
         train: args.train.clone(),
         valid: args.valid.clone(),
@@ -225,6 +243,38 @@ fn fresh_config(args: &Args, vocab: usize, tokenizer: TokenizerKind) -> Result<R
         model,
         trainer,
     })
+}
+
+/// The run that continues training the model of folder `dir` (`--model`): its config, trainer,
+/// tokenizer and the source its checkpoints take the tokenizer from.
+fn pretrained_run(
+    args: &Args,
+    dir: &Path,
+) -> Result<(RunConfig, Trainer, Box<dyn Tokenizer>, TokenizerSource)> {
+    let (section, trainer_cfg) = config_sections(args)?;
+    if section.is_some() {
+        bail!(
+            "--model takes the model from {}; remove the \"model\" section from the config file",
+            dir.display()
+        );
+    }
+    trainer_cfg.validate()?;
+    let (trainer, tokenizer, source) =
+        Trainer::from_pretrained(dir, trainer_cfg.clone(), Some(Kind::Float))?;
+    let config = RunConfig {
+        train: args.train.clone(),
+        valid: args.valid.clone(),
+        tokenizer: source.kind(),
+        model: trainer.model().config().clone(),
+        trainer: trainer_cfg,
+    };
+    Ok((config, trainer, tokenizer, source))
+}
+
+/// Whether `inner` is `outer` or lies inside it (both resolved where they exist).
+fn is_within(inner: &Path, outer: &Path) -> bool {
+    let resolve = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    resolve(inner).starts_with(resolve(outer))
 }
 
 fn apply_common(args: &Args, trainer: &mut TrainerConfig) {
@@ -324,6 +374,9 @@ fn run(args: Args) -> Result<()> {
     let config_path = out.join("config.json");
     let tok_path = out.join(TOKENIZER_FILE);
     let (config, tokenizer, mut trainer, mut rows);
+    // The Hugging Face folder the checkpoints take their tokenizer files from: the --model
+    // folder for a new run, the run's own checkpoint when resuming.
+    let mut hf_source = ckpt_dir.clone();
     if args.resume {
         let text = read_text(&config_path, "run config")
             .context("--resume needs a run folder written by pretrain-lm")?;
@@ -345,26 +398,50 @@ fn run(args: Args) -> Result<()> {
             );
         }
         let train_text = read_text(&args.train, "training")?;
-        let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
-        let c = fresh_config(&args, tok.vocab_size(), kind)?;
-        c.trainer.validate()?;
-        c.model.validate()?;
-        trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
-        std::fs::create_dir_all(&out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
-        if kind == TokenizerKind::File {
-            let json = match tok_spec_file(&args.tokenizer) {
-                Some(src) => read_text(src, "tokenizer")?,
-                None => {
-                    let ct = CharTokenizer::from_corpus(&train_text, &DEFAULT_SPECIALS)?;
-                    ct.to_json()?
+        if let Some(dir) = &args.model {
+            if out.exists() && is_within(dir, &out) {
+                bail!(
+                    "--out {} holds the --model folder {}; write the run somewhere else",
+                    out.display(),
+                    dir.display()
+                );
+            }
+            let (c, t, tok, source) = pretrained_run(&args, dir)?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            match source {
+                TokenizerSource::File(src) => {
+                    write_atomic(&tok_path, read_text(&src, "tokenizer")?.as_bytes())?;
                 }
-            };
-            write_atomic(&tok_path, json.as_bytes())?;
+                TokenizerSource::HfFolder(src) => hf_source = src,
+                TokenizerSource::Byte => {}
+            }
+            rows = Vec::new();
+            config = c;
+            tokenizer = tok;
+            trainer = t;
+        } else {
+            let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
+            let c = fresh_config(&args, tok.vocab_size(), kind)?;
+            c.trainer.validate()?;
+            c.model.validate()?;
+            trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            if kind == TokenizerKind::File {
+                let json = match tok_spec_file(&args.tokenizer) {
+                    Some(src) => read_text(src, "tokenizer")?,
+                    None => {
+                        let ct = CharTokenizer::from_corpus(&train_text, &DEFAULT_SPECIALS)?;
+                        ct.to_json()?
+                    }
+                };
+                write_atomic(&tok_path, json.as_bytes())?;
+            }
+            rows = Vec::new();
+            config = c;
+            tokenizer = tok;
         }
-        rows = Vec::new();
-        config = c;
-        tokenizer = tok;
     }
     write_json(&config_path, &config)?;
     let train_text = read_text(&config.train, "training")?;
@@ -379,6 +456,7 @@ fn run(args: Args) -> Result<()> {
     let source = match config.tokenizer {
         TokenizerKind::Byte => TokenizerSource::Byte,
         TokenizerKind::File => TokenizerSource::File(tok_path.clone()),
+        TokenizerKind::HfFolder => TokenizerSource::HfFolder(hf_source),
     };
     let target = CheckpointTarget {
         dir: ckpt_dir.clone(),

@@ -11,7 +11,9 @@
 //! and the data order) and restarts the moment estimates from zero; the warm-up is not redone.
 //!
 //! [`load_checkpoint`] also reads Hugging Face model folders of the supported families
-//! (`config.json`, safetensors weights, the tokenizer files); they have no trainer state.
+//! (`config.json`, safetensors weights, the tokenizer files). A model that came from one
+//! ([`TokenizerSource::HfFolder`]) is checkpointed as one, with `trainer_state.json` beside it,
+//! so `transformers` loads every checkpoint of the run and the run can resume from it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,9 @@ use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
 use crate::model::folder::weight_files;
+use crate::model::hf_export::write_hf_files;
 use crate::model::weights::{CONFIG_FILE, load_decoder, save_decoder};
-use crate::models::is_hf_config;
+use crate::models::is_hf_folder;
 use crate::pretrain::config::TrainerConfig;
 use crate::write_folder::write_folder_atomically;
 
@@ -45,6 +48,10 @@ pub enum TokenizerKind {
     Byte,
     /// The `tokenizer.json` in the folder (a character or Hugging Face tokenizer).
     File,
+    /// The tokenizer files of a Hugging Face model folder (`tokenizer.json`,
+    /// `tokenizer_config.json`, chat template, `generation_config.json`); the checkpoint is
+    /// itself a Hugging Face model folder.
+    HfFolder,
 }
 
 /// Where the tokenizer to store in a checkpoint comes from.
@@ -54,13 +61,34 @@ pub enum TokenizerSource {
     Byte,
     /// A tokenizer file, copied into the checkpoint as `tokenizer.json`.
     File(PathBuf),
+    /// A Hugging Face model folder: the checkpoint is written as a Hugging Face folder
+    /// ([`write_hf_files`]) with this folder's tokenizer and generation files and token ids.
+    HfFolder(PathBuf),
 }
 
 impl TokenizerSource {
-    fn kind(&self) -> TokenizerKind {
+    /// The [`TokenizerKind`] a checkpoint written with this source records.
+    pub fn kind(&self) -> TokenizerKind {
         match self {
             Self::Byte => TokenizerKind::Byte,
             Self::File(_) => TokenizerKind::File,
+            Self::HfFolder(_) => TokenizerKind::HfFolder,
+        }
+    }
+
+    /// Where the tokenizer of the model folder `dir` comes from: the folder itself for a
+    /// Hugging Face folder, its `tokenizer.json` or the byte tokenizer for one of ours.
+    pub fn of_folder(dir: &Path) -> Result<Self> {
+        let tok_path = dir.join(TOKENIZER_FILE);
+        if is_hf_folder(dir) && !is_our_tokenizer_file(&tok_path) {
+            return Ok(Self::HfFolder(dir.to_path_buf()));
+        }
+        if tok_path.is_file() {
+            return Ok(Self::File(tok_path));
+        }
+        match read_state(dir)? {
+            Some(s) if s.tokenizer == TokenizerKind::Byte => Ok(Self::Byte),
+            _ => Err(Error::checkpoint(dir, format!("missing {TOKENIZER_FILE}"))),
         }
     }
 }
@@ -139,7 +167,13 @@ pub fn save_checkpoint(
         )));
     }
     write_folder_atomically(dir, |tmp| {
-        save_decoder(tmp, vs, cfg)?;
+        match tokenizer {
+            TokenizerSource::HfFolder(src) => {
+                fs::create_dir_all(tmp).map_err(|e| Error::checkpoint(tmp, e.to_string()))?;
+                write_hf_files(tmp, vs, cfg, Some(src))?;
+            }
+            _ => save_decoder(tmp, vs, cfg)?,
+        }
         let text = serde_json::to_string_pretty(state)
             .map_err(|e| Error::checkpoint(dir, format!("cannot serialise the state: {e}")))?;
         fs::write(tmp.join(STATE_FILE), text + "\n")
@@ -202,13 +236,13 @@ pub fn load_checkpoint_as(
         return Err(Error::checkpoint(dir, format!("missing {CONFIG_FILE}")));
     }
     weight_files(dir).map_err(|e| Error::checkpoint(dir, e))?;
-    let text = fs::read_to_string(&config)
-        .map_err(|e| Error::checkpoint(&config, format!("cannot read: {e}")))?;
     let tok_path = dir.join(TOKENIZER_FILE);
-    if is_hf_config(&text) && !is_our_tokenizer_file(&tok_path) {
+    if is_hf_folder(dir) && !is_our_tokenizer_file(&tok_path) {
         let tokenizer = HfTokenizer::from_model_dir(dir)
             .map_err(|e| Error::checkpoint(dir, format!("unusable tokenizer: {e}")))?;
-        return finish(dir, device, dtype, Box::new(tokenizer), None);
+        // A folder our trainer wrote from a Hugging Face model keeps its trainer state.
+        let state = read_state(dir)?;
+        return finish(dir, device, dtype, Box::new(tokenizer), state);
     }
     let state = read_state(dir)?;
     let tokenizer: Box<dyn Tokenizer> = if tok_path.is_file() {

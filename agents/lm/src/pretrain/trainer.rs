@@ -20,13 +20,13 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig, VarStore};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::config::DecoderConfig;
 use crate::model::decoder::Decoder;
 use crate::pretrain::checkpoint::{
-    TokenizerSource, TrainerState, load_checkpoint, save_checkpoint,
+    TokenizerSource, TrainerState, load_checkpoint, load_checkpoint_as, save_checkpoint,
 };
 use crate::pretrain::config::TrainerConfig;
 use crate::pretrain::dataset::{LmBatch, TextDataset};
@@ -147,6 +147,29 @@ impl Trainer {
         Ok((trainer, loaded.tokenizer))
     }
 
+    /// Continues training the model of folder `dir` — a Hugging Face model folder of a
+    /// supported family or one of our checkpoints — from step 0 with `cfg`, its weights loaded
+    /// in `dtype` (`None`: as stored; f32 is the usual choice for training). Returns the
+    /// trainer, the folder's tokenizer (as [`load_checkpoint_as`] reads it) and the source to
+    /// checkpoint with ([`TokenizerSource::of_folder`]: a Hugging Face model is saved as one).
+    pub fn from_pretrained(
+        dir: &Path,
+        cfg: TrainerConfig,
+        dtype: Option<Kind>,
+    ) -> Result<(
+        Self,
+        Box<dyn tokengym_envs::text::Tokenizer>,
+        TokenizerSource,
+    )> {
+        cfg.validate()?;
+        let device = cfg.device.parse::<DeviceChoice>()?.resolve()?;
+        tch::manual_seed(cfg.seed as i64);
+        let source = TokenizerSource::of_folder(dir)?;
+        let loaded = load_checkpoint_as(dir, device, dtype)?;
+        let trainer = Self::assemble(loaded.vs, loaded.model, cfg, 0)?;
+        Ok((trainer, loaded.tokenizer, source))
+    }
+
     fn assemble(vs: VarStore, model: Decoder, cfg: TrainerConfig, step: u64) -> Result<Self> {
         let ctx = model.config().context_len;
         if cfg.context as i64 > ctx {
@@ -166,7 +189,7 @@ impl Trainer {
         let mut decayed: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
-            .filter(|(name, t)| t.dim() >= 2 && !name.contains(".wte.") && !name.contains(".wpe."))
+            .filter(|(name, t)| t.dim() >= 2 && !is_embedding(name))
             .collect();
         decayed.sort_by(|a, b| a.0.cmp(&b.0));
         let schedule = cfg.schedule()?;
@@ -420,4 +443,12 @@ impl Trainer {
             &target.tokenizer,
         )
     }
+}
+
+/// Whether variable `name` is a token or position embedding (no weight decay), in every
+/// family's naming.
+fn is_embedding(name: &str) -> bool {
+    [".wte.", ".wpe.", ".embed_tokens."]
+        .iter()
+        .any(|e| name.contains(e))
 }
