@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod classifier;
 pub mod decoding;
 pub mod error;
 pub mod model;

@@ -73,6 +73,50 @@ pub enum PromptSpecials {
 }
 
 impl HfTokenizer {
+    /// [`Tokenizer::encode_prompt`] of `text`, cut to at most `max_len` ids as transformers'
+    /// `tokenizer(text, truncation=True, max_length=max_len)` cuts it: the text's own tokens
+    /// are truncated on the right, the special tokens around them are kept. An error when
+    /// `max_len` cannot hold the special tokens.
+    pub fn encode_prompt_truncated(&self, text: &str, max_len: usize) -> Result<Vec<u32>> {
+        let (bos, eos) = match self.prompt {
+            PromptSpecials::BosIfPresent => (self.roles.bos.is_some(), false),
+            PromptSpecials::Explicit { bos, eos } => (bos, eos),
+            PromptSpecials::PostProcessor => {
+                use tokenizers::PostProcessor;
+                let added = self
+                    .inner
+                    .get_post_processor()
+                    .map_or(0, |p| p.added_tokens(false));
+                let room = max_len.checked_sub(added).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "a maximum length of {max_len} cannot hold the {added} special tokens"
+                    ))
+                })?;
+                let fail = |e| Error::invalid_argument(format!("tokenizer failed to encode: {e}"));
+                let mut encoding = self.inner.encode(text, false).map_err(fail)?;
+                encoding.truncate(room, 0, tokenizers::TruncationDirection::Right);
+                let encoding = self
+                    .inner
+                    .post_process(encoding, None, true)
+                    .map_err(fail)?;
+                return Ok(encoding.get_ids().to_vec());
+            }
+        };
+        let specials = usize::from(bos) + usize::from(eos);
+        let room = max_len.checked_sub(specials).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "a maximum length of {max_len} cannot hold the {specials} special tokens"
+            ))
+        })?;
+        let mut ids = self.encode_with_specials(text, bos, eos)?;
+        if ids.len() > max_len {
+            let last = eos.then(|| ids[ids.len() - 1]);
+            ids.truncate(usize::from(bos) + room);
+            ids.extend(last);
+        }
+        Ok(ids)
+    }
+
     /// Loads `tokenizer.json` from `path`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();

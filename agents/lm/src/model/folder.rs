@@ -178,17 +178,28 @@ impl MappedWeights {
         )))
     }
 
-    /// Copies the tensors into the variables of `vs` by name (see the module docs for the
-    /// rules). `layout`: how the model names its variables; `tied`: whether its LM head is the
-    /// embedding.
+    /// Copies the tensors into the variables of a decoder's `vs` by name (see the module docs
+    /// for the rules). `layout`: how the model names its variables; `tied`: whether its LM head
+    /// is the embedding.
     pub fn load_into(&self, vs: &VarStore, layout: WeightLayout, tied: bool) -> Result<()> {
+        self.load_renamed(vs, |name| normalise_name(name, layout, tied))
+    }
+
+    /// Copies the tensors into the variables of `vs`, tensor `name` into variable
+    /// `rename(name)` (`None`: a tensor to skip). Every variable must be filled, with its exact
+    /// shape, and every tensor not skipped must fill one; nothing is modified otherwise.
+    pub fn load_renamed(
+        &self,
+        vs: &VarStore,
+        rename: impl Fn(&str) -> Option<String>,
+    ) -> Result<()> {
         let parsed = (0..self.maps.len())
             .map(|i| self.parse(i))
             .collect::<Result<Vec<_>>>()?;
         let mut by_name: HashMap<String, Entry> = HashMap::new();
         for (file, st) in parsed.iter().enumerate() {
             for name in st.names() {
-                if let Some(ours) = normalise_name(name, layout, tied)
+                if let Some(ours) = rename(name)
                     && by_name
                         .insert(
                             ours.clone(),
