@@ -1,0 +1,174 @@
+//! Replays NumPy's seeded draws (`tests/fixtures/numpy_seeding/`, written by
+//! `tests/fixtures/gen_numpy_seeding.py` with NumPy 2.x) bit for bit: `SeedSequence` state
+//! words, raw `PCG64` outputs and interleaved streams of every `Generator` method we have.
+
+use serde_json::Value as Json;
+use tokengym::seeding::{Generator, Pcg64, SeedSequence, bounded_u8_fill};
+
+fn fixture(name: &str) -> Json {
+    let path = format!(
+        "{}/tests/fixtures/numpy_seeding/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+fn big(v: &Json) -> u128 {
+    v.as_str()
+        .expect("decimal string")
+        .parse()
+        .expect("integer")
+}
+
+fn int(v: &Json) -> i64 {
+    v.as_str().expect("decimal string").parse().expect("i64")
+}
+
+fn words(v: &Json) -> Vec<u32> {
+    let words = v.as_array().expect("array of words");
+    words
+        .iter()
+        .map(|w| w.as_u64().expect("u32") as u32)
+        .collect()
+}
+
+fn float(v: &Json) -> f64 {
+    v.as_f64().expect("float")
+}
+
+/// The fixture script's digest: sum((i + 1) * bits(x_i)) mod 2^64.
+fn digest(xs: &[f64]) -> u64 {
+    xs.iter().enumerate().fold(0u64, |acc, (i, x)| {
+        acc.wrapping_add((i as u64 + 1).wrapping_mul(x.to_bits()))
+    })
+}
+
+fn assert_same(got: f64, want: f64, what: &str) {
+    assert_eq!(
+        got.to_bits(),
+        want.to_bits(),
+        "{what}: got {got:e}, NumPy {want:e}"
+    );
+}
+
+#[test]
+fn seed_sequence_matches_numpy() {
+    let data = fixture("seed_sequence");
+    let cases = data["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for case in cases {
+        let seed = big(&case["seed"]);
+        let ss = SeedSequence::new(seed);
+        assert_eq!(
+            ss.pool().to_vec(),
+            words(&case["pool"]),
+            "pool of seed {seed}"
+        );
+        let u32s = words(&case["state_u32_10"]);
+        assert_eq!(ss.generate_state(10), u32s, "u32 state of seed {seed}");
+        let u64s: Vec<u64> = case["state_u64_4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| big(w) as u64)
+            .collect();
+        assert_eq!(
+            ss.generate_state_u64::<4>().to_vec(),
+            u64s,
+            "u64 state of seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn pcg64_random_raw_matches_numpy() {
+    let data = fixture("generator");
+    for case in data["random_raw"].as_array().unwrap() {
+        let seed = big(&case["seed"]);
+        let mut bg = Pcg64::new(seed);
+        for (i, w) in case["raw"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(
+                bg.next_uint64(),
+                big(w) as u64,
+                "raw word {i} of seed {seed}"
+            );
+        }
+    }
+}
+
+/// Replays one interleaved stream of `Generator` calls.
+fn replay(seed: u128, ops: &[Json]) {
+    let mut g = Generator::new(seed);
+    for (k, op) in ops.iter().enumerate() {
+        let name = op["op"].as_str().unwrap();
+        let args = op["args"].as_array().unwrap();
+        let want = &op["value"];
+        let what = format!("seed {seed}, call {k} ({name} {args:?})");
+        match name {
+            "random" => assert_same(g.random_f64(), float(want), &what),
+            "uniform" => {
+                let got = g.uniform(float(&args[0]), float(&args[1]));
+                assert_same(got, float(want), &what);
+            }
+            "integers" => {
+                let got = g
+                    .integers(int(&args[0]), int(&args[1]))
+                    .expect("low < high");
+                assert_eq!(got, int(want), "{what}");
+            }
+            "standard_normal" => assert_same(g.standard_normal(), float(want), &what),
+            "normal" => {
+                let got = g.normal(float(&args[0]), float(&args[1]));
+                assert_same(got, float(want), &what);
+            }
+            "standard_exponential" => assert_same(g.standard_exponential(), float(want), &what),
+            "exponential" => assert_same(g.exponential(float(&args[0])), float(want), &what),
+            "choice" => {
+                let n = int(&args[0]) as usize;
+                let items: Vec<usize> = (0..n).collect();
+                assert_eq!(*g.choice(&items).unwrap() as i64, int(want), "{what}");
+            }
+            "int8_fill" => {
+                let (low, high, n) = (int(&args[0]), int(&args[1]), int(&args[2]) as usize);
+                let mut out = vec![0u8; n];
+                bounded_u8_fill(&mut g, low as u8, (high - 1 - low) as u8, &mut out);
+                let got: Vec<i64> = out.iter().map(|&b| i64::from(b as i8)).collect();
+                let want: Vec<i64> = want
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect();
+                assert_eq!(got, want, "{what}");
+            }
+            "standard_normal_many" | "standard_exponential_many" => {
+                let n = int(&args[0]) as usize;
+                let xs: Vec<f64> = (0..n)
+                    .map(|_| {
+                        if name == "standard_normal_many" {
+                            g.standard_normal()
+                        } else {
+                            g.standard_exponential()
+                        }
+                    })
+                    .collect();
+                for (i, w) in want["first"].as_array().unwrap().iter().enumerate() {
+                    assert_same(xs[i], float(w), &format!("{what} #{i}"));
+                }
+                assert_eq!(digest(&xs), big(&want["digest"]) as u64, "{what} digest");
+            }
+            other => panic!("unknown op {other}"),
+        }
+    }
+}
+
+#[test]
+fn generator_streams_match_numpy() {
+    let data = fixture("generator");
+    let streams = data["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), 5);
+    for s in streams {
+        replay(big(&s["seed"]), s["ops"].as_array().unwrap());
+    }
+}
