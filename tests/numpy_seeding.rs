@@ -172,3 +172,161 @@ fn generator_streams_match_numpy() {
         replay(big(&s["seed"]), s["ops"].as_array().unwrap());
     }
 }
+
+mod spaces {
+    //! `space.seed(s)` then `space.sample()` as Gymnasium 1.4 does, for every kind of space.
+
+    use super::{big, fixture};
+    use serde_json::Value as Json;
+    use std::collections::BTreeMap;
+    use tokengym::space::{
+        AnySpace, BoxSpace, DictSpace, Discrete, MultiBinary, MultiDiscrete, Space, TupleSpace,
+        Value,
+    };
+
+    fn bound(v: &Json) -> f64 {
+        match v.as_str() {
+            Some("inf") => f64::INFINITY,
+            Some("-inf") => f64::NEG_INFINITY,
+            _ => v.as_f64().expect("bound"),
+        }
+    }
+
+    fn ints<T: TryFrom<i64>>(v: &Json) -> Vec<T> {
+        let items = v.as_array().expect("array");
+        let to = |x: &Json| {
+            T::try_from(x.as_i64().expect("integer"))
+                .ok()
+                .expect("fits")
+        };
+        items.iter().map(to).collect()
+    }
+
+    fn shape(v: &Json) -> Vec<usize> {
+        ints(v)
+    }
+
+    /// Our space for the fixture's description of a Gymnasium space.
+    fn build(d: &Json) -> AnySpace {
+        match d["kind"].as_str().unwrap() {
+            "discrete" => {
+                let n = d["n"].as_u64().unwrap();
+                AnySpace::Discrete(Discrete::with_start(n, d["start"].as_i64().unwrap()).unwrap())
+            }
+            "box" => {
+                let low: Vec<f64> = d["low"].as_array().unwrap().iter().map(bound).collect();
+                let high: Vec<f64> = d["high"].as_array().unwrap().iter().map(bound).collect();
+                let shape = shape(&d["shape"]);
+                match d["dtype"].as_str().unwrap() {
+                    "float32" => {
+                        let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
+                        AnySpace::BoxF32(BoxSpace::new(narrow(&low), narrow(&high), shape).unwrap())
+                    }
+                    "float64" => AnySpace::BoxF64(BoxSpace::new(low, high, shape).unwrap()),
+                    other => panic!("dtype {other}"),
+                }
+            }
+            "multi_discrete" => AnySpace::MultiDiscrete(
+                MultiDiscrete::with_start(ints(&d["nvec"]), ints(&d["start"])).unwrap(),
+            ),
+            "multi_binary" => {
+                AnySpace::MultiBinary(MultiBinary::with_shape(shape(&d["shape"])).unwrap())
+            }
+            "tuple" => {
+                let spaces = d["spaces"].as_array().unwrap().iter().map(build).collect();
+                AnySpace::Tuple(TupleSpace::new(spaces).unwrap())
+            }
+            "dict" => {
+                let spaces: BTreeMap<String, AnySpace> = d["spaces"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), build(v)))
+                    .collect();
+                AnySpace::Dict(DictSpace::new(spaces).unwrap())
+            }
+            other => panic!("space kind {other}"),
+        }
+    }
+
+    /// Whether `got` is exactly the fixture's value `want` (floats bit for bit).
+    fn same(got: &Value, want: &Json) -> bool {
+        let floats = |xs: Vec<f64>| {
+            let w = want.as_array().unwrap();
+            xs.len() == w.len()
+                && xs
+                    .iter()
+                    .zip(w)
+                    .all(|(x, y)| x.to_bits() == y.as_f64().unwrap().to_bits())
+        };
+        match got {
+            Value::Discrete(x) => want.as_i64() == Some(*x),
+            Value::BoxF32(xs) => floats(xs.iter().map(|&x| f64::from(x)).collect()),
+            Value::BoxF64(xs) => floats(xs.clone()),
+            Value::MultiDiscrete(xs) => ints::<i64>(want) == *xs,
+            Value::MultiBinary(xs) => ints::<u8>(want) == *xs,
+            Value::Tuple(vs) => {
+                let w = want.as_array().unwrap();
+                vs.len() == w.len() && vs.iter().zip(w).all(|(v, w)| same(v, w))
+            }
+            Value::Dict(m) => {
+                let w = want.as_object().unwrap();
+                m.len() == w.len() && m.iter().all(|(k, v)| w.get(k).is_some_and(|w| same(v, w)))
+            }
+            Value::Tokens(_) => false,
+        }
+    }
+
+    fn flat_seeds(v: &Json) -> Vec<u64> {
+        match v {
+            Json::Array(items) => items.iter().flat_map(flat_seeds).collect(),
+            Json::Object(map) => map.values().flat_map(flat_seeds).collect(),
+            other => vec![big(other) as u64],
+        }
+    }
+
+    #[test]
+    fn seeded_samples_match_gymnasium() {
+        let data = fixture("spaces");
+        let cases = data["cases"].as_array().unwrap();
+        assert!(cases.len() >= 100);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let space = build(&case["space"]);
+            let seed = big(&case["seed"]) as u64;
+            let mut rng = space.seed(seed);
+            assert_eq!(
+                rng.seeds(),
+                flat_seeds(&case["seed_returns"]),
+                "{name} seeds"
+            );
+            let mask: Option<Vec<bool>> = case["mask"]
+                .as_array()
+                .map(|m| m.iter().map(|x| x.as_i64() == Some(1)).collect());
+            for (i, want) in case["samples"].as_array().unwrap().iter().enumerate() {
+                let got = match (&mask, &space) {
+                    (Some(m), AnySpace::Discrete(d)) => {
+                        Value::Discrete(d.sample_masked(rng.rng(), m).unwrap())
+                    }
+                    _ => space.sample_seeded(&mut rng),
+                };
+                assert!(
+                    same(&got, want),
+                    "{name} seed {seed} sample {i}: {got:?} vs {want}"
+                );
+                assert!(space.contains(&got), "{name}: {got:?} outside the space");
+            }
+        }
+    }
+
+    #[test]
+    fn simple_spaces_sample_the_same_with_a_seeded_env_rng() {
+        // For a simple space, sample(&mut rng_from_seed(s)) is space.seed(s); space.sample().
+        let space = Discrete::with_start(9, -4).unwrap();
+        let mut a = tokengym::seeding::rng_from_seed(Some(5));
+        let mut b = space.seed(5);
+        for _ in 0..20 {
+            assert_eq!(space.sample(&mut a), space.sample_seeded(&mut b));
+        }
+    }
+}
