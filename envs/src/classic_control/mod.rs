@@ -3,8 +3,11 @@
 //! Each environment follows Gymnasium 1.4.0's arithmetic operation by operation (same order, same
 //! precision, including NumPy's float32/float64 promotion rules), so a Gymnasium trajectory
 //! replayed from the same state gives identical observations, rewards and flags; the
-//! `gymnasium_replay` tests check this against recorded fixtures. Only the random starting states
-//! differ: our environments draw them from their own [`EnvRng`], not from NumPy's generator.
+//! `gymnasium_replay` tests check this against recorded fixtures. The random starting states are
+//! Gymnasium's too: each environment owns an [`EnvRng`] (NumPy's `Generator(PCG64)`), re-seeded
+//! by `reset(Some(seed))` exactly as `seeding.np_random(seed)` seeds Gymnasium's, and draws
+//! from it as Gymnasium's `reset` does, so `reset(Some(s))` and the unseeded resets after it give
+//! Gymnasium's observations for any `u64` seed (`seeded_resets` tests).
 //!
 //! | Environment | Gymnasium id | Observation | Action |
 //! |---|---|---|---|
@@ -38,11 +41,9 @@ pub use pendulum::{Pendulum, PendulumConfig};
 
 pub(crate) use physical_state::{PhysicalState, RENDER_MODES};
 
-use rand::RngExt;
 use tokengym::EnvRng;
 
-/// A uniform draw from `[low, high)`, computed as NumPy's `uniform` does (`low + (high - low) * u`).
+/// A uniform draw from `[low, high)`, NumPy's `uniform` (`low + (high - low) * random()`).
 pub(crate) fn uniform(rng: &mut EnvRng, low: f64, high: f64) -> f64 {
-    let u: f64 = rng.random();
-    low + (high - low) * u
+    tokengym::seeding::uniform(rng, low, high)
 }
