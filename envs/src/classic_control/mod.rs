@@ -41,9 +41,29 @@ pub use pendulum::{Pendulum, PendulumConfig};
 
 pub(crate) use physical_state::{PhysicalState, RENDER_MODES};
 
-use tokengym::EnvRng;
+use tokengym::{EnvRng, Error, ResetOptions, Result};
 
 /// A uniform draw from `[low, high)`, NumPy's `uniform` (`low + (high - low) * random()`).
 pub(crate) fn uniform(rng: &mut EnvRng, low: f64, high: f64) -> f64 {
     tokengym::seeding::uniform(rng, low, high)
+}
+
+/// Gymnasium's `utils.maybe_parse_reset_bounds(options, default_low, default_high)`: the reset
+/// options `low` and `high` (the defaults where absent), finite with `low <= high`; any other
+/// option is an error.
+pub(crate) fn reset_bounds(
+    env: &str,
+    options: &ResetOptions,
+    default_low: f64,
+    default_high: f64,
+) -> Result<(f64, f64)> {
+    options.check_keys_as(&["high", "low"], "reset option")?;
+    let low = options.get_f64("low", default_low)?;
+    let high = options.get_f64("high", default_high)?;
+    if !(low.is_finite() && high.is_finite()) || low > high {
+        return Err(Error::invalid_argument(format!(
+            "{env} reset options need finite low <= high, got low={low}, high={high}"
+        )));
+    }
+    Ok((low, high))
 }
