@@ -330,3 +330,66 @@ mod spaces {
         }
     }
 }
+
+mod properties {
+    //! Properties for arbitrary seeds and bounds (the fixed vectors above pin the values).
+
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use tokengym::EnvRng;
+    use tokengym::seeding::{Generator, SeedSequence, bounded_u64, integers, rng_from_seed};
+
+    proptest! {
+        #[test]
+        fn every_seeding_path_builds_numpys_generator(seed in any::<u64>()) {
+            let want = Generator::new(u128::from(seed));
+            prop_assert_eq!(&EnvRng::seed_from_u64(seed), &want);
+            prop_assert_eq!(&rng_from_seed(Some(seed)), &want);
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&seed.to_le_bytes());
+            prop_assert_eq!(&EnvRng::from_seed(bytes), &want);
+        }
+
+        #[test]
+        fn state_words_are_prefixes_of_longer_requests(seed in any::<u128>(), n in 0usize..40) {
+            let ss = SeedSequence::new(seed);
+            let long = ss.generate_state(40);
+            prop_assert_eq!(&ss.generate_state(n)[..], &long[..n]);
+        }
+
+        #[test]
+        fn integers_stay_in_range(seed in any::<u64>(), a in any::<i64>(), b in any::<i64>()) {
+            let mut g = Generator::new(u128::from(seed));
+            let (low, high) = (a.min(b), a.max(b));
+            if low == high {
+                prop_assert!(integers(&mut g, low, high).is_err());
+            } else {
+                for _ in 0..8 {
+                    let x = integers(&mut g, low, high).unwrap();
+                    prop_assert!(low <= x && x < high);
+                }
+            }
+        }
+
+        #[test]
+        fn bounded_draws_stay_in_range(seed in any::<u64>(), shift in 0u32..64, raw in any::<u64>()) {
+            let mut g = Generator::new(u128::from(seed));
+            // Ranges of every width, including the 2^32 - 1 and 2^64 - 1 special cases.
+            for range in [raw >> shift, u64::from(u32::MAX), u64::MAX, 0, 1] {
+                prop_assert!(bounded_u64(&mut g, range) <= range);
+            }
+        }
+
+        #[test]
+        fn normals_and_exponentials_are_finite(seed in any::<u64>()) {
+            let mut g = Generator::new(u128::from(seed));
+            for _ in 0..200 {
+                prop_assert!(g.standard_normal().is_finite());
+                let e = g.standard_exponential();
+                prop_assert!(e.is_finite() && e >= 0.0);
+                let u = g.random_f64();
+                prop_assert!((0.0..1.0).contains(&u));
+            }
+        }
+    }
+}

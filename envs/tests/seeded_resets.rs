@@ -185,3 +185,27 @@ fn acrobot_resets_like_gymnasium() {
 fn pendulum_resets_like_gymnasium() {
     check("Pendulum-v1", Pendulum::new);
 }
+
+#[test]
+fn seeded_vector_resets_match_gymnasiums_sync_vector_env() {
+    use tokengym::vector::VecEnv;
+    let data = fixture();
+    let cases = data["sync_vector"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let env_id = case["env_id"].as_str().unwrap();
+        let n = case["num_envs"].as_u64().unwrap() as usize;
+        let seed = seed_of(case);
+        let opts = tokengym::MakeOptions::default();
+        let mut venv = tokengym_envs::make_vec(env_id, n, &opts).unwrap();
+        let obs = venv.reset(Some(seed)).unwrap().obs().clone();
+        for (i, want) in case["obs"].as_array().unwrap().iter().enumerate() {
+            let row: Vec<f32> = obs.row(i).to_vec();
+            assert_eq!(
+                obs_bits(&row),
+                bits(&floats(want)),
+                "{env_id} seed {seed} row {i}"
+            );
+        }
+    }
+}

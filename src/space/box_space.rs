@@ -335,35 +335,48 @@ impl<T: BoxElement, V: BoxStorage<T>> Space for BoxSpace<T, V> {
     /// row-major order; computed in f64 and rounded to the dtype. A value that rounding puts
     /// past a bound is clamped back inside (Gymnasium leaves it outside, a rare event).
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> V {
-        let mut out = V::from_fn(self.low.len(), |_| T::default());
-        let values = out.as_mut_slice();
-        let bounds = || {
-            self.low
-                .iter()
-                .zip(&self.high)
-                .map(|(l, h)| (l.to_f64(), h.to_f64()))
-        };
-        let first = bounds().next().map(|(l, h)| Self::kind(l, h));
-        let uniform_kind = bounds().all(|(l, h)| Some(Self::kind(l, h)) == first);
-        // One pass when every coordinate has the same kind (the usual case), else four.
-        let passes: &[usize] = if uniform_kind {
-            &[usize::MAX]
-        } else {
-            &[0, 1, 2, 3]
-        };
-        for &pass in passes {
-            for (x, (l, h)) in values.iter_mut().zip(bounds()) {
-                let kind = Self::kind(l, h);
-                if pass == usize::MAX || pass == kind {
-                    *x = T::from_f64(Self::draw(kind, l, h, rng));
-                }
+        let clamp = |x: T, l: T, h: T| {
+            if x < l {
+                l
+            } else if x > h {
+                h
+            } else {
+                x
             }
+        };
+        let bounds = |i: usize| (self.low[i], self.high[i]);
+        let n = self.low.len();
+        let first = self.low.first().zip(self.high.first());
+        let first_kind = first.map(|(l, h)| Self::kind(l.to_f64(), h.to_f64()));
+        let one_kind = (0..n).all(|i| {
+            let (l, h) = bounds(i);
+            Some(Self::kind(l.to_f64(), h.to_f64())) == first_kind
+        });
+        if one_kind {
+            // The usual case (all bounded, or all unbounded): one pass in row-major order.
+            return V::from_fn(n, |i| {
+                let (l, h) = bounds(i);
+                let kind = Self::kind(l.to_f64(), h.to_f64());
+                clamp(
+                    T::from_f64(Self::draw(kind, l.to_f64(), h.to_f64(), rng)),
+                    l,
+                    h,
+                )
+            });
         }
-        for ((x, &l), &h) in values.iter_mut().zip(&self.low).zip(&self.high) {
-            if *x < l {
-                *x = l;
-            } else if *x > h {
-                *x = h;
+        let mut out = V::from_fn(n, |_| T::default());
+        let values = out.as_mut_slice();
+        for pass in 0..4 {
+            for (i, x) in values.iter_mut().enumerate() {
+                let (l, h) = bounds(i);
+                let kind = Self::kind(l.to_f64(), h.to_f64());
+                if kind == pass {
+                    *x = clamp(
+                        T::from_f64(Self::draw(kind, l.to_f64(), h.to_f64(), rng)),
+                        l,
+                        h,
+                    );
+                }
             }
         }
         out
