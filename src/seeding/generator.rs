@@ -18,9 +18,11 @@ pub fn random<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
 }
 
-/// NumPy's `uniform(low, high)`: `low + (high - low) * random()`. As in NumPy, `high < low`
-/// is allowed (the draw lies in `(high, low]`); a non-finite `high - low` gives a non-finite
-/// result (NumPy raises `OverflowError`).
+/// NumPy's `uniform(low, high)`: `low + (high - low) * random()`.
+///
+/// NumPy refuses `high < low` (`ValueError`) and a range beyond f64 (`OverflowError`); this
+/// function computes the same formula without checking (callers validate their bounds), so
+/// `high < low` draws from `(high, low]` and an infinite range gives a non-finite value.
 #[inline]
 pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> f64 {
     let range = high - low;
