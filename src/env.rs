@@ -2,8 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::info::Info;
+use crate::registry::Kwargs;
 use crate::render::{Frame, RenderMode};
 use crate::space::Space;
+
+/// The options of [`Env::reset_with_options`] (Gymnasium's `reset(options=...)` dict): named
+/// numbers, flags or strings, read with [`Kwargs`]' typed getters.
+pub type ResetOptions = Kwargs;
 
 /// The observation type of environment `E`.
 pub type ObsOf<E> = <<E as Env>::ObsSpace as Space>::Value;
@@ -152,6 +157,21 @@ pub trait Env: Send {
     /// Starts a new episode; re-seeds the RNG only when `seed` is `Some`.
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)>;
 
+    /// Gymnasium's `reset(seed=seed, options=options)`: [`Env::reset`] with options that change
+    /// how the episode starts (e.g. `low`/`high` for CartPole's starting bounds).
+    ///
+    /// Environments that take options override this; the default accepts only empty options and
+    /// fails with [`Error::InvalidArgument`] naming any key it is given. Wrappers forward the
+    /// options to the environment they wrap. An unknown key is an error, not ignored.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        options.check_keys_as(&[], "reset option")?;
+        self.reset(seed)
+    }
+
     /// Applies `action` and advances one step.
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>>;
 
@@ -215,6 +235,13 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
         (**self).reset(seed)
+    }
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        (**self).reset_with_options(seed, options)
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>> {
         (**self).step(action)

@@ -75,6 +75,15 @@ impl<E: Env> Env for Erased<E> {
         Ok((self.env.observation_space().to_value(&obs), info))
     }
 
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(Value, Info)> {
+        let (obs, info) = self.env.reset_with_options(seed, options)?;
+        Ok((self.env.observation_space().to_value(&obs), info))
+    }
+
     fn step(&mut self, action: &Value) -> Result<Step<Value>> {
         let action = self.action(action)?;
         let step = self.env.step(&action)?;

@@ -50,7 +50,7 @@ pub mod wrappers;
 
 pub use agent::{Agent, Budget, BudgetUnit, Callback, LearnSummary, Progress};
 pub use checker::check_env;
-pub use env::{ActOf, Env, ObsOf, Step, Transition};
+pub use env::{ActOf, Env, ObsOf, ResetOptions, Step, Transition};
 pub use erased::{AnyEnv, EnvExt, Erased};
 pub use error::{Error, Result};
 pub use info::{EpisodeStats, Info, InfoValue};

@@ -39,11 +39,13 @@ fn mean(xs: &[f64]) -> f64 {
 
 #[test]
 fn ppo_improves_cartpole_in_a_ci_sized_run() {
+    // Seed 3: an initial network that does not balance the pole already (with NumPy's
+    // generator, seed 1's untrained deterministic policy reaches 500 before any learning).
     let mut ppo = Ppo::new(
         "CartPole-v1",
         &Default::default(),
         zoo_cartpole(),
-        1,
+        3,
         DeviceChoice::Cpu,
     )
     .unwrap();

@@ -266,24 +266,37 @@ impl Kwargs {
     /// Fails with [`Error::InvalidArgument`] if a key was set that no getter has asked for; the
     /// message names the unknown keys and the accepted ones.
     pub fn check_unused(&self) -> Result<()> {
+        self.check_unused_as("keyword argument")
+    }
+
+    /// [`Kwargs::check_unused`] with `what` naming the arguments in the message.
+    fn check_unused_as(&self, what: &str) -> Result<()> {
         let queried = self.queried.lock().unwrap_or_else(PoisonError::into_inner);
+        let valid: Vec<&str> = queried.iter().map(String::as_str).collect();
+        self.check_keys_as(&valid, what)
+    }
+
+    /// Fails with [`Error::InvalidArgument`] if a key is set that `valid` does not list; the
+    /// message calls the arguments `what` (e.g. `"reset option"`) and names the valid ones.
+    /// Unlike [`Kwargs::check_unused`] this does not depend on which getters ran before, so
+    /// the same arguments can be checked against several lists.
+    pub fn check_keys_as(&self, valid: &[&str], what: &str) -> Result<()> {
         let unknown: Vec<&str> = self
             .values
             .keys()
-            .filter(|k| !queried.contains(*k))
             .map(String::as_str)
+            .filter(|k| !valid.contains(k))
             .collect();
         if unknown.is_empty() {
             return Ok(());
         }
-        let valid = if queried.is_empty() {
-            "this environment takes no keyword arguments".to_string()
+        let valid = if valid.is_empty() {
+            format!("this environment takes no {what}s")
         } else {
-            let names: Vec<&str> = queried.iter().map(String::as_str).collect();
-            format!("valid keyword arguments: {}", names.join(", "))
+            format!("valid {what}s: {}", valid.join(", "))
         };
         Err(Error::invalid_argument(format!(
-            "unknown keyword argument{} {}; {valid}",
+            "unknown {what}{} {}; {valid}",
             if unknown.len() == 1 { "" } else { "s" },
             unknown.join(", ")
         )))

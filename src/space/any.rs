@@ -1,8 +1,8 @@
 //! `AnySpace`: every kind of space behind one type.
 
 use super::{
-    BoxSpace, DictSpace, Discrete, MultiBinary, MultiDiscrete, Space, TokenSeq, TupleSpace, Value,
-    mismatch,
+    BoxSpace, DictSpace, Discrete, MultiBinary, MultiDiscrete, Space, SpaceRng, TokenSeq,
+    TupleSpace, Value, mismatch,
 };
 use crate::error::Result;
 use rand::Rng;
@@ -94,6 +94,14 @@ impl Space for AnySpace {
 
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Value {
         dispatch!(self, s => s.to_value(&s.sample(rng)))
+    }
+
+    fn seed(&self, seed: u64) -> SpaceRng {
+        dispatch!(self, s => s.seed(seed))
+    }
+
+    fn sample_seeded(&self, rng: &mut SpaceRng) -> Value {
+        dispatch!(self, s => s.to_value(&s.sample_seeded(rng)))
     }
 
     fn contains(&self, value: &Value) -> bool {

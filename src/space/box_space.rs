@@ -2,8 +2,8 @@
 
 use super::{AnySpace, Space, Value, check_flat_len, checked_len, mismatch};
 use crate::error::{Error, Result};
-use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, StandardNormal};
+use crate::seeding::{exponential, normal, random, uniform};
+use rand::Rng;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt::{self, Debug, Display};
@@ -293,28 +293,35 @@ impl<T: BoxElement, V: BoxStorage<T>> BoxSpace<T, V> {
         BoxSpace::new(self.low.clone(), self.high.clone(), self.shape.clone())
     }
 
-    fn sample_one<R: Rng + ?Sized>(l: f64, h: f64, rng: &mut R) -> f64 {
+    /// Which of Gymnasium's four samplers a coordinate with bounds `l`, `h` uses, in the order
+    /// Gymnasium fills them: unbounded (normal), bounded below (exponential), bounded above
+    /// (negative exponential), bounded (uniform).
+    fn kind(l: f64, h: f64) -> usize {
         match (l.is_finite(), h.is_finite()) {
-            (true, true) => {
-                if l == h {
-                    l
+            (false, false) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (true, true) => 3,
+        }
+    }
+
+    /// One coordinate of kind [`Self::kind`], as Gymnasium's `Box.sample` computes it in
+    /// float64 (before the cast to the box's dtype).
+    fn draw<R: Rng + ?Sized>(kind: usize, l: f64, h: f64, rng: &mut R) -> f64 {
+        match kind {
+            0 => normal(rng, 0.0, 1.0),
+            1 => exponential(rng, 1.0) + l,
+            2 => -exponential(rng, 1.0) + h,
+            _ => {
+                let range = h - l;
+                if range.is_finite() {
+                    uniform(rng, l, h)
                 } else {
-                    // Sample in [0, 1) and scale; clamp guards against rounding past `h`.
-                    let u: f64 = rng.random();
-                    // Interpolating this way cannot overflow, even for bounds near the
-                    // largest finite numbers.
-                    (l * (1.0 - u) + h * u).clamp(l, h)
+                    // NumPy refuses a range beyond f64 (OverflowError); interpolate instead.
+                    let u = random(rng);
+                    l * (1.0 - u) + h * u
                 }
             }
-            (true, false) => {
-                let e: f64 = Exp1.sample(rng);
-                l + e
-            }
-            (false, true) => {
-                let e: f64 = Exp1.sample(rng);
-                h - e
-            }
-            (false, false) => StandardNormal.sample(rng),
         }
     }
 }
@@ -322,11 +329,13 @@ impl<T: BoxElement, V: BoxStorage<T>> BoxSpace<T, V> {
 impl<T: BoxElement, V: BoxStorage<T>> Space for BoxSpace<T, V> {
     type Value = V;
 
+    /// Gymnasium's `Box.sample()`: the unbounded coordinates first (standard normal), then
+    /// those bounded below only (`low + exponential()`), those bounded above only
+    /// (`high - exponential()`), and the bounded ones (`uniform(low, high)`), each group in
+    /// row-major order; computed in f64 and rounded to the dtype. A value that rounding puts
+    /// past a bound is clamped back inside (Gymnasium leaves it outside, a rare event).
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> V {
-        V::from_fn(self.low.len(), |i| {
-            let (l, h) = (self.low[i], self.high[i]);
-            let x = T::from_f64(Self::sample_one(l.to_f64(), h.to_f64(), rng));
-            // Narrowing to f32 can round past a bound; clamp back inside.
+        let clamp = |x: T, l: T, h: T| {
             if x < l {
                 l
             } else if x > h {
@@ -334,7 +343,43 @@ impl<T: BoxElement, V: BoxStorage<T>> Space for BoxSpace<T, V> {
             } else {
                 x
             }
-        })
+        };
+        let bounds = |i: usize| (self.low[i], self.high[i]);
+        let n = self.low.len();
+        let first = self.low.first().zip(self.high.first());
+        let first_kind = first.map(|(l, h)| Self::kind(l.to_f64(), h.to_f64()));
+        let one_kind = (0..n).all(|i| {
+            let (l, h) = bounds(i);
+            Some(Self::kind(l.to_f64(), h.to_f64())) == first_kind
+        });
+        if one_kind {
+            // The usual case (all bounded, or all unbounded): one pass in row-major order.
+            return V::from_fn(n, |i| {
+                let (l, h) = bounds(i);
+                let kind = Self::kind(l.to_f64(), h.to_f64());
+                clamp(
+                    T::from_f64(Self::draw(kind, l.to_f64(), h.to_f64(), rng)),
+                    l,
+                    h,
+                )
+            });
+        }
+        let mut out = V::from_fn(n, |_| T::default());
+        let values = out.as_mut_slice();
+        for pass in 0..4 {
+            for (i, x) in values.iter_mut().enumerate() {
+                let (l, h) = bounds(i);
+                let kind = Self::kind(l.to_f64(), h.to_f64());
+                if kind == pass {
+                    *x = clamp(
+                        T::from_f64(Self::draw(kind, l.to_f64(), h.to_f64(), rng)),
+                        l,
+                        h,
+                    );
+                }
+            }
+        }
+        out
     }
 
     fn contains(&self, value: &V) -> bool {

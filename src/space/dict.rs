@@ -1,6 +1,6 @@
 //! `DictSpace`: named spaces.
 
-use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
+use super::{AnySpace, Space, SpaceRng, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,20 @@ impl Space for DictSpace {
         self.spaces
             .iter()
             .map(|(k, s)| (k.clone(), s.sample(rng)))
+            .collect()
+    }
+
+    /// Gymnasium's `Dict.seed(seed)`: one seed per subspace, keys in sorted order.
+    fn seed(&self, seed: u64) -> SpaceRng {
+        let spaces: Vec<&AnySpace> = self.spaces.values().collect();
+        SpaceRng::composite(seed, spaces.len(), |i, s| spaces[i].seed(s))
+    }
+
+    fn sample_seeded(&self, rng: &mut SpaceRng) -> Self::Value {
+        self.spaces
+            .iter()
+            .zip(rng.children())
+            .map(|((k, s), r)| (k.clone(), s.sample_seeded(r)))
             .collect()
     }
 

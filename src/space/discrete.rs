@@ -2,7 +2,8 @@
 
 use super::{AnySpace, Space, Value, check_flat_len, mismatch};
 use crate::error::{Error, Result};
-use rand::{Rng, RngExt};
+use crate::seeding::below;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// The integers `{start, ..., start + n - 1}` (Gymnasium's `Discrete(n, start)`).
@@ -90,8 +91,8 @@ impl Discrete {
 
     /// Samples uniformly among the elements whose `mask` entry is `true`.
     ///
-    /// `mask.len()` must equal `n`. As in Gymnasium, when the mask allows no element the space's
-    /// `start` is returned.
+    /// `mask.len()` must equal `n`. As in Gymnasium (`sample(mask)`: `choice` among the allowed
+    /// indices), when the mask allows no element the space's `start` is returned without a draw.
     pub fn sample_masked<R: Rng + ?Sized>(&self, rng: &mut R, mask: &[bool]) -> Result<i64> {
         if mask.len() as u64 != self.n {
             return Err(Error::shape("Discrete action mask", self.n, mask.len()));
@@ -100,7 +101,7 @@ impl Discrete {
         if allowed == 0 {
             return Ok(self.start);
         }
-        let pick = rng.random_range(0..allowed);
+        let pick = below(rng, allowed as u64) as usize;
         let idx = mask
             .iter()
             .enumerate()
@@ -115,8 +116,9 @@ impl Discrete {
 impl Space for Discrete {
     type Value = i64;
 
+    /// Gymnasium's `start + integers(n)`.
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> i64 {
-        self.start + rng.random_range(0..self.n) as i64
+        self.start + below(rng, self.n) as i64
     }
 
     fn contains(&self, value: &i64) -> bool {

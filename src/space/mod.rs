@@ -12,6 +12,7 @@ mod dict;
 mod discrete;
 mod multi_binary;
 mod multi_discrete;
+mod space_rng;
 mod token_seq;
 mod tuple;
 mod value;
@@ -22,6 +23,7 @@ pub use dict::DictSpace;
 pub use discrete::Discrete;
 pub use multi_binary::MultiBinary;
 pub use multi_discrete::MultiDiscrete;
+pub use space_rng::SpaceRng;
 pub use token_seq::TokenSeq;
 pub use tuple::TupleSpace;
 pub use value::Value;
@@ -39,7 +41,25 @@ pub trait Space: Clone + Debug + Send + Sync + 'static {
     type Value: Clone + Debug + PartialEq + Send + Sync + 'static;
 
     /// Draws a value from the space with `rng` (uniform where the space is bounded).
+    ///
+    /// Simple spaces draw as Gymnasium's `sample()` does, so with an
+    /// [`EnvRng`](crate::EnvRng) seeded with `s` they give Gymnasium's values after
+    /// `space.seed(s)`. Composite spaces draw every subspace from this one `rng`; for
+    /// Gymnasium's composite samples (one generator per subspace) use [`Space::seed`] and
+    /// [`Space::sample_seeded`].
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Self::Value;
+
+    /// Gymnasium's `space.seed(seed)`: the generator(s) this space samples with in
+    /// [`Space::sample_seeded`] (one per subspace for composite spaces, seeded as Gymnasium
+    /// seeds them).
+    fn seed(&self, seed: u64) -> SpaceRng {
+        SpaceRng::leaf(seed)
+    }
+
+    /// Gymnasium's `space.sample()` with the generators of [`Space::seed`].
+    fn sample_seeded(&self, rng: &mut SpaceRng) -> Self::Value {
+        self.sample(rng.rng())
+    }
 
     /// Whether `value` is a member of the space (right shape, inside the bounds, no NaN).
     fn contains(&self, value: &Self::Value) -> bool;

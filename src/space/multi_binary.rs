@@ -2,7 +2,8 @@
 
 use super::{AnySpace, Space, Value, check_flat_len, checked_len, mismatch};
 use crate::error::{Error, Result};
-use rand::{Rng, RngExt};
+use crate::seeding::bounded_u8_fill;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// An array of 0/1 entries with a shape (Gymnasium's `MultiBinary`). Flattened as the bits.
@@ -75,7 +76,10 @@ impl Space for MultiBinary {
     type Value = Vec<u8>;
 
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<u8> {
-        (0..self.len()).map(|_| rng.random_range(0..2u8)).collect()
+        // Gymnasium's `integers(0, 2, size=shape, dtype=np.int8)`: one fill, bytes of 32-bit words.
+        let mut out = vec![0u8; self.len()];
+        bounded_u8_fill(rng, 0, 1, &mut out);
+        out
     }
 
     fn contains(&self, value: &Vec<u8>) -> bool {

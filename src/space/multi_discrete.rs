@@ -2,7 +2,8 @@
 
 use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
-use rand::{Rng, RngExt};
+use crate::seeding::random;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// A vector whose entry `i` lies in `{start[i], ..., start[i] + nvec[i] - 1}` (Gymnasium's
@@ -96,11 +97,13 @@ impl MultiDiscrete {
 impl Space for MultiDiscrete {
     type Value = Vec<i64>;
 
+    /// Gymnasium's `(random(shape) * nvec).astype(int64) + start`.
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<i64> {
         self.nvec
             .iter()
             .zip(&self.start)
-            .map(|(&n, &s)| s + rng.random_range(0..n) as i64)
+            // `min` keeps the index inside when `n` is too large for an f64 to hold exactly.
+            .map(|(&n, &s)| s + ((random(rng) * n as f64) as u64).min(n - 1) as i64)
             .collect()
     }
 

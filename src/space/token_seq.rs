@@ -2,7 +2,8 @@
 
 use super::{AnySpace, Space, Value, check_flat_len, mismatch};
 use crate::error::{Error, Result};
-use rand::{Rng, RngExt};
+use crate::seeding::below;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Sequences of token ids `< vocab_size` with length `<= max_len`: the observation space of
@@ -77,9 +78,9 @@ impl Space for TokenSeq {
 
     /// A sequence of uniform length in `0..=max_len` with uniform token ids.
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<u32> {
-        let len = rng.random_range(0..=self.max_len);
+        let len = below(rng, self.max_len as u64 + 1) as usize;
         (0..len)
-            .map(|_| rng.random_range(0..self.vocab_size))
+            .map(|_| below(rng, u64::from(self.vocab_size)) as u32)
             .collect()
     }
 

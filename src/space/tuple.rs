@@ -1,6 +1,6 @@
 //! `TupleSpace`: a fixed sequence of spaces.
 
-use super::{AnySpace, Space, Value, check_flat_len, checked_sum, mismatch};
+use super::{AnySpace, Space, SpaceRng, Value, check_flat_len, checked_sum, mismatch};
 use crate::error::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,19 @@ impl Space for TupleSpace {
 
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<Value> {
         self.spaces.iter().map(|s| s.sample(rng)).collect()
+    }
+
+    /// Gymnasium's `Tuple.seed(seed)`: one seed per subspace drawn from the tuple's generator.
+    fn seed(&self, seed: u64) -> SpaceRng {
+        SpaceRng::composite(seed, self.spaces.len(), |i, s| self.spaces[i].seed(s))
+    }
+
+    fn sample_seeded(&self, rng: &mut SpaceRng) -> Vec<Value> {
+        self.spaces
+            .iter()
+            .zip(rng.children())
+            .map(|(s, r)| s.sample_seeded(r))
+            .collect()
     }
 
     fn contains(&self, value: &Vec<Value>) -> bool {

@@ -38,9 +38,14 @@ impl<E: Env> Env for Autoreset<E> {
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
         self.autoreset = false;
-        self.env.reset(seed)
+        self.env.reset_with_options(seed, options)
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>> {
         let step = if self.autoreset {

@@ -190,6 +190,22 @@ impl<E: Env> Env for FrameStack<E> {
         let info = self.do_reset(seed)?;
         Ok((self.stacked()?, info))
     }
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(Vec<f32>, Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
+        }
+        let (obs, info) = self.env.reset_with_options(seed, options)?;
+        let (_, last) = self
+            .ring
+            .split_at_mut((self.stack_size - 1) * self.frame_len);
+        self.env.observation_space().flatten_into(&obs, last)?;
+        self.fill_after_reset();
+        Ok((self.stacked()?, info))
+    }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<Vec<f32>>> {
         let t = self.do_step(action)?;
         Ok(Step {

@@ -78,8 +78,13 @@ where
     fn action_space(&self) -> &Self::ActSpace {
         &self.act_space
     }
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        self.env.reset(seed)
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        self.env.reset_with_options(seed, options)
     }
     fn step(&mut self, action: &V) -> Result<Step<ObsOf<Self>>> {
         self.map_action(action)?;

@@ -70,6 +70,20 @@ macro_rules! forward_render {
     };
 }
 
+/// Inside `impl Env for Wrapper<E>`: `reset(seed)` as `reset_with_options(seed, no options)`,
+/// so that a wrapper writes its reset once, in `reset_with_options`, and forwards Gymnasium's
+/// reset options to the environment it wraps.
+macro_rules! reset_via_options {
+    () => {
+        fn reset(
+            &mut self,
+            seed: Option<u64>,
+        ) -> $crate::Result<($crate::ObsOf<Self>, $crate::Info)> {
+            self.reset_with_options(seed, &$crate::ResetOptions::new())
+        }
+    };
+}
+
 /// Inside `impl Env for Wrapper<E>` whose spaces are the wrapped environment's: forwards
 /// `observation_space` and `action_space`.
 macro_rules! forward_spaces {

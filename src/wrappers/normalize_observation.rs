@@ -117,8 +117,13 @@ where
     fn action_space(&self) -> &Self::ActSpace {
         self.env.action_space()
     }
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        let (mut obs, info) = self.env.reset(seed)?;
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        let (mut obs, info) = self.env.reset_with_options(seed, options)?;
         self.normalize(obs.as_mut_slice())?;
         Ok((obs, info))
     }

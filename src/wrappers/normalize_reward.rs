@@ -112,8 +112,13 @@ impl<E: Env> Env for NormalizeReward<E> {
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        self.env.reset(seed)
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        self.env.reset_with_options(seed, options)
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>> {
         let mut step = self.env.step(action)?;

@@ -114,8 +114,13 @@ impl<E: Env> Env for PassiveEnvChecker<E> {
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        let (obs, info) = self.env.reset(seed)?;
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        let (obs, info) = self.env.reset_with_options(seed, options)?;
         if !self.checked_reset {
             self.check_obs(&obs, "reset()")?;
             self.checked_reset = true;

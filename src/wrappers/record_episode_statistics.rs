@@ -128,8 +128,13 @@ impl<E: Env> Env for RecordEpisodeStatistics<E> {
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        let out = self.env.reset(seed)?;
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        let out = self.env.reset_with_options(seed, options)?;
         self.start_episode();
         Ok(out)
     }

@@ -64,9 +64,14 @@ impl<E: Env> Env for TimeLimit<E> {
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
         self.elapsed_steps = 0;
-        self.env.reset(seed)
+        self.env.reset_with_options(seed, options)
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>> {
         let mut step = self.env.step(action)?;

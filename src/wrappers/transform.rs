@@ -56,8 +56,13 @@ where
     fn action_space(&self) -> &Self::ActSpace {
         self.env.action_space()
     }
-    fn reset(&mut self, seed: Option<u64>) -> Result<(S::Value, Info)> {
-        let (obs, info) = self.env.reset(seed)?;
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(S::Value, Info)> {
+        let (obs, info) = self.env.reset_with_options(seed, options)?;
         Ok(((self.f)(obs), info))
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<S::Value>> {
@@ -96,8 +101,13 @@ where
     type ActSpace = E::ActSpace;
 
     forward_spaces!();
-    fn reset(&mut self, seed: Option<u64>) -> Result<(ObsOf<Self>, Info)> {
-        self.env.reset(seed)
+    reset_via_options!();
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &crate::env::ResetOptions,
+    ) -> Result<(ObsOf<Self>, Info)> {
+        self.env.reset_with_options(seed, options)
     }
     fn step(&mut self, action: &ActOf<Self>) -> Result<Step<ObsOf<Self>>> {
         let mut step = self.env.step(action)?;

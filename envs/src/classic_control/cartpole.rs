@@ -1,6 +1,6 @@
 //! CartPole: balance a pole on a cart (Gymnasium's `CartPole-v1`).
 
-use super::{PhysicalState, RENDER_MODES, uniform};
+use super::{PhysicalState, RENDER_MODES, reset_bounds, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Discrete, Space};
-use tokengym::{Env, EnvRng, Frame, Info, RenderMode, Result, Step};
+use tokengym::{Env, EnvRng, Frame, Info, RenderMode, ResetOptions, Result, Step};
 
 /// Gravitational acceleration (m/s^2).
 pub const GRAVITY: f64 = 9.8;
@@ -134,6 +134,17 @@ impl Default for CartPole {
 }
 
 impl CartPole {
+    /// Re-seeds when `seed` is given, then draws every state variable uniform in `[low, high)`.
+    fn reset_within(&mut self, seed: Option<u64>, low: f64, high: f64) -> Result<([f32; 4], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let state = [0; 4].map(|_| uniform(&mut self.rng, low, high));
+        self.state.put(state);
+        self.steps_beyond_terminated = None;
+        Ok((Self::obs(&state), Info::new()))
+    }
+
     /// CartPole with Gymnasium's default options.
     pub fn new() -> Self {
         Self::with_config(CartPoleConfig::default())
@@ -200,13 +211,21 @@ impl Env for CartPole {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 4], Info)> {
-        if seed.is_some() {
-            self.rng = rng_from_seed(seed);
+        self.reset_within(seed, -RESET_BOUND, RESET_BOUND)
+    }
+
+    /// Gymnasium's reset options `low` and `high`: every state variable uniform in
+    /// `[low, high)` (defaults `-RESET_BOUND`, `RESET_BOUND`); other options are errors.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<([f32; 4], Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
         }
-        let state = [0; 4].map(|_| uniform(&mut self.rng, -RESET_BOUND, RESET_BOUND));
-        self.state.put(state);
-        self.steps_beyond_terminated = None;
-        Ok((Self::obs(&state), Info::new()))
+        let (low, high) = reset_bounds("CartPole", options, -RESET_BOUND, RESET_BOUND)?;
+        self.reset_within(seed, low, high)
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 4]>> {

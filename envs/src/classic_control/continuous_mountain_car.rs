@@ -5,12 +5,12 @@ use super::mountain_car::{
     MAX_POSITION, MAX_SPEED, MIN_POSITION, RESET_HIGH, RESET_LOW, mountain_ansi,
     mountain_car_observation_space, mountain_picture,
 };
-use super::{PhysicalState, RENDER_MODES, uniform};
+use super::{PhysicalState, RENDER_MODES, reset_bounds, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Space};
-use tokengym::{Env, EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+use tokengym::{Env, EnvRng, Error, Frame, Info, RenderMode, ResetOptions, Result, Step};
 
 /// Smallest throttle.
 pub const MIN_ACTION: f32 = -1.0;
@@ -149,6 +149,17 @@ fn ge(x: f64, x_is_f32: bool, c: f64) -> bool {
 }
 
 impl ContinuousMountainCar {
+    /// Re-seeds when `seed` is given, then starts at rest at a position uniform in `[low, high)`.
+    fn reset_within(&mut self, seed: Option<u64>, low: f64, high: f64) -> Result<([f32; 2], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let state = [uniform(&mut self.rng, low, high), 0.0];
+        self.state.put(state);
+        self.state_is_f32 = false;
+        Ok((state.map(|x| x as f32), Info::new()))
+    }
+
     /// MountainCarContinuous with Gymnasium's default options.
     pub fn new() -> Self {
         Self::build(ContinuousMountainCarConfig::default())
@@ -207,13 +218,21 @@ impl Env for ContinuousMountainCar {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 2], Info)> {
-        if seed.is_some() {
-            self.rng = rng_from_seed(seed);
+        self.reset_within(seed, RESET_LOW, RESET_HIGH)
+    }
+
+    /// Gymnasium's reset options `low` and `high`: the start position uniform in `[low, high)`
+    /// (defaults [`RESET_LOW`], [`RESET_HIGH`]); other options are errors.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<([f32; 2], Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
         }
-        let state = [uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0];
-        self.state.put(state);
-        self.state_is_f32 = false;
-        Ok((state.map(|x| x as f32), Info::new()))
+        let (low, high) = reset_bounds("ContinuousMountainCar", options, RESET_LOW, RESET_HIGH)?;
+        self.reset_within(seed, low, high)
     }
 
     fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 2]>> {

@@ -1,13 +1,13 @@
 //! MountainCar: drive an under-powered car up a hill (Gymnasium's `MountainCar-v0`).
 
-use super::{PhysicalState, RENDER_MODES, uniform};
+use super::{PhysicalState, RENDER_MODES, reset_bounds, uniform};
 use crate::StateVector;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Discrete, Space};
-use tokengym::{Env, EnvRng, Error, Frame, Info, RenderMode, Result, RgbFrame, Step};
+use tokengym::{Env, EnvRng, Error, Frame, Info, RenderMode, ResetOptions, Result, RgbFrame, Step};
 
 /// Left end of the valley; the car stops dead against the wall here.
 pub const MIN_POSITION: f64 = -1.2;
@@ -139,6 +139,16 @@ pub(crate) fn mountain_car_observation_space() -> BoxSpace<f32, [f32; 2]> {
 }
 
 impl MountainCar {
+    /// Re-seeds when `seed` is given, then starts at rest at a position uniform in `[low, high)`.
+    fn reset_within(&mut self, seed: Option<u64>, low: f64, high: f64) -> Result<([f32; 2], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let state = [uniform(&mut self.rng, low, high), 0.0];
+        self.state.put(state);
+        Ok((state.map(|x| x as f32), Info::new()))
+    }
+
     /// MountainCar with Gymnasium's default options.
     pub fn new() -> Self {
         Self::build(MountainCarConfig::default())
@@ -179,12 +189,21 @@ impl Env for MountainCar {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 2], Info)> {
-        if seed.is_some() {
-            self.rng = rng_from_seed(seed);
+        self.reset_within(seed, RESET_LOW, RESET_HIGH)
+    }
+
+    /// Gymnasium's reset options `low` and `high`: the start position uniform in `[low, high)`
+    /// (defaults [`RESET_LOW`], [`RESET_HIGH`]); other options are errors.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<([f32; 2], Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
         }
-        let state = [uniform(&mut self.rng, RESET_LOW, RESET_HIGH), 0.0];
-        self.state.put(state);
-        Ok((state.map(|x| x as f32), Info::new()))
+        let (low, high) = reset_bounds("MountainCar", options, RESET_LOW, RESET_HIGH)?;
+        self.reset_within(seed, low, high)
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 2]>> {

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Space};
-use tokengym::{EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+use tokengym::{EnvRng, Error, Frame, Info, RenderMode, ResetOptions, Result, Step};
 
 /// Bound on the angular velocity, rad/s.
 pub const MAX_SPEED: f64 = 8.0;
@@ -194,6 +194,18 @@ impl Default for Pendulum {
 }
 
 impl Pendulum {
+    /// Re-seeds when `seed` is given, then draws the state uniform in `[-high, high)`
+    /// (Gymnasium's `uniform(low=-high, high=high)` over the two state variables).
+    fn reset_within(&mut self, seed: Option<u64>, high: [f64; 2]) -> Result<([f32; 3], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        let state = high.map(|h| uniform(&mut self.rng, -h, h));
+        self.state.put(state);
+        self.last_u = None;
+        Ok((self.observation(), Info::new()))
+    }
+
     /// A pendulum with the default options (`Pendulum-v1`).
     pub fn new() -> Self {
         Self::build(PendulumConfig::default())
@@ -326,14 +338,30 @@ impl tokengym::Env for Pendulum {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 3], Info)> {
-        if seed.is_some() {
-            self.rng = rng_from_seed(seed);
+        self.reset_within(seed, [self.config.x_init, self.config.y_init])
+    }
+
+    /// Gymnasium's reset options `x_init` and `y_init`: the angle uniform in
+    /// `[-x_init, x_init)` and the angular velocity in `[-y_init, y_init)` (defaults
+    /// [`PendulumConfig::x_init`], [`PendulumConfig::y_init`]; finite and non-negative); other
+    /// options are errors.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<([f32; 3], Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
         }
-        let high = [self.config.x_init, self.config.y_init];
-        let state = high.map(|h| uniform(&mut self.rng, -h, h));
-        self.state.put(state);
-        self.last_u = None;
-        Ok((self.observation(), Info::new()))
+        options.check_keys_as(&["x_init", "y_init"], "reset option")?;
+        let x = options.get_f64("x_init", self.config.x_init)?;
+        let y = options.get_f64("y_init", self.config.y_init)?;
+        if !(x.is_finite() && y.is_finite() && x >= 0.0 && y >= 0.0) {
+            return Err(Error::invalid_argument(format!(
+                "Pendulum reset options x_init and y_init must be finite and >= 0, got {x} and {y}"
+            )));
+        }
+        self.reset_within(seed, [x, y])
     }
 
     fn step(&mut self, action: &[f32; 1]) -> Result<Step<[f32; 3]>> {

@@ -30,7 +30,6 @@
 use super::write_atomic;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
-use tokengym::seeding::EnvRng;
 use tokengym::{Error, Result};
 
 /// Seed of the committed training corpus.
@@ -231,7 +230,11 @@ impl CorpusConfig {
 
 /// The generator's draws: uniform choices from raw 64-bit outputs, independent of `rand`'s
 /// sampling code.
-struct Draw(EnvRng);
+///
+/// The corpus keeps its own fixed generator, Xoshiro256++ seeded through SplitMix64 (what the
+/// environments used before they switched to NumPy's PCG64), so the committed corpus files and
+/// everything trained on them stay as they are.
+struct Draw(rand::rngs::Xoshiro256PlusPlus);
 
 impl Draw {
     /// Uniform in `0..n` (`n > 0`), by multiply-shift (bias at most `n / 2^64`).
@@ -252,7 +255,7 @@ impl Draw {
 /// The corpus lines of `cfg`, with their kinds.
 pub fn generate_lines(cfg: &CorpusConfig) -> Result<Vec<CorpusLine>> {
     cfg.validate()?;
-    let mut d = Draw(EnvRng::seed_from_u64(cfg.seed));
+    let mut d = Draw(rand::rngs::Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
     let mut lines = Vec::with_capacity(cfg.sentences);
     for _ in 0..cfg.sentences {
         let u = d.unit();

@@ -2,7 +2,7 @@
 
 mod dynamics;
 
-use super::{PhysicalState, RENDER_MODES, uniform};
+use super::{PhysicalState, RENDER_MODES, reset_bounds, uniform};
 use crate::state::StateVector;
 use dynamics::{bound, rk4, wrap};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use tokengym::render::canvas::Canvas;
 use tokengym::seeding::rng_from_seed;
 use tokengym::space::{BoxSpace, Discrete};
-use tokengym::{EnvRng, Error, Frame, Info, RenderMode, Result, Step};
+use tokengym::{EnvRng, Error, Frame, Info, RenderMode, ResetOptions, Result, Step};
 
 /// Integration time of one step, seconds.
 pub const DT: f64 = 0.2;
@@ -215,6 +215,17 @@ impl Default for Acrobot {
 }
 
 impl Acrobot {
+    /// Re-seeds when `seed` is given, then draws every state variable uniform in `[low, high)`.
+    fn reset_within(&mut self, seed: Option<u64>, low: f64, high: f64) -> Result<([f32; 6], Info)> {
+        if seed.is_some() {
+            self.rng = rng_from_seed(seed);
+        }
+        // Gymnasium draws float64 values and stores them as float32.
+        let state = [0; 4].map(|_| uniform(&mut self.rng, low, high) as f32 as f64);
+        self.state.put(state);
+        Ok((self.observation(), Info::new()))
+    }
+
     /// An acrobot with the default options (`Acrobot-v1`).
     pub fn new() -> Self {
         Self::build(AcrobotConfig::default())
@@ -361,14 +372,23 @@ impl tokengym::Env for Acrobot {
     }
 
     fn reset(&mut self, seed: Option<u64>) -> Result<([f32; 6], Info)> {
-        if seed.is_some() {
-            self.rng = rng_from_seed(seed);
+        self.reset_within(seed, self.config.reset_low, self.config.reset_high)
+    }
+
+    /// Gymnasium's reset options `low` and `high`: every state variable uniform in
+    /// `[low, high)` (defaults [`AcrobotConfig::reset_low`], [`AcrobotConfig::reset_high`]);
+    /// other options are errors.
+    fn reset_with_options(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+    ) -> Result<([f32; 6], Info)> {
+        if options.is_empty() {
+            return self.reset(seed);
         }
         let (low, high) = (self.config.reset_low, self.config.reset_high);
-        // Gymnasium draws float64 values and stores them as float32.
-        let state = [0; 4].map(|_| uniform(&mut self.rng, low, high) as f32 as f64);
-        self.state.put(state);
-        Ok((self.observation(), Info::new()))
+        let (low, high) = reset_bounds("Acrobot", options, low, high)?;
+        self.reset_within(seed, low, high)
     }
 
     fn step(&mut self, action: &i64) -> Result<Step<[f32; 6]>> {
