@@ -23,9 +23,11 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
+use tokengym_envs::text::{
+    ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer, unknown_chars,
+};
 use tokengym_experiments::plot::{LineChart, Series};
-use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_experiments::run_dir::{OutDir, remove_stale_temporaries, write_atomic, write_json};
 use tokengym_lm::model::DecoderConfig;
 use tokengym_lm::pretrain::{
     CheckpointTarget, FitEvent, TextDataset, TokenizerSource, Trainer, TrainerConfig,
@@ -127,6 +129,36 @@ const CSV_HEADER: &str = "step,train_loss,val_loss,val_ppl,lr,tokens_per_second"
 
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
+}
+
+/// What a run writes into its folder (and `--overwrite` replaces).
+const OUTPUTS: &[&str] = &[
+    "checkpoint",
+    "config.json",
+    TOKENIZER_FILE,
+    "metrics.csv",
+    "summary.json",
+    "loss.png",
+];
+
+/// An error naming the characters of the `what` text (line breaks aside) that the tokenizer
+/// cannot represent: they would silently train and score as `<unk>`.
+fn check_known_chars(tok: &dyn Tokenizer, text: &str, what: &str) -> Result<()> {
+    let mut distinct: Vec<char> = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let unknown = unknown_chars(tok, &distinct.into_iter().collect::<String>())?;
+    if !unknown.is_empty() {
+        let shown: Vec<String> = unknown.iter().take(10).map(|c| format!("{c:?}")).collect();
+        bail!(
+            "the {what} text has {} character(s) the tokenizer does not know: {}{} (they would \
+             become <unk>; use --tokenizer byte or a tokenizer that has them)",
+            unknown.len(),
+            shown.join(", "),
+            if unknown.len() > 10 { ", ..." } else { "" }
+        );
+    }
+    Ok(())
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -319,7 +351,19 @@ fn run(args: Args) -> Result<()> {
         }
         tch::set_num_threads(n);
     }
+    if args.steps == Some(0) {
+        bail!("--steps must be at least 1 (it is the run's total number of optimizer steps)");
+    }
     let out = args.out.clone();
+    let mut out_dir = OutDir::new(&out, OUTPUTS)
+        .reads(&args.train, "--train")
+        .reads(&args.valid, "--valid");
+    if let Some(file) = tok_spec_file(&args.tokenizer) {
+        out_dir = out_dir.reads(file, "--tokenizer");
+    }
+    if let Some(file) = &args.config {
+        out_dir = out_dir.reads(file, "--config");
+    }
     let ckpt_dir = out.join("checkpoint");
     let config_path = out.join("config.json");
     let tok_path = out.join(TOKENIZER_FILE);
@@ -334,6 +378,10 @@ fn run(args: Args) -> Result<()> {
             .ok_or_else(|| anyhow!("{} has no trainer state", ckpt_dir.display()))?;
         let (t, tok) = Trainer::resume(&ckpt_dir, c.trainer.clone())?;
         rows = read_metrics(&out.join("metrics.csv"), state.step)?;
+        for dir in [&out, &ckpt_dir] {
+            remove_stale_temporaries(dir)
+                .with_context(|| format!("cleaning temporary files in {}", dir.display()))?;
+        }
         config = c;
         tokenizer = tok;
         trainer = t;
@@ -346,12 +394,22 @@ fn run(args: Args) -> Result<()> {
         }
         let train_text = read_text(&args.train, "training")?;
         let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
+        out_dir.check(args.overwrite)?;
         let c = fresh_config(&args, tok.vocab_size(), kind)?;
+        if c.trainer.steps == 0 {
+            bail!("the run's steps must be at least 1 (give --steps)");
+        }
         c.trainer.validate()?;
         c.model.validate()?;
+        check_known_chars(tok.as_ref(), &train_text, "training")?;
+        check_known_chars(
+            tok.as_ref(),
+            &read_text(&args.valid, "validation")?,
+            "validation",
+        )?;
         trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
-        std::fs::create_dir_all(&out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
+        // Only now that the run can start are the outputs of an earlier one replaced.
+        out_dir.clear()?;
         if kind == TokenizerKind::File {
             let json = match tok_spec_file(&args.tokenizer) {
                 Some(src) => read_text(src, "tokenizer")?,
