@@ -19,7 +19,7 @@ use tokengym::wrappers::RecordVideo;
 use tokengym::{Env, RenderMode};
 use tokengym_experiments::heuristics::heuristic_policy;
 use tokengym_experiments::report::write_report;
-use tokengym_experiments::run_dir::write_json;
+use tokengym_experiments::run_dir::{OutDir, write_json};
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,6 +49,9 @@ struct Args {
     /// Output folder: summary.json and the GIF of the first episode.
     #[arg(long, default_value = "runs/rollout")]
     out: PathBuf,
+    /// Replace an earlier run's outputs in --out instead of refusing.
+    #[arg(long)]
+    overwrite: bool,
     /// Do not record a GIF.
     #[arg(long)]
     no_gif: bool,
@@ -76,6 +79,9 @@ struct Summary<'a> {
     gif: Option<PathBuf>,
 }
 
+/// What a run writes into --out besides the GIF (and --overwrite replaces).
+const OUTPUTS: &[&str] = &["summary.json", "report.md", "report.png"];
+
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
@@ -90,6 +96,8 @@ fn run(args: Args) -> Result<()> {
         bail!("--episodes must be at least 1");
     }
     let spec = tokengym::registry::spec(&args.env)?;
+    let out_dir = OutDir::new(&args.out, OUTPUTS);
+    out_dir.check(args.overwrite)?;
     let env = tokengym_envs::make(&args.env)?;
     let mut policy: Box<dyn Policy<Value, Value>> = match args.policy {
         PolicyKind::Random => Box::new(RandomPolicy::new(env.action_space().clone())),
@@ -98,6 +106,7 @@ fn run(args: Args) -> Result<()> {
         })?,
     };
 
+    out_dir.clear()?;
     let start = Instant::now();
     let (eval, gif) = if args.no_gif || !env.render_modes().contains(&RenderMode::RgbArray) {
         let mut env = env;
