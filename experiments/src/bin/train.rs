@@ -154,7 +154,7 @@ fn resumed_config(args: &Args) -> Result<RunConfig> {
     ];
     for (flag, given, saved) in clashes {
         if let Some(given) = given
-            && given.trim().to_ascii_lowercase() != saved.to_ascii_lowercase()
+            && !given.trim().eq_ignore_ascii_case(&saved)
         {
             bail!(
                 "{flag} {given} but the run in {} has {saved}; a resumed run keeps it (leave \
