@@ -17,7 +17,7 @@
 //! # Ok::<(), tokengym::Error>(())
 //! ```
 
-use super::{BanditAgent, BanditAgentConfig, filled};
+use super::{BanditAgent, BanditAgentConfig, filled, reserved};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -123,7 +123,9 @@ pub fn run_testbed(config: &TestbedConfig, agents: &[BanditAgentConfig]) -> Resu
     }
     .min(blocks);
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<BlockSums>>> = Mutex::new((0..blocks).map(|_| None).collect());
+    let mut slots: Vec<Option<BlockSums>> = reserved(blocks, "runs / block size")?;
+    slots.resize_with(blocks, || None);
+    let slots = Mutex::new(slots);
     let first_run: Mutex<Vec<(Vec<f64>, Vec<bool>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..threads)

@@ -106,6 +106,7 @@ fn run(args: Args) -> Result<()> {
         })?,
     };
 
+    let rows = report_rows(if args.seeds > 1 { args.seeds } else { 0 })?;
     out_dir.clear()?;
     let start = Instant::now();
     let (eval, gif) = if args.no_gif || !env.render_modes().contains(&RenderMode::RgbArray) {
@@ -165,22 +166,36 @@ fn run(args: Args) -> Result<()> {
     }
     println!("summary: {}", summary_path.display());
     if args.seeds > 1 {
-        let report = write_evaluation_report(&args, &mut policy)?;
+        let report = write_evaluation_report(&args, &mut policy, rows)?;
         println!("report: {}", report.display());
     }
     Ok(())
 }
+
+/// Room for the returns of `seeds` blocks of both policies, allocated fallibly (`--seeds`
+/// comes from the user), before anything is written.
+fn report_rows(seeds: usize) -> Result<ReportRows> {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for v in [&mut ours, &mut theirs] {
+        v.try_reserve_exact(seeds)
+            .map_err(|_| anyhow::anyhow!("--seeds {seeds} does not fit in memory"))?;
+    }
+    Ok((ours, theirs))
+}
+
+/// The returns of each seed block, of the policy and of the random policy.
+type ReportRows = (Vec<Vec<f64>>, Vec<Vec<f64>>);
 
 /// Evaluates `policy` and a random policy over `args.seeds` blocks of `args.episodes` episodes
 /// (block `r` uses seeds `seed + r * episodes + i`) and writes report.md / report.png.
 fn write_evaluation_report(
     args: &Args,
     policy: &mut Box<dyn Policy<Value, Value>>,
+    rows: ReportRows,
 ) -> Result<PathBuf> {
     let mut env = tokengym_envs::make(&args.env)?;
     let mut random = RandomPolicy::new(env.action_space().clone());
-    let mut ours = Vec::with_capacity(args.seeds);
-    let mut theirs = Vec::with_capacity(args.seeds);
+    let (mut ours, mut theirs) = rows;
     for r in 0..args.seeds {
         let seed = args.seed + (r * args.episodes) as u64;
         ours.push(evaluate(policy, &mut env, args.episodes, seed)?.returns);
