@@ -66,8 +66,8 @@ fn generate_refuses_flags_that_would_do_nothing() {
         (vec!["--top-k", "3"], vec!["--top-k", "--strategy sample"]),
         (vec!["--top-p", "0.9"], vec!["--top-p", "--strategy sample"]),
         (
-            vec!["--repetition-penalty", "1.3"],
-            vec!["--repetition-penalty", "greedy"],
+            vec!["--repetition-penalty", "0.5"],
+            vec!["repetition penalty", "0.5"],
         ),
         (
             vec!["--strategy", "beam", "--repetition-penalty", "1.3"],
@@ -139,6 +139,28 @@ fn generate_refuses_flags_that_would_do_nothing() {
         "2",
     ]);
     assert!(o.status.success(), "{}", text(&o));
+    // The repetition penalty works in greedy decoding (the default), as in transformers: a
+    // huge penalty makes every completion token one that is not in the prompt yet.
+    let completion = |extra: &[&str]| {
+        let mut args = vec!["--prompt", "aaaa", "--max-new-tokens", "3"];
+        args.extend(extra);
+        let o = generate(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("completion: "))
+            .unwrap()
+            .to_owned();
+        serde_json::from_str::<String>(line.trim_start_matches("completion: ")).unwrap()
+    };
+    let penalised = completion(&["--repetition-penalty", "1000000"]);
+    let chars: Vec<char> = penalised.chars().collect();
+    assert!(!chars.contains(&'a'), "{penalised:?}");
+    let mut unique = chars.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), chars.len(), "a token repeated: {penalised:?}");
 }
 
 #[test]

@@ -99,7 +99,8 @@ struct Args {
     /// Nucleus sampling threshold (--strategy sample).
     #[arg(long)]
     top_p: Option<f64>,
-    /// Repetition penalty of --strategy sample (1 = off) [default: 1].
+    /// Repetition penalty of greedy decoding and sampling, as transformers applies it (1 =
+    /// off) [default: 1]; not with --strategy beam.
     #[arg(long)]
     repetition_penalty: Option<f64>,
     /// Beams for --strategy beam, at most the vocabulary size [default: 4].
@@ -190,9 +191,14 @@ fn check_strategy_flags(args: &Args) -> Result<()> {
         ("--temperature", args.temperature.is_some()),
         ("--top-k", args.top_k.is_some()),
         ("--top-p", args.top_p.is_some()),
-        ("--repetition-penalty", args.repetition_penalty.is_some()),
         ("--seed", args.seed.is_some()),
     ];
+    if args.repetition_penalty.is_some() && matches!(args.strategy, StrategyArg::Beam) {
+        bail!(
+            "--repetition-penalty is not applied by beam search here; use it with --strategy \
+             greedy or sample"
+        );
+    }
     let beam_only = [
         ("--num-beams", args.num_beams.is_some()),
         ("--length-penalty", args.length_penalty.is_some()),
@@ -345,7 +351,10 @@ fn run(args: Args) -> Result<()> {
             }
         }
         strategy => {
-            let mut cfg = GenerateConfig::greedy(max_new);
+            let mut cfg = GenerateConfig {
+                repetition_penalty: args.repetition_penalty.unwrap_or(1.0),
+                ..GenerateConfig::greedy(max_new)
+            };
             if matches!(strategy, StrategyArg::Sample) {
                 let mut s = SamplingConfig::new(args.temperature.unwrap_or(1.0))?
                     .with_repetition_penalty(args.repetition_penalty.unwrap_or(1.0))?;
