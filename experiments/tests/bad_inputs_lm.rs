@@ -70,8 +70,8 @@ fn generate_refuses_flags_that_would_do_nothing() {
             vec!["repetition penalty", "0.5"],
         ),
         (
-            vec!["--strategy", "beam", "--repetition-penalty", "1.3"],
-            vec!["--repetition-penalty", "beam"],
+            vec!["--strategy", "beam", "--repetition-penalty", "0.9"],
+            vec!["repetition penalty", "0.9"],
         ),
         (
             vec!["--strategy", "beam", "--temperature", "2"],
@@ -161,6 +161,33 @@ fn generate_refuses_flags_that_would_do_nothing() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), chars.len(), "a token repeated: {penalised:?}");
+    // And in beam search: every beam's text is free of repeats too.
+    let mut args = vec![
+        "--prompt",
+        "aaaa",
+        "--max-new-tokens",
+        "3",
+        "--strategy",
+        "beam",
+    ];
+    args.extend(["--num-beams", "2", "--repetition-penalty", "1000000"]);
+    let o = generate(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let beams: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("beam "))
+        .collect();
+    assert_eq!(beams.len(), 2, "{out}");
+    for line in beams {
+        let quoted = line.split_once(": ").unwrap().1;
+        let text: String = serde_json::Deserializer::from_str(quoted)
+            .into_iter::<String>()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert!(!text.contains('a'), "{line}");
+    }
 }
 
 #[test]

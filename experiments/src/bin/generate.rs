@@ -99,8 +99,8 @@ struct Args {
     /// Nucleus sampling threshold (--strategy sample).
     #[arg(long)]
     top_p: Option<f64>,
-    /// Repetition penalty of greedy decoding and sampling, as transformers applies it (1 =
-    /// off) [default: 1]; not with --strategy beam.
+    /// Repetition penalty, with every strategy as transformers applies it (1 = off)
+    /// [default: 1].
     #[arg(long)]
     repetition_penalty: Option<f64>,
     /// Beams for --strategy beam, at most the vocabulary size [default: 4].
@@ -193,12 +193,6 @@ fn check_strategy_flags(args: &Args) -> Result<()> {
         ("--top-p", args.top_p.is_some()),
         ("--seed", args.seed.is_some()),
     ];
-    if args.repetition_penalty.is_some() && matches!(args.strategy, StrategyArg::Beam) {
-        bail!(
-            "--repetition-penalty is not applied by beam search here; use it with --strategy \
-             greedy or sample"
-        );
-    }
     let beam_only = [
         ("--num-beams", args.num_beams.is_some()),
         ("--length-penalty", args.length_penalty.is_some()),
@@ -333,6 +327,7 @@ fn run(args: Args) -> Result<()> {
                 num_beams,
                 max_new_tokens: max_new,
                 length_penalty: args.length_penalty.unwrap_or(1.0),
+                repetition_penalty: args.repetition_penalty.unwrap_or(1.0),
                 eos_token_ids: eos,
                 pad_token_id: pad,
                 ..BeamSearchConfig::default()
