@@ -342,15 +342,7 @@ mod tests {
     fn the_repetition_penalty_lowers_repeated_tokens() {
         // After 3 the model prefers 3 (log-prob -0.49) over 2 (-1.49); penalised by 4 the
         // repeated 3 scores -1.98 and 2 wins.
-        let lm = ToyLm::bigram(
-            vec![
-                vec![0.0, 5.0, 0.0, 0.0],
-                vec![0.0, 0.0, 5.0, 0.0],
-                vec![5.0, 0.0, 0.0, 0.0],
-                vec![0.0, 0.0, 1.0, 2.0],
-            ],
-            12,
-        );
+        let lm = ToyLm::repeating();
         let prompt = Tensor::from_slice(&[3i64]).reshape([1, 1]);
         let go = |cfg: &BeamSearchConfig| beam_search(&lm, &prompt, None, cfg).unwrap();
         assert_eq!(go(&BeamSearchConfig::new(1, 2))[0][0].tokens, [3, 3]);

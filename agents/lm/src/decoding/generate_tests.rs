@@ -193,15 +193,7 @@ fn greedy_decoding_applies_the_repetition_penalty() {
     // After 3 the model prefers 3 again (logit 2) over 2 (logit 1); penalised by 4, the
     // repeated 3 falls to 0.5 and 2 wins, as transformers' greedy search with
     // repetition_penalty=4 picks.
-    let lm = ToyLm::bigram(
-        vec![
-            vec![0.0, 5.0, 0.0, 0.0],
-            vec![0.0, 0.0, 5.0, 0.0],
-            vec![5.0, 0.0, 0.0, 0.0],
-            vec![0.0, 0.0, 1.0, 2.0],
-        ],
-        12,
-    );
+    let lm = ToyLm::repeating();
     let prompt = Tensor::from_slice(&[3i64]).reshape([1, 1]);
     let go = |cfg: &GenerateConfig| {
         let g = generate(&lm, &prompt, None, cfg, &mut rng_from_seed(Some(0))).unwrap();
