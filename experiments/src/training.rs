@@ -205,6 +205,13 @@ fn check_budget(config: &RunConfig, budget: Budget) -> Result<()> {
     Ok(())
 }
 
+/// The summary of the run in `out` if it finished at `steps` (its final evaluation and
+/// `summary.json` written after its last checkpoint).
+fn finished_summary(out: &Path, steps: u64) -> Option<Summary> {
+    let summary = Summary::read(&out.join("summary.json")).ok()?;
+    (summary.total_steps == steps).then_some(summary)
+}
+
 /// Trains one run as described in the [module docs](self).
 pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     let config = &opts.config;
@@ -225,14 +232,20 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         let meta = resume::saved_run(&ckpt)?;
         resume::check_matches(config, &meta, &ckpt)?;
         let done = meta.progress().count(unit);
-        if total < done {
-            bail!(
-                "the run in {} has already trained {done} {}, more than the budget of {total}; \
-                 give a larger --{} to extend it",
+        if done >= total
+            && let Some(summary) = finished_summary(out, meta.steps)
+        {
+            eprintln!(
+                "note: the run in {} has already trained {done} {} of its budget of {total}; \
+                 nothing to do (give a larger --{} to extend it)",
                 out.display(),
                 unit.name(),
                 unit.name()
             );
+            return Ok(TrainOutcome {
+                summary,
+                out: out.clone(),
+            });
         }
     } else if ckpt.join(CHECKPOINT_FILE).exists() && !opts.overwrite {
         bail!(
@@ -252,7 +265,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         } else {
             MetricsLog::new()
         };
-        log.truncate_after(agent.progress().steps);
+        let steps = agent.progress().steps;
+        log.truncate_after(steps);
+        if agent.progress().count(unit) >= total {
+            // Killed after the final evaluation was logged but before the summary: that
+            // evaluation is about to run again (the periodic one at the same step stays).
+            log.keep_evals_at(steps, usize::from(config.eval_every.is_some()));
+        }
         (agent, log)
     } else {
         let agent = new_agent(config, seed, opts.device)?;
@@ -313,8 +332,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
                 eval.std_return(),
             );
         }
-        agent.save(&ckpt)?;
+        // Metrics first: a kill between the two writes leaves rows past the checkpoint, which a
+        // resume drops, rather than a checkpoint past the rows, which would leave a gap.
         log.flush(&metrics_path)?;
+        agent.save(&ckpt)?;
         bar.set_position(done(&agent));
         if stopped {
             break;
