@@ -72,13 +72,22 @@ fn train_never_replaces_a_run_and_resume_means_what_it_says() {
             vec!["--algo reinforce"],
         ),
         (vec!["--resume", "--config", "x.toml"], vec!["--config"]),
-        (
-            vec!["--resume", "--steps", "256"],
-            vec!["already trained 512 steps"],
-        ),
     ];
     for (args, needles) in &cases {
         one_error_line(&train(args, &dir), &format!("{args:?}"), needles);
+        assert_eq!(snapshot(&dir), before, "{args:?} changed the run folder");
+    }
+    // A finished run resumed with no larger budget has nothing to do, and changes nothing.
+    for budget in [&[][..], &["--steps", "256"][..]] {
+        let mut args = vec!["--resume"];
+        args.extend(budget);
+        let o = train(&args, &dir);
+        ok(&o, "resume of a finished run");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("already trained 512 steps") && err.contains("nothing to do"),
+            "{err}"
+        );
         assert_eq!(snapshot(&dir), before, "{args:?} changed the run folder");
     }
     // Flags that repeat the run's own values are fine, and --steps extends the budget (a
@@ -127,17 +136,7 @@ fn a_run_whose_checkpoint_or_config_changed_is_not_resumed() {
     ] {
         std::fs::write(&ckpt, edited(&good, from, to)).unwrap();
         let before = snapshot(&dir);
-        let o = run(
-            env!("CARGO_BIN_EXE_eval"),
-            &[
-                "--checkpoint",
-                dir.to_str().unwrap(),
-                "--episodes",
-                "1",
-                "--device",
-                "cpu",
-            ],
-        );
+        let o = support::eval_once(env!("CARGO_BIN_EXE_eval"), &dir);
         one_error_line(
             &o,
             "eval of an edited checkpoint",

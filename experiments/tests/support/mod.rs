@@ -112,3 +112,19 @@ pub fn pretrain_tiny(pretrain_lm: &str, dir: &std::path::Path) -> PathBuf {
     assert!(o.status.success(), "{}", text(&o));
     dir.to_path_buf()
 }
+
+/// `eval` (the binary at `eval_bin`) of the run or checkpoint at `checkpoint`: one episode on
+/// the CPU.
+pub fn eval_once(eval_bin: &str, checkpoint: &std::path::Path) -> Output {
+    run(
+        eval_bin,
+        &[
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--episodes",
+            "1",
+            "--device",
+            "cpu",
+        ],
+    )
+}
