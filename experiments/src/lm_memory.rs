@@ -1,6 +1,6 @@
 //! The memory a batch of language-model rows needs, checked before the batch is run: a
-//! `--batch` or `--num-beams` far too large for the machine must be a one-line error, not minutes
-//! of swapping followed by the out-of-memory killer.
+//! `--batch`, `--batch-size` or `--num-beams` far too large for the machine must be a one-line
+//! error, not an aborted allocation or minutes of swapping followed by the out-of-memory killer.
 
 use anyhow::{Result, bail};
 use tokengym_lm::model::DecoderConfig;
@@ -43,8 +43,9 @@ pub fn check_rows_fit(
     {
         let gib = |b: u128| b as f64 / (1u128 << 30) as f64;
         bail!(
-            "{what}: {rows} rows of this model need at least {:.1} GiB while decoding, more than \
-             the {:.1} GiB of memory available; use fewer",
+            "{what}: {rows} rows of this model need at least {:.1} GiB at once (keys, values, \
+             hidden states and logits of a full context), more than the {:.1} GiB of memory \
+             available; use fewer",
             gib(need),
             gib(have)
         );

@@ -201,6 +201,12 @@ fn pretrain_refuses_empty_runs_unknown_characters_and_replacing_a_run() {
         "--steps 0",
         &["--steps"],
     );
+    let huge = ["--steps", "2", "--batch-size", "1000000000", "--out", out_s];
+    one_error_line(
+        &pretrain(&huge),
+        "--batch-size 1e9",
+        &["--batch-size", "GiB"],
+    );
     let odd = dir.join("odd.txt");
     std::fs::write(&odd, "the movie was great\nna\u{ef}ve caf\u{e9}\n").unwrap();
     let corpus = corpus();

@@ -23,9 +23,11 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{
     ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer, unknown_chars,
 };
+use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::run_dir::{OutDir, remove_stale_temporaries, write_atomic, write_json};
 use tokengym_lm::model::DecoderConfig;
@@ -157,6 +159,17 @@ fn check_known_chars(tok: &dyn Tokenizer, text: &str, what: &str) -> Result<()> 
             shown.join(", "),
             if unknown.len() > 10 { ", ..." } else { "" }
         );
+    }
+    Ok(())
+}
+
+/// An error when a batch of `batch_size` rows of the model cannot fit in this machine's memory
+/// (checked on the CPU only): a size far too large must be refused, not abort the process.
+fn check_batch_fits(config: &RunConfig) -> Result<()> {
+    let device = config.trainer.device.parse::<DeviceChoice>()?.resolve()?;
+    if device == tch::Device::Cpu {
+        let rows = config.trainer.batch_size;
+        check_rows_fit(&config.model, rows, "--batch-size", available_bytes())?;
     }
     Ok(())
 }
@@ -376,6 +389,7 @@ fn run(args: Args) -> Result<()> {
         apply_common(&args, &mut c.trainer);
         let state = read_state(&ckpt_dir)?
             .ok_or_else(|| anyhow!("{} has no trainer state", ckpt_dir.display()))?;
+        check_batch_fits(&c)?;
         let (t, tok) = Trainer::resume(&ckpt_dir, c.trainer.clone())?;
         rows = read_metrics(&out.join("metrics.csv"), state.step)?;
         for dir in [&out, &ckpt_dir] {
@@ -401,6 +415,7 @@ fn run(args: Args) -> Result<()> {
         }
         c.trainer.validate()?;
         c.model.validate()?;
+        check_batch_fits(&c)?;
         check_known_chars(tok.as_ref(), &train_text, "training")?;
         check_known_chars(
             tok.as_ref(),
