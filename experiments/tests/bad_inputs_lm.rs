@@ -316,6 +316,16 @@ fn rl_lm_never_writes_over_its_model_or_an_earlier_run() {
         "--batch 1e9",
         &["--batch", "GiB"],
     );
+    let huge = ["--prompts", "100000000000", "--out", out_s, "--overwrite"];
+    one_error_line(&rl_lm(&huge), "--prompts 1e11", &["--prompts", "memory"]);
+    let huge = ["--task", "preference", "--rm-groups", "100000000000"];
+    let mut args = huge.to_vec();
+    args.extend(["--out", out_s, "--overwrite"]);
+    one_error_line(
+        &rl_lm(&args),
+        "--rm-groups 1e11",
+        &["--rm-groups", "memory"],
+    );
     assert_eq!(snapshot(&dir), kept, "a refused run changed the folder");
     // With --overwrite the run replaces its own outputs and nothing else.
     let o = rl_lm(&[

@@ -294,20 +294,23 @@ fn run(args: Args) -> Result<()> {
         check_rows_fit(ckpt.model.config(), args.batch, "--batch", available)?;
     }
     let (vs, model) = (ckpt.vs, ckpt.model);
-    // The run can start: only now is an earlier run in --out replaced.
-    out_dir.clear()?;
+    let (prompts, eval_prompts) = task_prompts(&args)?;
     let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
     let mut rm_info = serde_json::Value::Null;
     let reward: Arc<dyn RewardFn> = match args.task {
         Task::Preference => {
-            let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device)?;
+            let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device, &out_dir)?;
             rm_info = info;
             rm
         }
         Task::Sentiment => Arc::new(LexiconReward::default()),
         Task::Arithmetic => Arc::new(ArithmeticReward),
     };
-    let (prompts, eval_prompts) = task_prompts(&args)?;
+    // The run can start: only now is an earlier run in --out replaced (a reward model trained
+    // for this run has replaced it already, just before it was saved).
+    if args.task != Task::Preference || args.reward_model.is_some() {
+        out_dir.clear()?;
+    }
     let rollout_cfg = RolloutConfig {
         max_new_tokens: args.max_new_tokens,
         sampling: SamplingConfig::new(args.temperature)?,
@@ -460,7 +463,8 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
             Task::Sentiment | Task::Preference => PromptSet::sentiment(seed, count, 3)?,
         })
     };
-    let train = draw(args.seed + 1000, args.prompts)?;
+    let train = draw(args.seed + 1000, args.prompts)
+        .with_context(|| format!("--prompts {}", args.prompts))?;
     let seen: std::collections::HashSet<&str> = train.iter().map(|p| p.text.as_str()).collect();
     let fresh = draw(args.seed + 9000, 4 * EVAL_ROWS)?;
     let held_out: Vec<_> = fresh
@@ -479,13 +483,15 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
 }
 
 /// The reward model of `--task preference`: loaded from `--reward-model`, or trained by the
-/// preference pipeline and saved to `OUT/reward_model` (with the checkpoint's tokenizer).
-/// Returns it with what `summary.json` records about it.
+/// preference pipeline and saved to `OUT/reward_model` (with the checkpoint's tokenizer; the
+/// outputs of an earlier run in `out_dir` are cleared just before). Returns it with what
+/// `summary.json` records about it.
 fn reward_model(
     args: &Args,
     policy: &Decoder,
     tokenizer: Arc<dyn Tokenizer>,
     device: tch::Device,
+    out_dir: &OutDir,
 ) -> Result<(Arc<dyn RewardFn>, serde_json::Value)> {
     if let Some(dir) = &args.reward_model {
         let rm = RewardModel::load(dir, device)
@@ -509,7 +515,9 @@ fn reward_model(
         max_new_tokens: args.max_new_tokens,
         temperature: args.temperature,
     };
-    let trained = train_reward_model(&args.checkpoint, policy, tokenizer, &setup, device)?;
+    let trained = train_reward_model(&args.checkpoint, policy, tokenizer, &setup, device)
+        .context("training the reward model (--rm-groups, --rm-templates, --rm-steps)")?;
+    out_dir.clear()?;
     let dir = args.out.join("reward_model");
     trained.model.save(&dir)?;
     let tok = args.checkpoint.join(TOKENIZER_FILE);
