@@ -36,7 +36,7 @@ for row in $ROWS; do
         [ -f "$OUT/$row-s$seed/summary.json" ] && continue
         # shellcheck disable=SC2046
         target/release/rl-lm --checkpoint "$LM/checkpoint" $(args_of "$row") --seed "$seed" \
-            --out "$OUT/$row-s$seed" --threads 1 --quiet &
+            --out "$OUT/$row-s$seed" --overwrite --threads 1 --quiet &
         while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
     done
 done

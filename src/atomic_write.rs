@@ -31,9 +31,74 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Whether `name` is a temporary file of [`write_atomic`] (`<file>.<pid>.tmp`), and of which
+/// process.
+fn temporary_owner(name: &str) -> Option<u32> {
+    let stem = name.strip_suffix(".tmp")?;
+    let (file, pid) = stem.rsplit_once('.')?;
+    if file.is_empty() {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether the process `pid` is running (on systems without `/proc`, every other process is
+/// taken for gone).
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id()
+        || (Path::new("/proc/self").exists() && Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Removes the temporary files that [`write_atomic`] left in `dir` when its process was killed
+/// mid-write (`<file>.<pid>.tmp` of a process that no longer runs); returns their paths. A
+/// missing folder has none. Files of running processes are left alone.
+pub fn remove_stale_temporaries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temporary_owner) else {
+            continue;
+        };
+        if !process_alive(pid) && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let dir = std::env::temp_dir().join(format!("tokengym-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // No process has a pid this large (Linux caps pids at 2^22).
+        let dead = dir.join("model.safetensors.4294967295.tmp");
+        let mine = dir.join(format!("metrics.csv.{}.tmp", std::process::id()));
+        for path in [&dead, &mine, &dir.join("notes.tmp"), &dir.join("a.b.tmp")] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(&dir).unwrap(), vec![dead.clone()]);
+        assert!(!dead.exists() && mine.exists());
+        assert!(dir.join("notes.tmp").exists() && dir.join("a.b.tmp").exists());
+        assert!(
+            remove_stale_temporaries(&dir.join("missing"))
+                .unwrap()
+                .is_empty()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn replaces_the_file_and_leaves_no_temporary_behind() {

@@ -166,7 +166,7 @@ impl ReturnStats {
         let all = sorted(&pooled);
         let stat = |f: fn(&[f64]) -> Option<f64>| f(&pooled).unwrap_or(f64::NAN);
         let iqm_value = iqm_sorted(&all).unwrap_or(f64::NAN);
-        let (iqm_ci_low, iqm_ci_high) = bootstrap_iqm(runs, bootstrap, pooled.len());
+        let (iqm_ci_low, iqm_ci_high) = bootstrap_iqm(runs, bootstrap, pooled.len())?;
         Ok(ReturnStats {
             runs: runs.iter().filter(|r| !r.is_empty()).count(),
             episodes: pooled.len(),
@@ -191,11 +191,18 @@ impl ReturnStats {
     }
 }
 
-/// Percentile interval of the IQM over stratified bootstrap resamples.
-fn bootstrap_iqm(runs: &[Vec<f64>], b: &Bootstrap, n: usize) -> (f64, f64) {
+/// Percentile interval of the IQM over stratified bootstrap resamples (an error when the
+/// resample count, which comes from the user, does not fit in memory).
+fn bootstrap_iqm(runs: &[Vec<f64>], b: &Bootstrap, n: usize) -> Result<(f64, f64)> {
     let mut rng = EnvRng::seed_from_u64(b.seed);
     let mut sample = Vec::with_capacity(n);
-    let mut iqms = Vec::with_capacity(b.resamples);
+    let mut iqms = Vec::new();
+    iqms.try_reserve_exact(b.resamples).map_err(|_| {
+        Error::invalid_argument(format!(
+            "bootstrap: {} resamples do not fit in memory",
+            b.resamples
+        ))
+    })?;
     for _ in 0..b.resamples {
         sample.clear();
         for run in runs.iter().filter(|r| !r.is_empty()) {
@@ -208,10 +215,10 @@ fn bootstrap_iqm(runs: &[Vec<f64>], b: &Bootstrap, n: usize) -> (f64, f64) {
     }
     iqms.sort_by(f64::total_cmp);
     let tail = (1.0 - b.confidence) / 2.0;
-    (
+    Ok((
         quantile_sorted(&iqms, tail).unwrap_or(f64::NAN),
         quantile_sorted(&iqms, 1.0 - tail).unwrap_or(f64::NAN),
-    )
+    ))
 }
 
 /// Several policies' [`ReturnStats`] side by side, optionally against a random baseline and a

@@ -241,6 +241,19 @@ impl MetricsLog {
         self.rows.retain(|r| r.step <= step);
     }
 
+    /// Keeps the first `keep` evaluation rows at step `step` and drops the others.
+    pub fn keep_evals_at(&mut self, step: u64, keep: usize) {
+        let mut seen = 0;
+        self.rows.retain(|r| {
+            if r.kind == RowKind::Eval && r.step == step {
+                seen += 1;
+                seen <= keep
+            } else {
+                true
+            }
+        });
+    }
+
     /// Mean return of the last (up to) `n` training episodes; `None` before the first one.
     pub fn mean_last_returns(&self, n: usize) -> Option<f64> {
         let returns: Vec<f64> = self.episode_returns().map(|(_, r)| r).collect();

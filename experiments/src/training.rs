@@ -26,8 +26,12 @@ use tokengym_agents::nn::DeviceChoice;
 use tokengym_agents::ppo::Ppo;
 use tokengym_agents::reinforce::Reinforce;
 
+use tokengym_agents::common::CHECKPOINT_FILE;
+
 use crate::metrics::{MetricsLog, Summary, UpdateStats, git_commit, write_summary};
+use crate::resume;
 use crate::run_config::{Algo, PERIODIC_EVAL_EPISODES, RunConfig};
+use crate::run_dir::{OutDir, remove_stale_temporaries};
 
 /// Seeds of evaluation episodes start here (plus the run's seed), away from training seeds.
 pub const EVAL_SEED_OFFSET: u64 = 1_000_000;
@@ -157,6 +161,57 @@ fn budget(config: &RunConfig) -> Result<Budget> {
     }
 }
 
+/// What a `train` run writes into its folder (and `--overwrite` replaces; `eval.json` is
+/// `eval`'s, of the run's checkpoint).
+pub const TRAIN_OUTPUTS: &[&str] = &[
+    "config.toml",
+    "metrics.csv",
+    "checkpoint",
+    "summary.json",
+    "reward.png",
+    "eval.json",
+];
+
+/// An error for a PPO budget smaller than one rollout (PPO collects whole rollouts, so such a
+/// run would take a full rollout anyway, many times the budget); a note on stderr when the
+/// budget is not a whole number of rollouts, with the number of steps the run will take.
+fn check_budget(config: &RunConfig, budget: Budget) -> Result<()> {
+    let Budget::Steps(total) = budget else {
+        return Ok(());
+    };
+    let Algo::Ppo = config.algo else {
+        return Ok(());
+    };
+    let ppo = config.ppo_config()?;
+    let rollout = ppo.rollout_size() as u64;
+    if total < rollout {
+        bail!(
+            "a budget of {total} steps is smaller than one PPO rollout of num_envs {} x n_steps {} \
+             = {rollout} steps; give --steps {rollout} or more, or make n_steps smaller",
+            ppo.num_envs,
+            ppo.n_steps
+        );
+    }
+    if !total.is_multiple_of(rollout) {
+        eprintln!(
+            "note: PPO collects whole rollouts of {rollout} steps, so the run takes {} steps, \
+             not {total}",
+            total.div_ceil(rollout) * rollout
+        );
+    }
+    for warning in ppo.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
+/// The summary of the run in `out` if it finished at `steps` (its final evaluation and
+/// `summary.json` written after its last checkpoint).
+fn finished_summary(out: &Path, steps: u64) -> Option<Summary> {
+    let summary = Summary::read(&out.join("summary.json")).ok()?;
+    (summary.total_steps == steps).then_some(summary)
+}
+
 /// Trains one run as described in the [module docs](self).
 pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     let config = &opts.config;
@@ -168,31 +223,41 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
     if by_episodes && config.algo == Algo::Ppo {
         bail!("PPO's budget counts environment steps: give total_steps (or --steps), not episodes");
     }
+    check_budget(config, budget)?;
     let out = &opts.out;
     let ckpt = out.join("checkpoint");
     let metrics_path = out.join("metrics.csv");
-    let mut has_checkpoint = ckpt.join("model.safetensors").exists();
-    if has_checkpoint && opts.overwrite {
-        std::fs::remove_dir_all(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
-        for name in ["metrics.csv", "summary.json", "reward.png"] {
-            let path = out.join(name);
-            if path.exists() {
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("removing {}", path.display()))?;
-            }
+    let out_dir = OutDir::new(out, TRAIN_OUTPUTS);
+    if opts.resume {
+        let meta = resume::saved_run(&ckpt)?;
+        resume::check_matches(config, &meta, &ckpt)?;
+        let done = meta.progress().count(unit);
+        if done >= total
+            && let Some(summary) = finished_summary(out, meta.steps)
+        {
+            eprintln!(
+                "note: the run in {} has already trained {done} {} of its budget of {total}; \
+                 nothing to do (give a larger --{} to extend it)",
+                out.display(),
+                unit.name(),
+                unit.name()
+            );
+            return Ok(TrainOutcome {
+                summary,
+                out: out.clone(),
+            });
         }
-        has_checkpoint = false;
-    }
-    if has_checkpoint && !opts.resume {
+    } else if ckpt.join(CHECKPOINT_FILE).exists() && !opts.overwrite {
         bail!(
             "{} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out",
             out.display()
         );
+    } else {
+        out_dir.check(opts.overwrite)?;
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    config.write(&out.join("config.toml"))?;
-
-    let (mut agent, mut log) = if opts.resume && has_checkpoint {
+    // The agent is made (or loaded) before anything is written, so a start that fails (an
+    // unusable device, an environment that cannot be made) leaves the folder as it was.
+    let (mut agent, mut log) = if opts.resume {
         let agent = AnyAgent::load(&ckpt, opts.device)
             .with_context(|| format!("resuming from {}", ckpt.display()))?;
         let mut log = if metrics_path.exists() {
@@ -200,11 +265,26 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
         } else {
             MetricsLog::new()
         };
-        log.truncate_after(agent.progress().steps);
+        let steps = agent.progress().steps;
+        log.truncate_after(steps);
+        if agent.progress().count(unit) >= total {
+            // Killed after the final evaluation was logged but before the summary: that
+            // evaluation is about to run again (the periodic one at the same step stays).
+            log.keep_evals_at(steps, usize::from(config.eval_every.is_some()));
+        }
         (agent, log)
     } else {
-        (new_agent(config, seed, opts.device)?, MetricsLog::new())
+        let agent = new_agent(config, seed, opts.device)?;
+        out_dir.clear()?;
+        (agent, MetricsLog::new())
     };
+    // Temporary files of a write that was killed (an interrupted run) are not data.
+    for dir in [out.as_path(), ckpt.as_path()] {
+        remove_stale_temporaries(dir)
+            .with_context(|| format!("cleaning temporary files in {}", dir.display()))?;
+    }
+    config.write(&out.join("config.toml"))?;
+
     let wall_offset = log.rows().last().map_or(0.0, |r| r.wall_seconds);
 
     let bar = if opts.progress {
@@ -252,8 +332,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainOutcome> {
                 eval.std_return(),
             );
         }
-        agent.save(&ckpt)?;
+        // Metrics first: a kill between the two writes leaves rows past the checkpoint, which a
+        // resume drops, rather than a checkpoint past the rows, which would leave a gap.
         log.flush(&metrics_path)?;
+        agent.save(&ckpt)?;
         bar.set_position(done(&agent));
         if stopped {
             break;

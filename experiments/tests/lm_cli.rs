@@ -530,7 +530,7 @@ fn pretrain_continues_training_a_hugging_face_folder() {
     let o = pretrain(&into_itself);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(err.contains("holds the --model folder"), "{err}");
+    assert!(err.contains("would write over --model"), "{err}");
     assert!(
         ckpt.join("model.safetensors").is_file(),
         "the checkpoint survived"

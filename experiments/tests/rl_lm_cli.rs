@@ -39,43 +39,8 @@ fn assert_generates(dir: &Path) {
 fn checkpoint() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tmp("pretrain");
-        std::fs::create_dir_all(&dir).unwrap();
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../envs/data/corpus/valid.txt");
-        let corpus = corpus.to_str().unwrap();
-        let config = dir.join("settings.json");
-        std::fs::write(
-            &config,
-            r#"{"model": {"d_model": 32, "n_layers": 1, "n_heads": 2},
-                "trainer": {"eval_every": 2, "lr": 0.003}}"#,
-        )
-        .unwrap();
-        let o = run(
-            env!("CARGO_BIN_EXE_pretrain-lm"),
-            &[
-                "--config",
-                config.to_str().unwrap(),
-                "--train",
-                corpus,
-                "--valid",
-                corpus,
-                "--out",
-                dir.to_str().unwrap(),
-                "--steps",
-                "2",
-                "--context",
-                "32",
-                "--batch-size",
-                "4",
-                "--device",
-                "cpu",
-                "--threads",
-                "1",
-                "--quiet",
-            ],
-        );
-        assert!(o.status.success(), "{}", text(&o));
-        dir.join("checkpoint")
+        support::pretrain_tiny(env!("CARGO_BIN_EXE_pretrain-lm"), &tmp("pretrain"))
+            .join("checkpoint")
     })
 }
 

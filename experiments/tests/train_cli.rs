@@ -93,9 +93,9 @@ fn train_writes_a_run_folder_resumes_and_evaluates() {
             "--steps", "4096", "--quiet", "--device", "cpu", "--resume", "--out",
         ])
         .arg(&dir));
-    // --resume reads the run's config.toml: the budget there is 2048, already reached.
+    // --resume reads the run's config.toml; --steps raises its budget (a total).
     ok(&out);
-    assert_eq!(summary(&dir)["total_steps"], 2048);
+    assert_eq!(summary(&dir)["total_steps"], 4096);
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert!(csv.lines().any(|l| l.starts_with("update,")));
     assert!(csv.lines().any(|l| l.starts_with("episode,")));

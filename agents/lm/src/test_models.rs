@@ -69,6 +69,20 @@ impl ToyLm {
         Self::bigram(vec![vec![0.0; vocab as usize]; vocab as usize], context)
     }
 
+    /// A bigram model over 4 tokens that likes to repeat: 0 -> 1 -> 2 -> 0 with logit 5, and
+    /// after 3 it prefers 3 again (logit 2) over 2 (logit 1). For repetition-penalty tests.
+    pub(crate) fn repeating() -> Self {
+        Self::bigram(
+            vec![
+                vec![0.0, 5.0, 0.0, 0.0],
+                vec![0.0, 0.0, 5.0, 0.0],
+                vec![5.0, 0.0, 0.0, 0.0],
+                vec![0.0, 0.0, 1.0, 2.0],
+            ],
+            12,
+        )
+    }
+
     /// A pure bigram model: logits of the token after `a` are `rows[a]`.
     pub(crate) fn bigram(rows: Vec<Vec<f32>>, context: i64) -> Self {
         let vocab = rows.len() as i64;

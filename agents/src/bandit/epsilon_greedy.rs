@@ -1,6 +1,6 @@
 //! Action-value methods with ε-greedy selection (Sutton & Barto §2.2–2.6).
 
-use super::{BanditAgent, StepSize, argmax_random_tie, check_k, check_update};
+use super::{BanditAgent, StepSize, argmax_random_tie, check_k, check_update, filled};
 use rand::RngExt;
 use tokengym::seeding::rng_from_seed;
 use tokengym::{EnvRng, Error, Result};
@@ -48,8 +48,8 @@ impl EpsilonGreedy {
             epsilon,
             step_size,
             initial_value,
-            q: vec![initial_value; k],
-            n: vec![0; k],
+            q: filled(initial_value, k, "k (arms)")?,
+            n: filled(0, k, "k (arms)")?,
             rng: rng_from_seed(Some(seed)),
         })
     }

@@ -1,6 +1,6 @@
 //! Gradient bandit: softmax over learned preferences (Sutton & Barto §2.8).
 
-use super::{BanditAgent, check_k, check_update};
+use super::{BanditAgent, check_k, check_update, filled};
 use rand::RngExt;
 use tokengym::seeding::rng_from_seed;
 use tokengym::{EnvRng, Error, Result};
@@ -37,8 +37,8 @@ impl GradientBandit {
         Ok(GradientBandit {
             alpha,
             baseline,
-            h: vec![0.0; k],
-            pi: vec![1.0 / k as f64; k],
+            h: filled(0.0, k, "k (arms)")?,
+            pi: filled(1.0 / k as f64, k, "k (arms)")?,
             mean_reward: 0.0,
             t: 0,
             rng: rng_from_seed(Some(seed)),

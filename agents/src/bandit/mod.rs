@@ -145,6 +145,26 @@ pub(crate) fn argmax_random_tie(values: impl IntoIterator<Item = f64>, rng: &mut
     best
 }
 
+/// `n` copies of `value`, allocated fallibly: `n` comes from the user (arms, steps), and a
+/// size that does not fit in memory is an error naming `what`, not an aborted process.
+pub(crate) fn filled<T: Clone>(value: T, n: usize, what: &str) -> Result<Vec<T>> {
+    let mut v = reserved(n, what)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// An empty vector with room for `n` items, allocated fallibly (see [`filled`]).
+pub(crate) fn reserved<T>(n: usize, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::invalid_argument(format!(
+            "{what} = {n} does not fit in memory ({} bytes each)",
+            std::mem::size_of::<T>().max(1)
+        ))
+    })?;
+    Ok(v)
+}
+
 pub(crate) fn check_k(k: usize) -> Result<()> {
     if k == 0 {
         Err(Error::invalid_argument(

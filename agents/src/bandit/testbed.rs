@@ -17,7 +17,7 @@
 //! # Ok::<(), tokengym::Error>(())
 //! ```
 
-use super::{BanditAgent, BanditAgentConfig};
+use super::{BanditAgent, BanditAgentConfig, filled, reserved};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -123,7 +123,9 @@ pub fn run_testbed(config: &TestbedConfig, agents: &[BanditAgentConfig]) -> Resu
     }
     .min(blocks);
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<BlockSums>>> = Mutex::new((0..blocks).map(|_| None).collect());
+    let mut slots: Vec<Option<BlockSums>> = reserved(blocks, "runs / block size")?;
+    slots.resize_with(blocks, || None);
+    let slots = Mutex::new(slots);
     let first_run: Mutex<Vec<(Vec<f64>, Vec<bool>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..threads)
@@ -152,8 +154,12 @@ pub fn run_testbed(config: &TestbedConfig, agents: &[BanditAgentConfig]) -> Resu
     })?;
     let slots = slots.into_inner().map_err(poisoned)?;
     let first_run = first_run.into_inner().map_err(poisoned)?;
-    let mut reward = vec![vec![0.0; config.steps]; agents.len()];
-    let mut optimal = vec![vec![0u64; config.steps]; agents.len()];
+    let mut reward: Vec<Vec<f64>> = (0..agents.len())
+        .map(|_| filled(0.0, config.steps, "steps"))
+        .collect::<Result<_>>()?;
+    let mut optimal: Vec<Vec<u64>> = (0..agents.len())
+        .map(|_| filled(0, config.steps, "steps"))
+        .collect::<Result<_>>()?;
     for slot in slots {
         let sums = slot.ok_or_else(|| Error::Worker("a testbed block was not run".into()))?;
         for i in 0..agents.len() {
@@ -218,8 +224,12 @@ impl<'a> Worker<'a> {
         let steps = self.config.steps;
         let n = self.agents.len();
         let mut sums = BlockSums {
-            reward: vec![vec![0.0; steps]; n],
-            optimal: vec![vec![0; steps]; n],
+            reward: (0..n)
+                .map(|_| filled(0.0, steps, "steps"))
+                .collect::<Result<_>>()?,
+            optimal: (0..n)
+                .map(|_| filled(0, steps, "steps"))
+                .collect::<Result<_>>()?,
         };
         let mut first = None;
         let start = block * BLOCK_RUNS;
@@ -231,6 +241,7 @@ impl<'a> Worker<'a> {
                 env.reset(Some(sub_seed(self.config.seed, run)))?;
                 agent.reset(Some(agent_seed(self.config.seed, run, i)));
                 let (mut rewards, mut optimal) = if record {
+                    // `steps` fitted in memory for the sums above.
                     (Vec::with_capacity(steps), Vec::with_capacity(steps))
                 } else {
                     (Vec::new(), Vec::new())

@@ -1,6 +1,6 @@
 //! Upper-confidence-bound action selection (Sutton & Barto §2.7).
 
-use super::{BanditAgent, StepSize, argmax_random_tie, check_k, check_update};
+use super::{BanditAgent, StepSize, argmax_random_tie, check_k, check_update, filled};
 use tokengym::seeding::rng_from_seed;
 use tokengym::{EnvRng, Error, Result};
 
@@ -31,8 +31,8 @@ impl Ucb {
         Ok(Ucb {
             c,
             step_size,
-            q: vec![0.0; k],
-            n: vec![0; k],
+            q: filled(0.0, k, "k (arms)")?,
+            n: filled(0, k, "k (arms)")?,
             t: 0,
             rng: rng_from_seed(Some(seed)),
         })

@@ -1,7 +1,8 @@
 //! Checkpoints of policy-gradient agents: one `model.safetensors` file holding the network's
 //! parameters, Adam's state and, in the safetensors metadata, everything else needed to resume
 //! or evaluate (algorithm, environment id, network shape, normalisation statistics, counters,
-//! configuration) plus a checksum of the tensor bytes.
+//! configuration) plus a checksum of the metadata and the tensor bytes (format 2; format 1
+//! files, whose checksum covers the tensors only, still load).
 //!
 //! One file, written atomically (temporary file + rename), so a crash leaves the previous
 //! checkpoint intact, and a truncated or bit-flipped file is detected when loading. The tensors
@@ -23,8 +24,11 @@ pub const CHECKPOINT_FILE: &str = "model.safetensors";
 const META_KEY: &str = "tokengym";
 /// The metadata key of the tensor checksum.
 const CHECKSUM_KEY: &str = "tokengym.fnv1a64";
-/// Version of the checkpoint layout.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the checkpoint layout written: 2, whose checksum covers the metadata (steps,
+/// environment, configuration...) as well as the tensors. Version 1 (tensors only) still loads.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest layout that loads.
+const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Everything in a checkpoint besides the tensors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,14 +156,16 @@ pub fn save(path: &Path, meta: &CheckpointMeta, tensors: &[NamedTensor]) -> Resu
             .map_err(|e| Error::checkpoint(&file, format!("tensor {}: {e:?}", t.name)))?;
         views.push((t.name.clone(), view));
     }
-    let chunks: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
     let meta_json = serde_json::to_string(meta).map_err(|e| Error::checkpoint(&file, e))?;
+    let mut chunks: Vec<&[u8]> = Vec::with_capacity(bytes.len() + 1);
+    if meta.format_version >= 2 {
+        chunks.push(meta_json.as_bytes());
+    }
+    chunks.extend(bytes.iter().map(Vec::as_slice));
+    let checksum = format!("{:016x}", fnv1a64(&chunks));
     let info: HashMap<String, String> = HashMap::from([
         (META_KEY.to_owned(), meta_json),
-        (
-            CHECKSUM_KEY.to_owned(),
-            format!("{:016x}", fnv1a64(&chunks)),
-        ),
+        (CHECKSUM_KEY.to_owned(), checksum),
     ]);
     let buffer = safetensors::tensor::serialize(views, &Some(info))
         .map_err(|e| Error::checkpoint(&file, format!("{e:?}")))?;
@@ -184,23 +190,40 @@ pub fn load(path: &Path) -> Result<(CheckpointMeta, Vec<NamedTensor>)> {
             "no tokengym metadata: not written by a tokengym agent",
         )
     })?;
+    // The version first, so that a layout from another build gets a message about versions
+    // rather than about the fields it does not know.
+    let version = serde_json::from_str::<serde_json::Value>(meta_json)
+        .ok()
+        .and_then(|v| v.get("format_version")?.as_u64());
+    match version {
+        Some(v) if (OLDEST_READABLE_VERSION as u64..=FORMAT_VERSION as u64).contains(&v) => {}
+        Some(v) => {
+            return Err(Error::checkpoint(
+                &file,
+                format!(
+                    "format version {v} (this build reads {OLDEST_READABLE_VERSION} to \
+                     {FORMAT_VERSION}; a newer tokengym wrote it?)"
+                ),
+            ));
+        }
+        None => {
+            return Err(Error::checkpoint(
+                &file,
+                "metadata without a format_version",
+            ));
+        }
+    }
     let meta: CheckpointMeta = serde_json::from_str(meta_json)
         .map_err(|e| Error::checkpoint(&file, format!("metadata: {e}")))?;
-    if meta.format_version != FORMAT_VERSION {
-        return Err(Error::checkpoint(
-            &file,
-            format!(
-                "format version {} (this build reads {FORMAT_VERSION})",
-                meta.format_version
-            ),
-        ));
-    }
     let st = SafeTensors::deserialize(&buffer)
         .map_err(|e| Error::checkpoint(&file, format!("corrupted ({e:?})")))?;
     let mut names: Vec<String> = st.names().into_iter().cloned().collect();
     names.sort();
     let mut tensors = Vec::with_capacity(names.len());
-    let mut chunks = Vec::with_capacity(names.len());
+    let mut chunks = Vec::with_capacity(names.len() + 1);
+    if meta.format_version >= 2 {
+        chunks.push(meta_json.as_bytes());
+    }
     for name in names {
         let view = st
             .tensor(&name)
@@ -225,9 +248,14 @@ pub fn load(path: &Path) -> Result<(CheckpointMeta, Vec<NamedTensor>)> {
     let expected = info.get(CHECKSUM_KEY).map(String::as_str);
     let actual = format!("{:016x}", fnv1a64(&chunks));
     if expected != Some(actual.as_str()) {
+        let what = if meta.format_version >= 2 {
+            "the metadata or the tensor data was changed or is corrupted"
+        } else {
+            "the tensor data is corrupted"
+        };
         return Err(Error::checkpoint(
             &file,
-            "checksum mismatch: the tensor data is corrupted",
+            format!("checksum mismatch: {what}"),
         ));
     }
     Ok((meta, tensors))
@@ -368,6 +396,58 @@ mod tests {
         let mut want = tensors();
         want.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(t, want);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The file with the first occurrence of `from` in its bytes replaced by `to` (same length,
+    /// so the safetensors header stays well-formed).
+    fn edited(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from.as_bytes())
+            .unwrap_or_else(|| panic!("{from} not in the file"));
+        let mut out = bytes.to_vec();
+        out[at..at + to.len()].copy_from_slice(to.as_bytes());
+        out
+    }
+
+    #[test]
+    fn edited_metadata_is_rejected_and_version_1_files_still_load() {
+        let dir = tmp("meta");
+        save(&dir, &meta(), &tensors()).unwrap();
+        let file = checkpoint_file(&dir);
+        let good = std::fs::read(&file).unwrap();
+        for (from, to) in [
+            // The metadata is a JSON string inside the header's JSON: its quotes are escaped.
+            (r#"\"steps\":1000"#, r#"\"steps\":9000"#),
+            (
+                r#"\"env_id\":\"CartPole-v1\""#,
+                r#"\"env_id\":\"CartPole-v0\""#,
+            ),
+        ] {
+            std::fs::write(&file, edited(&good, from, to)).unwrap();
+            let e = load(&dir).unwrap_err().to_string();
+            assert!(
+                e.contains("checksum mismatch") && e.contains("metadata"),
+                "{e}"
+            );
+        }
+        // A version-1 file (checksum over the tensors only) loads as before.
+        let old = CheckpointMeta {
+            format_version: 1,
+            ..meta()
+        };
+        save(&dir, &old, &tensors()).unwrap();
+        assert_eq!(load(&dir).unwrap().0, old);
+        // A version from the future is named as such.
+        let future = CheckpointMeta {
+            format_version: 7,
+            ..meta()
+        };
+        save(&dir, &future, &tensors()).unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("format version 7"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

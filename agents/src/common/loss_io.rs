@@ -86,6 +86,23 @@ pub(crate) fn standardizer(xs: &[f32], normalize: bool) -> (f32, f32) {
     (mean as f32, var.sqrt() as f32 + 1e-8)
 }
 
+/// The smallest clip of normalised observations or rewards that the configurations accept:
+/// normalised values have unit variance, so a clip far below 1 erases them (every observation
+/// the same to the network) and the run would train on nothing.
+pub const MIN_CLIP: f32 = 1e-2;
+
+/// Checks a clip of normalised values (`clip_obs`, `clip_reward`): finite and at least
+/// [`MIN_CLIP`].
+pub(crate) fn check_clip(name: &str, x: f32) -> Result<()> {
+    if !(x.is_finite() && x >= MIN_CLIP) {
+        return Err(Error::InvalidArgument(format!(
+            "{name} must be finite and at least {MIN_CLIP} (it clips normalised values, whose \
+             std is 1; 10 is the usual choice), got {x}"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks that the entropy and value-loss coefficients are non-negative and finite (the loss
 /// settings of PPO and REINFORCE and their configurations).
 pub(crate) fn check_loss_coefficients(ent_coef: f32, vf_coef: f32) -> Result<()> {

@@ -142,9 +142,13 @@ impl NetSpec {
             )));
         }
         let a = &self.adam;
-        if !(a.eps > 0.0 && (0.0..1.0).contains(&a.beta1) && (0.0..1.0).contains(&a.beta2)) {
+        if !(a.eps.is_finite()
+            && a.eps > 0.0
+            && (0.0..1.0).contains(&a.beta1)
+            && (0.0..1.0).contains(&a.beta2))
+        {
             return Err(Error::InvalidArgument(format!(
-                "Adam needs eps > 0 and betas in [0, 1), got {a:?}"
+                "Adam needs a finite eps > 0 and betas in [0, 1), got {a:?}"
             )));
         }
         Ok(())

@@ -51,6 +51,32 @@ impl Default for NetConfig {
 }
 
 impl NetConfig {
+    /// Checks what can be checked before the environment is known: positive hidden widths, a
+    /// finite initial log-std, and a finite positive Adam epsilon (an infinite one makes every
+    /// update zero: the run would "train" without learning).
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let bad = |msg: String| Err(crate::error::Error::InvalidArgument(msg));
+        if self.hidden.contains(&0) {
+            return bad(format!(
+                "net.hidden widths must be positive, got {:?}",
+                self.hidden
+            ));
+        }
+        if !self.log_std_init.is_finite() {
+            return bad(format!(
+                "net.log_std_init must be finite, got {}",
+                self.log_std_init
+            ));
+        }
+        if !(self.adam_eps.is_finite() && self.adam_eps > 0.0) {
+            return bad(format!(
+                "net.adam_eps must be positive and finite, got {}",
+                self.adam_eps
+            ));
+        }
+        Ok(())
+    }
+
     /// The network shape for `obs_dim` observations and `head`; errors on unknown activation or
     /// trunk names and on invalid sizes.
     pub fn spec(&self, obs_dim: usize, head: ActionHead) -> crate::error::Result<NetSpec> {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::loss_io::check_loss_coefficients;
+use crate::common::loss_io::{check_clip, check_loss_coefficients};
 use crate::common::schedule::Schedule;
 use crate::error::{Error, Result};
 use crate::nn::net_config::NetConfig;
@@ -86,7 +86,25 @@ impl Default for PpoConfig {
 impl PpoConfig {
     /// Transitions per rollout.
     pub fn rollout_size(&self) -> usize {
-        self.num_envs * self.n_steps
+        self.num_envs.saturating_mul(self.n_steps)
+    }
+
+    /// Settings that are valid but probably not what was meant, one sentence each, as
+    /// Stable-Baselines3 warns about them: a minibatch size that does not divide the rollout
+    /// (the last minibatch of every epoch is smaller).
+    pub fn warnings(&self) -> Vec<String> {
+        let rollout = self.rollout_size();
+        let mut out = Vec::new();
+        if self.batch_size > 0 && !rollout.is_multiple_of(self.batch_size) {
+            out.push(format!(
+                "batch_size {} does not divide the rollout size num_envs * n_steps = {rollout}: \
+                 after every {} full minibatches comes one of {} (Stable-Baselines3 warns the same)",
+                self.batch_size,
+                rollout / self.batch_size,
+                rollout % self.batch_size
+            ));
+        }
+        out
     }
 
     /// Checks ranges and sizes, with one message per problem.
@@ -96,6 +114,12 @@ impl PpoConfig {
             return bad(format!(
                 "num_envs, n_steps, batch_size and n_epochs must be positive (got {}, {}, {}, {})",
                 self.num_envs, self.n_steps, self.batch_size, self.n_epochs
+            ));
+        }
+        if self.num_envs.checked_mul(self.n_steps).is_none() {
+            return bad(format!(
+                "num_envs * n_steps = {} * {} does not fit in memory",
+                self.num_envs, self.n_steps
             ));
         }
         if self.batch_size > self.rollout_size() {
@@ -113,8 +137,6 @@ impl PpoConfig {
         let positive = [
             ("learning_rate", self.learning_rate),
             ("clip_range", self.clip_range),
-            ("clip_obs", self.clip_obs),
-            ("clip_reward", self.clip_reward),
         ];
         for (name, x) in positive {
             if !(x.is_finite() && x > 0.0) {
@@ -133,6 +155,9 @@ impl PpoConfig {
                 return bad(format!("{name} must be positive and finite, got {x}"));
             }
         }
+        check_clip("clip_obs", self.clip_obs)?;
+        check_clip("clip_reward", self.clip_reward)?;
+        self.net.validate()?;
         check_loss_coefficients(self.ent_coef, self.vf_coef)
     }
 }
@@ -140,6 +165,41 @@ impl PpoConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonsense_that_would_train_is_refused_or_warned_about() {
+        let err = |c: PpoConfig| c.validate().unwrap_err().to_string();
+        let mut c = PpoConfig::default();
+        c.net.adam_eps = f32::INFINITY;
+        assert!(err(c).contains("adam_eps"));
+        let c = PpoConfig {
+            clip_obs: 1e-30,
+            ..PpoConfig::default()
+        };
+        assert!(err(c).contains("clip_obs"));
+        let c = PpoConfig {
+            clip_reward: 1e-30,
+            ..PpoConfig::default()
+        };
+        assert!(err(c).contains("clip_reward"));
+        let c = PpoConfig {
+            num_envs: usize::MAX,
+            n_steps: 2,
+            ..PpoConfig::default()
+        };
+        assert!(err(c).contains("num_envs * n_steps"));
+        assert!(PpoConfig::default().warnings().is_empty());
+        let c = PpoConfig {
+            batch_size: 100,
+            ..PpoConfig::default()
+        };
+        let w = c.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("batch_size 100") && w[0].contains("one of 48"),
+            "{w:?}"
+        );
+    }
 
     #[test]
     fn defaults_are_valid_and_checks_fire() {

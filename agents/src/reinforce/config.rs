@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::loss_io::check_loss_coefficients;
+use crate::common::loss_io::{check_clip, check_loss_coefficients};
 use crate::common::schedule::Schedule;
 use crate::error::{Error, Result};
 use crate::nn::net_config::NetConfig;
@@ -85,9 +85,8 @@ impl ReinforceConfig {
                 self.learning_rate
             ));
         }
-        if !(self.clip_obs.is_finite() && self.clip_obs > 0.0) {
-            return bad(format!("clip_obs must be positive, got {}", self.clip_obs));
-        }
+        check_clip("clip_obs", self.clip_obs)?;
+        self.net.validate()?;
         if let Some(x) = self.max_grad_norm
             && !(x.is_finite() && x > 0.0)
         {

@@ -256,7 +256,14 @@ impl Draw {
 pub fn generate_lines(cfg: &CorpusConfig) -> Result<Vec<CorpusLine>> {
     cfg.validate()?;
     let mut d = Draw(rand::rngs::Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
-    let mut lines = Vec::with_capacity(cfg.sentences);
+    // The count comes from the user (`rl-lm --prompts`): too many is an error, not an abort.
+    let mut lines = Vec::new();
+    lines.try_reserve_exact(cfg.sentences).map_err(|_| {
+        Error::invalid_argument(format!(
+            "{} corpus lines do not fit in memory",
+            cfg.sentences
+        ))
+    })?;
     for _ in 0..cfg.sentences {
         let u = d.unit();
         let line = if u < cfg.arithmetic_fraction {

@@ -39,7 +39,9 @@ pub use reward::{
 };
 pub use text_gen_config::TextGenConfig;
 pub use text_gen_env::TextGenEnv;
-pub use tokenizer::{Batch, BatchOptions, DEFAULT_SPECIALS, Padding, SpecialTokens, Tokenizer};
+pub use tokenizer::{
+    Batch, BatchOptions, DEFAULT_SPECIALS, Padding, SpecialTokens, Tokenizer, unknown_chars,
+};
 
 use std::io::Write;
 use std::path::Path;

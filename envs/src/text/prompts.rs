@@ -182,8 +182,9 @@ impl PromptSet {
             neutral_fraction: 0.0,
             max_operand,
         };
-        let mut prompts = Vec::with_capacity(count);
-        for line in generate_lines(&cfg)? {
+        let lines = generate_lines(&cfg)?;
+        let mut prompts = Vec::with_capacity(lines.len());
+        for line in lines {
             let (lhs, answer) = line.text.split_once('=').ok_or_else(|| {
                 Error::invalid_argument(format!(
                     "corpus arithmetic line without '=': {:?}",
@@ -297,6 +298,10 @@ mod tests {
             assert_eq!(p.text.split_whitespace().count(), 3, "{}", p.text);
             assert!(p.target.is_none());
         }
+        // A count that cannot fit in memory is an error, not an aborted process.
+        let e = PromptSet::sentiment(4, usize::MAX / 2, 3).unwrap_err();
+        assert!(e.to_string().contains("do not fit in memory"), "{e}");
+        assert!(PromptSet::arithmetic(4, usize::MAX / 2, 20).is_err());
         let a = PromptSet::arithmetic(4, 30, 20).unwrap();
         assert_eq!(a.len(), 30);
         for p in &a {

@@ -317,6 +317,32 @@ pub trait Tokenizer: Send + Sync {
     }
 }
 
+/// The characters of `text` that `tok` cannot represent: those a tokenizer with an `<unk>`
+/// token encodes to `<unk>` alone (each listed once, in order of appearance). Empty for
+/// tokenizers without `<unk>` (byte-level ones represent everything). Binaries use it to refuse
+/// text that would silently lose characters.
+///
+/// ```
+/// use tokengym_envs::text::{CharTokenizer, DEFAULT_SPECIALS, unknown_chars};
+/// let tok = CharTokenizer::from_corpus("the movie", &DEFAULT_SPECIALS)?;
+/// assert_eq!(unknown_chars(&tok, "the mouse!")?, vec!['u', 's', '!']);
+/// assert!(unknown_chars(&tok, "movie")?.is_empty());
+/// # Ok::<(), tokengym::Error>(())
+/// ```
+pub fn unknown_chars<T: Tokenizer + ?Sized>(tok: &T, text: &str) -> Result<Vec<char>> {
+    let Some(unk) = tok.special_tokens().unk else {
+        return Ok(Vec::new());
+    };
+    let mut unknown: Vec<char> = Vec::new();
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if !unknown.contains(&c) && tok.encode(c.encode_utf8(&mut buf))? == [unk] {
+            unknown.push(c);
+        }
+    }
+    Ok(unknown)
+}
+
 /// Forwards every method, so `Box<dyn Tokenizer>` and `Arc<dyn Tokenizer>` work where a
 /// `T: Tokenizer` is expected.
 macro_rules! forward_tokenizer {

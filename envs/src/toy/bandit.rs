@@ -175,13 +175,21 @@ impl KArmedBandit {
     /// [`BanditConfig::validate`]).
     pub fn with_config(config: BanditConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Self::build(config))
+        // `k` comes from the user: an arm count that does not fit is an error, not an abort.
+        let mut values = Vec::new();
+        values.try_reserve_exact(config.k).map_err(|_| {
+            Error::invalid_argument(format!("k = {} arms do not fit in memory", config.k))
+        })?;
+        Ok(Self {
+            values,
+            ..Self::build(config)
+        })
     }
 
     fn build(config: BanditConfig) -> Self {
         KArmedBandit {
             config,
-            values: Vec::with_capacity(config.k),
+            values: Vec::new(),
             rng: rng_from_seed(None),
             observation_space: BoxSpace::new(vec![0.0], vec![0.0], vec![1])
                 .expect("the constant observation box [0, 0] is valid"),

@@ -22,7 +22,7 @@ use tokengym_agents::bandit::BanditAgentConfig;
 use tokengym_agents::bandit::testbed::{AgentCurves, TestbedConfig, TestbedResult, run_testbed};
 use tokengym_envs::toy::bandit::BanditConfig;
 use tokengym_experiments::plot::{LineChart, Series, save_png_grid};
-use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_experiments::run_dir::{OutDir, write_atomic, write_json};
 
 /// Steps averaged for the "final" numbers of the summary.
 const FINAL_WINDOW: usize = 100;
@@ -44,6 +44,9 @@ struct Args {
     /// Output folder.
     #[arg(long, default_value = "runs/bandit")]
     out: PathBuf,
+    /// Replace an earlier run's outputs in --out instead of refusing.
+    #[arg(long)]
+    overwrite: bool,
     /// Comma-separated agents: greedy, eps:E, eps-const:E:A, optimistic:Q1, optimistic:Q1:E, ucb:C,
     /// gradient:A, gradient-nobaseline:A.
     #[arg(
@@ -98,6 +101,15 @@ struct Summary<'a> {
     files: [&'static str; 5],
 }
 
+/// What a run writes into --out (and --overwrite replaces).
+const OUTPUTS: &[&str] = &[
+    "average_reward.png",
+    "optimal_action.png",
+    "single_run.png",
+    "metrics.csv",
+    "summary.json",
+];
+
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
@@ -120,9 +132,12 @@ fn run(args: Args) -> Result<()> {
         },
         threads: args.threads,
     };
+    let out_dir = OutDir::new(&args.out, OUTPUTS);
+    out_dir.check(args.overwrite)?;
     let start = Instant::now();
     let result = run_testbed(&testbed, &args.agents)?;
     let wall_seconds = start.elapsed().as_secs_f64();
+    out_dir.clear()?;
 
     write_plots(&args, &result)?;
     write_atomic(

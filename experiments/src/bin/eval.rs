@@ -101,7 +101,8 @@ fn run(args: Args) -> Result<()> {
             if !env.render_modes().contains(&RenderMode::RgbArray) {
                 bail!("{env_id} cannot render images, so no GIF can be recorded");
             }
-            let mut env = RecordVideo::new(env, &out)?
+            let mut env = RecordVideo::new(env, &out)
+                .with_context(|| format!("cannot record into {}", out.display()))?
                 .with_episode_trigger(|episode| episode == 0)
                 .with_name_prefix(env_id.to_lowercase())?;
             let mut policy = agent.actor().policy(true);
@@ -130,8 +131,9 @@ fn run(args: Args) -> Result<()> {
     if let Some(gif) = &gif {
         println!("first episode: {}", gif.display());
     }
+    let report_path = out.join("eval.json");
     write_json(
-        &out.join("eval.json"),
+        &report_path,
         &EvalReport {
             env: &env_id,
             algo: agent.algo(),
@@ -145,6 +147,7 @@ fn run(args: Args) -> Result<()> {
             wall_seconds,
             gif,
         },
-    )?;
+    )
+    .with_context(|| format!("cannot write {}", report_path.display()))?;
     Ok(())
 }

@@ -27,7 +27,8 @@ use rand::SeedableRng;
 use tch::Tensor;
 use tokengym::seeding::EnvRng;
 use tokengym_agents::nn::DeviceChoice;
-use tokengym_envs::text::{ChatMessage, Tokenizer};
+use tokengym_envs::text::{ChatMessage, Tokenizer, unknown_chars};
+use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::decoding::{BeamSearchConfig, beam_search};
 use tokengym_lm::decoding::{GenerateConfig, generate, generate_constrained};
@@ -83,33 +84,34 @@ struct Args {
     /// Prompts to complete (or the question of --choices); repeat the flag or list several.
     #[arg(long, num_args = 1..)]
     prompt: Vec<String>,
-    /// Most new tokens per completion (capped to what the context holds).
+    /// Most new tokens per completion, at least 1 (capped to what the context holds).
     #[arg(long, default_value_t = 32)]
     max_new_tokens: i64,
     /// Decoding strategy.
     #[arg(long, value_enum, default_value = "greedy")]
     strategy: StrategyArg,
-    /// Sampling temperature.
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    /// Sample among the k most likely tokens only.
+    /// Sampling temperature of --strategy sample [default: 1].
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Sample among the k most likely tokens only (--strategy sample).
     #[arg(long)]
     top_k: Option<i64>,
-    /// Nucleus sampling threshold.
+    /// Nucleus sampling threshold (--strategy sample).
     #[arg(long)]
     top_p: Option<f64>,
-    /// Repetition penalty (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    repetition_penalty: f64,
-    /// Beams for --strategy beam.
-    #[arg(long, default_value_t = 4)]
-    num_beams: usize,
-    /// Length-penalty exponent for --strategy beam.
-    #[arg(long, default_value_t = 1.0)]
-    length_penalty: f64,
-    /// Seed of sampling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Repetition penalty, with every strategy as transformers applies it (1 = off)
+    /// [default: 1].
+    #[arg(long)]
+    repetition_penalty: Option<f64>,
+    /// Beams for --strategy beam, at most the vocabulary size [default: 4].
+    #[arg(long)]
+    num_beams: Option<usize>,
+    /// Length-penalty exponent for --strategy beam [default: 1].
+    #[arg(long)]
+    length_penalty: Option<f64>,
+    /// Seed of --strategy sample [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// auto, cpu or cuda.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -176,7 +178,70 @@ fn decode(tok: &dyn Tokenizer, ids: &[i64]) -> Result<String> {
     Ok(text)
 }
 
+/// Flags of one decoding strategy given with another are errors (they would do nothing), as is
+/// a length of zero new tokens.
+fn check_strategy_flags(args: &Args) -> Result<()> {
+    if args.max_new_tokens < 1 {
+        bail!(
+            "--max-new-tokens must be at least 1, got {}",
+            args.max_new_tokens
+        );
+    }
+    let sample_only = [
+        ("--temperature", args.temperature.is_some()),
+        ("--top-k", args.top_k.is_some()),
+        ("--top-p", args.top_p.is_some()),
+        ("--seed", args.seed.is_some()),
+    ];
+    let beam_only = [
+        ("--num-beams", args.num_beams.is_some()),
+        ("--length-penalty", args.length_penalty.is_some()),
+    ];
+    let (strategy, misplaced) = match args.strategy {
+        StrategyArg::Greedy => ("greedy", sample_only.iter().chain(&beam_only).find(|f| f.1)),
+        StrategyArg::Sample => ("sample", beam_only.iter().find(|f| f.1)),
+        StrategyArg::Beam => ("beam", sample_only.iter().find(|f| f.1)),
+    };
+    if let Some((flag, _)) = misplaced {
+        let wanted = if beam_only.iter().any(|f| f.0 == *flag) {
+            "beam"
+        } else {
+            "sample"
+        };
+        bail!(
+            "{flag} has no effect with --strategy {strategy}{}; add --strategy {wanted}",
+            if matches!(args.strategy, StrategyArg::Greedy) {
+                " (the default)"
+            } else {
+                ""
+            }
+        );
+    }
+    if args.num_beams == Some(0) {
+        bail!("--num-beams must be at least 1");
+    }
+    if args.show_logprobs && matches!(args.strategy, StrategyArg::Beam) && !args.prompt.is_empty() {
+        bail!("--show-logprobs is not shown for beam search (each beam prints its log-prob)");
+    }
+    Ok(())
+}
+
+/// An error naming the characters of `text` (given with `flag`) that the tokenizer cannot
+/// represent, instead of letting them silently become `<unk>`.
+fn check_known_chars(tok: &dyn Tokenizer, flag: &str, text: &str) -> Result<()> {
+    let unknown = unknown_chars(tok, text)?;
+    if !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(|c| format!("{c:?}")).collect();
+        bail!(
+            "{flag} {text:?} has characters the tokenizer does not know: {} (they would become <unk>)",
+            list.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
+    check_strategy_flags(&args)?;
     if let Some(n) = args.threads {
         if n < 1 {
             bail!("--threads must be at least 1, got {n}");
@@ -195,6 +260,15 @@ fn run(args: Args) -> Result<()> {
     }
     let ckpt = load_checkpoint_as(&args.checkpoint, device, args.dtype.map(DtypeArg::kind))?;
     let (model, tok) = (&ckpt.model, ckpt.tokenizer.as_ref());
+    for (flag, texts) in [
+        ("--prompt", &args.prompt),
+        ("--score", &args.score),
+        ("--choices", &args.choices),
+    ] {
+        for text in texts {
+            check_known_chars(tok, flag, text)?;
+        }
+    }
     for text in &args.score {
         score(model, tok, text, args.show_logprobs)?;
     }
@@ -237,10 +311,23 @@ fn run(args: Args) -> Result<()> {
     let eos = StopTokens::from_ids(&stop)?;
     match args.strategy {
         StrategyArg::Beam => {
+            let num_beams = args.num_beams.unwrap_or(4);
+            let vocab = tok.vocab_size().min(model.vocab_size() as usize);
+            if num_beams > vocab {
+                bail!(
+                    "--num-beams {num_beams} exceeds the vocabulary of {vocab} tokens (each beam \
+                     needs a different token)"
+                );
+            }
+            if device == tch::Device::Cpu {
+                let rows = prompts.len().saturating_mul(num_beams);
+                check_rows_fit(model.config(), rows, "--num-beams", available_bytes())?;
+            }
             let cfg = BeamSearchConfig {
-                num_beams: args.num_beams,
+                num_beams,
                 max_new_tokens: max_new,
-                length_penalty: args.length_penalty,
+                length_penalty: args.length_penalty.unwrap_or(1.0),
+                repetition_penalty: args.repetition_penalty.unwrap_or(1.0),
                 eos_token_ids: eos,
                 pad_token_id: pad,
                 ..BeamSearchConfig::default()
@@ -259,10 +346,13 @@ fn run(args: Args) -> Result<()> {
             }
         }
         strategy => {
-            let mut cfg = GenerateConfig::greedy(max_new);
+            let mut cfg = GenerateConfig {
+                repetition_penalty: args.repetition_penalty.unwrap_or(1.0),
+                ..GenerateConfig::greedy(max_new)
+            };
             if matches!(strategy, StrategyArg::Sample) {
-                let mut s = SamplingConfig::new(args.temperature)?
-                    .with_repetition_penalty(args.repetition_penalty)?;
+                let mut s = SamplingConfig::new(args.temperature.unwrap_or(1.0))?
+                    .with_repetition_penalty(args.repetition_penalty.unwrap_or(1.0))?;
                 if let Some(k) = args.top_k {
                     s = s.with_top_k(k)?;
                 }
@@ -273,7 +363,7 @@ fn run(args: Args) -> Result<()> {
             }
             cfg.eos_token_ids = eos;
             cfg.pad_token_id = pad;
-            let mut rng = EnvRng::seed_from_u64(args.seed);
+            let mut rng = EnvRng::seed_from_u64(args.seed.unwrap_or(0));
             // A model vocabulary larger than the tokenizer's (padded) must not produce the ids
             // the tokenizer cannot decode.
             let vocab = model.vocab_size();

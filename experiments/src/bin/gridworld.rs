@@ -21,7 +21,7 @@ use tokengym_agents::tabular::{TdAgent, TdConfig, TdMethod};
 use tokengym_envs::toy::{GridWorld, Mdp};
 use tokengym_experiments::plot::{LineChart, Series};
 use tokengym_experiments::report::write_report;
-use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_experiments::run_dir::{OutDir, write_atomic, write_json};
 
 /// Cliff walking with SARSA vs Q-learning (Sutton & Barto Fig. 6.4), or 4x3-world planning.
 #[derive(Parser, Debug, Serialize)]
@@ -55,6 +55,9 @@ struct Args {
     /// Output folder.
     #[arg(long, default_value = "runs/gridworld")]
     out: PathBuf,
+    /// Replace an earlier run's outputs in --out instead of refusing.
+    #[arg(long)]
+    overwrite: bool,
     /// Only print (and save) the value-iteration utilities of the 4x3 worlds.
     #[arg(long)]
     planning: bool,
@@ -95,12 +98,24 @@ struct Summary<'a> {
     random_eval: ReturnStats,
 }
 
+/// What a cliff-walking run writes into --out (and --overwrite replaces).
+const OUTPUTS: &[&str] = &[
+    "rewards.png",
+    "metrics.csv",
+    "paths.txt",
+    "report.md",
+    "report.png",
+    "summary.json",
+];
+
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
 
 fn run(args: Args) -> Result<()> {
     if args.planning {
+        let out_dir = OutDir::new(&args.out, &["planning.txt"]);
+        out_dir.check(args.overwrite)?;
         let text = planning_report()?;
         print!("{text}");
         let path = args.out.join("planning.txt");
@@ -112,6 +127,16 @@ fn run(args: Args) -> Result<()> {
         args.episodes >= 1 && args.seeds >= 1,
         "need at least one episode and one seed"
     );
+    anyhow::ensure!(
+        args.smooth >= 1,
+        "--smooth must be at least 1 (1: no smoothing), got 0"
+    );
+    anyhow::ensure!(
+        args.eval_episodes >= 1,
+        "--eval-episodes must be at least 1"
+    );
+    let out_dir = OutDir::new(&args.out, OUTPUTS);
+    out_dir.check(args.overwrite)?;
     let boot = Bootstrap {
         resamples: args.resamples,
         confidence: 0.95,
@@ -188,8 +213,7 @@ fn run(args: Args) -> Result<()> {
         .random_baseline("random")
         .optimum(optimum);
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    out_dir.clear()?;
     reward_chart(&args, &curves).save_png(&args.out.join("rewards.png"))?;
     write_atomic(&args.out.join("metrics.csv"), csv.as_bytes())?;
     write_atomic(&args.out.join("paths.txt"), paths_txt.as_bytes())?;

@@ -29,9 +29,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tch::Kind;
-use tokengym_envs::text::{ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer};
+use tokengym_agents::nn::DeviceChoice;
+use tokengym_envs::text::{
+    ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer, unknown_chars,
+};
+use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_experiments::plot::{LineChart, Series};
-use tokengym_experiments::run_dir::{write_atomic, write_json};
+use tokengym_experiments::run_dir::{OutDir, remove_stale_temporaries, write_atomic, write_json};
 use tokengym_lm::model::DecoderConfig;
 use tokengym_lm::pretrain::{
     CheckpointTarget, FitEvent, TextDataset, TokenizerSource, Trainer, TrainerConfig,
@@ -138,6 +142,47 @@ const CSV_HEADER: &str = "step,train_loss,val_loss,val_ppl,lr,tokens_per_second"
 
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
+}
+
+/// What a run writes into its folder (and `--overwrite` replaces).
+const OUTPUTS: &[&str] = &[
+    "checkpoint",
+    "config.json",
+    TOKENIZER_FILE,
+    "metrics.csv",
+    "summary.json",
+    "loss.png",
+];
+
+/// An error naming the characters of the `what` text (line breaks aside) that the tokenizer
+/// cannot represent: they would silently train and score as `<unk>`.
+fn check_known_chars(tok: &dyn Tokenizer, text: &str, what: &str) -> Result<()> {
+    let mut distinct: Vec<char> = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let unknown = unknown_chars(tok, &distinct.into_iter().collect::<String>())?;
+    if !unknown.is_empty() {
+        let shown: Vec<String> = unknown.iter().take(10).map(|c| format!("{c:?}")).collect();
+        bail!(
+            "the {what} text has {} character(s) the tokenizer does not know: {}{} (they would \
+             become <unk>; use --tokenizer byte or a tokenizer that has them)",
+            unknown.len(),
+            shown.join(", "),
+            if unknown.len() > 10 { ", ..." } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// An error when a batch of `batch_size` rows of the model cannot fit in this machine's memory
+/// (checked on the CPU only): a size far too large must be refused, not abort the process.
+fn check_batch_fits(config: &RunConfig) -> Result<()> {
+    let device = config.trainer.device.parse::<DeviceChoice>()?.resolve()?;
+    if device == tch::Device::Cpu {
+        let rows = config.trainer.batch_size;
+        check_rows_fit(&config.model, rows, "--batch-size", available_bytes())?;
+    }
+    Ok(())
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -271,12 +316,6 @@ fn pretrained_run(
     Ok((config, trainer, tokenizer, source))
 }
 
-/// Whether `inner` is `outer` or lies inside it (both resolved where they exist).
-fn is_within(inner: &Path, outer: &Path) -> bool {
-    let resolve = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    resolve(inner).starts_with(resolve(outer))
-}
-
 fn apply_common(args: &Args, trainer: &mut TrainerConfig) {
     if let Some(v) = args.steps {
         trainer.steps = v;
@@ -369,7 +408,22 @@ fn run(args: Args) -> Result<()> {
         }
         tch::set_num_threads(n);
     }
+    if args.steps == Some(0) {
+        bail!("--steps must be at least 1 (it is the run's total number of optimizer steps)");
+    }
     let out = args.out.clone();
+    let mut out_dir = OutDir::new(&out, OUTPUTS)
+        .reads(&args.train, "--train")
+        .reads(&args.valid, "--valid");
+    if let Some(file) = tok_spec_file(&args.tokenizer) {
+        out_dir = out_dir.reads(file, "--tokenizer");
+    }
+    if let Some(file) = &args.config {
+        out_dir = out_dir.reads(file, "--config");
+    }
+    if let Some(dir) = &args.model {
+        out_dir = out_dir.reads(dir, "--model");
+    }
     let ckpt_dir = out.join("checkpoint");
     let config_path = out.join("config.json");
     let tok_path = out.join(TOKENIZER_FILE);
@@ -385,8 +439,13 @@ fn run(args: Args) -> Result<()> {
         apply_common(&args, &mut c.trainer);
         let state = read_state(&ckpt_dir)?
             .ok_or_else(|| anyhow!("{} has no trainer state", ckpt_dir.display()))?;
+        check_batch_fits(&c)?;
         let (t, tok) = Trainer::resume(&ckpt_dir, c.trainer.clone())?;
         rows = read_metrics(&out.join("metrics.csv"), state.step)?;
+        for dir in [&out, &ckpt_dir] {
+            remove_stale_temporaries(dir)
+                .with_context(|| format!("cleaning temporary files in {}", dir.display()))?;
+        }
         config = c;
         tokenizer = tok;
         trainer = t;
@@ -399,16 +458,20 @@ fn run(args: Args) -> Result<()> {
         }
         let train_text = read_text(&args.train, "training")?;
         if let Some(dir) = &args.model {
-            if out.exists() && is_within(dir, &out) {
-                bail!(
-                    "--out {} holds the --model folder {}; write the run somewhere else",
-                    out.display(),
-                    dir.display()
-                );
-            }
+            out_dir.check(args.overwrite)?;
             let (c, t, tok, source) = pretrained_run(&args, dir)?;
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
+            if c.trainer.steps == 0 {
+                bail!("the run's steps must be at least 1 (give --steps)");
+            }
+            check_batch_fits(&c)?;
+            check_known_chars(tok.as_ref(), &train_text, "training")?;
+            check_known_chars(
+                tok.as_ref(),
+                &read_text(&args.valid, "validation")?,
+                "validation",
+            )?;
+            // Only now that the run can start are the outputs of an earlier one replaced.
+            out_dir.clear()?;
             match source {
                 TokenizerSource::File(src) => {
                     write_atomic(&tok_path, read_text(&src, "tokenizer")?.as_bytes())?;
@@ -422,12 +485,23 @@ fn run(args: Args) -> Result<()> {
             trainer = t;
         } else {
             let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
+            out_dir.check(args.overwrite)?;
             let c = fresh_config(&args, tok.vocab_size(), kind)?;
+            if c.trainer.steps == 0 {
+                bail!("the run's steps must be at least 1 (give --steps)");
+            }
             c.trainer.validate()?;
             c.model.validate()?;
+            check_batch_fits(&c)?;
+            check_known_chars(tok.as_ref(), &train_text, "training")?;
+            check_known_chars(
+                tok.as_ref(),
+                &read_text(&args.valid, "validation")?,
+                "validation",
+            )?;
             trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
+            // Only now that the run can start are the outputs of an earlier one replaced.
+            out_dir.clear()?;
             if kind == TokenizerKind::File {
                 let json = match tok_spec_file(&args.tokenizer) {
                     Some(src) => read_text(src, "tokenizer")?,

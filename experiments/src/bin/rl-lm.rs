@@ -56,9 +56,10 @@ use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{
     ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
 };
+use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::rl_lm_output::{StepLog, write_samples};
-use tokengym_experiments::run_dir::write_json;
+use tokengym_experiments::run_dir::{OutDir, write_json};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::model::Decoder;
 use tokengym_lm::pretrain::TOKENIZER_FILE;
@@ -178,9 +179,13 @@ struct Args {
     /// Seed of prompts, sampling and minibatches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output folder.
+    /// Output folder (never the folder of --checkpoint or --reward-model).
     #[arg(long, default_value = "runs/rl-lm")]
     out: PathBuf,
+    /// Replace an earlier run in --out (its checkpoint, reward model, metrics, summary,
+    /// samples and plots) instead of refusing.
+    #[arg(long)]
+    overwrite: bool,
     /// libtorch CPU threads (default: libtorch's choice).
     #[arg(long)]
     threads: Option<i32>,
@@ -251,27 +256,61 @@ fn check_args(a: &Args) -> Result<()> {
     Ok(())
 }
 
+/// What a run writes into `--out` (and `--overwrite` replaces).
+const OUTPUTS: &[&str] = &[
+    "checkpoint",
+    "reward_model",
+    "metrics.csv",
+    "summary.json",
+    "samples.txt",
+    "reward.png",
+    "kl.png",
+    "entropy.png",
+    "length.png",
+];
+
+/// The run folder, refusing an earlier run (without --overwrite) and any overlap with the
+/// models the run reads (always).
+fn out_dir(args: &Args) -> Result<OutDir> {
+    let mut out = OutDir::new(&args.out, OUTPUTS).reads(&args.checkpoint, "--checkpoint");
+    if let Some(rm) = &args.reward_model {
+        out = out.reads(rm, "--reward-model");
+    }
+    out.check(args.overwrite)?;
+    Ok(out)
+}
+
 fn run(args: Args) -> Result<()> {
     check_args(&args)?;
+    let out_dir = out_dir(&args)?;
     if let Some(n) = args.threads {
         tch::set_num_threads(n);
     }
     let device = args.device.parse::<DeviceChoice>()?.resolve()?;
     tch::manual_seed(args.seed as i64);
     let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    if device == tch::Device::Cpu {
+        let available = available_bytes();
+        check_rows_fit(ckpt.model.config(), args.batch, "--batch", available)?;
+    }
     let (vs, model) = (ckpt.vs, ckpt.model);
+    let (prompts, eval_prompts) = task_prompts(&args)?;
     let tokenizer: Arc<dyn Tokenizer> = Arc::from(ckpt.tokenizer);
     let mut rm_info = serde_json::Value::Null;
     let reward: Arc<dyn RewardFn> = match args.task {
         Task::Preference => {
-            let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device)?;
+            let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device, &out_dir)?;
             rm_info = info;
             rm
         }
         Task::Sentiment => Arc::new(LexiconReward::default()),
         Task::Arithmetic => Arc::new(ArithmeticReward),
     };
-    let (prompts, eval_prompts) = task_prompts(&args)?;
+    // The run can start: only now is an earlier run in --out replaced (a reward model trained
+    // for this run has replaced it already, just before it was saved).
+    if args.task != Task::Preference || args.reward_model.is_some() {
+        out_dir.clear()?;
+    }
     let rollout_cfg = RolloutConfig {
         max_new_tokens: args.max_new_tokens,
         sampling: SamplingConfig::new(args.temperature)?,
@@ -320,8 +359,6 @@ fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let mut tuner = FineTuner::new(vs, model, Some(args.checkpoint.clone()), rollout, config)?;
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let n_prompts = eval_rollout.prompts().len();
     let eval_idx: Vec<usize> = (0..n_prompts).collect();
     let sample_idx: Vec<usize> = (0..SAMPLE_ROWS.min(n_prompts)).collect();
@@ -426,7 +463,8 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
             Task::Sentiment | Task::Preference => PromptSet::sentiment(seed, count, 3)?,
         })
     };
-    let train = draw(args.seed + 1000, args.prompts)?;
+    let train = draw(args.seed + 1000, args.prompts)
+        .with_context(|| format!("--prompts {}", args.prompts))?;
     let seen: std::collections::HashSet<&str> = train.iter().map(|p| p.text.as_str()).collect();
     let fresh = draw(args.seed + 9000, 4 * EVAL_ROWS)?;
     let held_out: Vec<_> = fresh
@@ -445,13 +483,15 @@ fn task_prompts(args: &Args) -> Result<(PromptSet, PromptSet)> {
 }
 
 /// The reward model of `--task preference`: loaded from `--reward-model`, or trained by the
-/// preference pipeline and saved to `OUT/reward_model` (with the checkpoint's tokenizer).
-/// Returns it with what `summary.json` records about it.
+/// preference pipeline and saved to `OUT/reward_model` (with the checkpoint's tokenizer; the
+/// outputs of an earlier run in `out_dir` are cleared just before). Returns it with what
+/// `summary.json` records about it.
 fn reward_model(
     args: &Args,
     policy: &Decoder,
     tokenizer: Arc<dyn Tokenizer>,
     device: tch::Device,
+    out_dir: &OutDir,
 ) -> Result<(Arc<dyn RewardFn>, serde_json::Value)> {
     if let Some(dir) = &args.reward_model {
         let rm = RewardModel::load(dir, device)
@@ -475,7 +515,9 @@ fn reward_model(
         max_new_tokens: args.max_new_tokens,
         temperature: args.temperature,
     };
-    let trained = train_reward_model(&args.checkpoint, policy, tokenizer, &setup, device)?;
+    let trained = train_reward_model(&args.checkpoint, policy, tokenizer, &setup, device)
+        .context("training the reward model (--rm-groups, --rm-templates, --rm-steps)")?;
+    out_dir.clear()?;
     let dir = args.out.join("reward_model");
     trained.model.save(&dir)?;
     let tok = args.checkpoint.join(TOKENIZER_FILE);

@@ -19,7 +19,7 @@ use tokengym::wrappers::RecordVideo;
 use tokengym::{Env, RenderMode};
 use tokengym_experiments::heuristics::heuristic_policy;
 use tokengym_experiments::report::write_report;
-use tokengym_experiments::run_dir::write_json;
+use tokengym_experiments::run_dir::{OutDir, write_json};
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,6 +49,9 @@ struct Args {
     /// Output folder: summary.json and the GIF of the first episode.
     #[arg(long, default_value = "runs/rollout")]
     out: PathBuf,
+    /// Replace an earlier run's outputs in --out instead of refusing.
+    #[arg(long)]
+    overwrite: bool,
     /// Do not record a GIF.
     #[arg(long)]
     no_gif: bool,
@@ -76,6 +79,9 @@ struct Summary<'a> {
     gif: Option<PathBuf>,
 }
 
+/// What a run writes into --out besides the GIF (and --overwrite replaces).
+const OUTPUTS: &[&str] = &["summary.json", "report.md", "report.png"];
+
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
 }
@@ -90,6 +96,8 @@ fn run(args: Args) -> Result<()> {
         bail!("--episodes must be at least 1");
     }
     let spec = tokengym::registry::spec(&args.env)?;
+    let out_dir = OutDir::new(&args.out, OUTPUTS);
+    out_dir.check(args.overwrite)?;
     let env = tokengym_envs::make(&args.env)?;
     let mut policy: Box<dyn Policy<Value, Value>> = match args.policy {
         PolicyKind::Random => Box::new(RandomPolicy::new(env.action_space().clone())),
@@ -98,6 +106,8 @@ fn run(args: Args) -> Result<()> {
         })?,
     };
 
+    let rows = report_rows(if args.seeds > 1 { args.seeds } else { 0 })?;
+    out_dir.clear()?;
     let start = Instant::now();
     let (eval, gif) = if args.no_gif || !env.render_modes().contains(&RenderMode::RgbArray) {
         let mut env = env;
@@ -156,22 +166,36 @@ fn run(args: Args) -> Result<()> {
     }
     println!("summary: {}", summary_path.display());
     if args.seeds > 1 {
-        let report = write_evaluation_report(&args, &mut policy)?;
+        let report = write_evaluation_report(&args, &mut policy, rows)?;
         println!("report: {}", report.display());
     }
     Ok(())
 }
+
+/// Room for the returns of `seeds` blocks of both policies, allocated fallibly (`--seeds`
+/// comes from the user), before anything is written.
+fn report_rows(seeds: usize) -> Result<ReportRows> {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for v in [&mut ours, &mut theirs] {
+        v.try_reserve_exact(seeds)
+            .map_err(|_| anyhow::anyhow!("--seeds {seeds} does not fit in memory"))?;
+    }
+    Ok((ours, theirs))
+}
+
+/// The returns of each seed block, of the policy and of the random policy.
+type ReportRows = (Vec<Vec<f64>>, Vec<Vec<f64>>);
 
 /// Evaluates `policy` and a random policy over `args.seeds` blocks of `args.episodes` episodes
 /// (block `r` uses seeds `seed + r * episodes + i`) and writes report.md / report.png.
 fn write_evaluation_report(
     args: &Args,
     policy: &mut Box<dyn Policy<Value, Value>>,
+    rows: ReportRows,
 ) -> Result<PathBuf> {
     let mut env = tokengym_envs::make(&args.env)?;
     let mut random = RandomPolicy::new(env.action_space().clone());
-    let mut ours = Vec::with_capacity(args.seeds);
-    let mut theirs = Vec::with_capacity(args.seeds);
+    let (mut ours, mut theirs) = rows;
     for r in 0..args.seeds {
         let seed = args.seed + (r * args.episodes) as u64;
         ours.push(evaluate(policy, &mut env, args.episodes, seed)?.returns);

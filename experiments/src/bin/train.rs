@@ -26,10 +26,11 @@ struct Args {
     /// Algorithm: ppo or reinforce (default: the config file's, or ppo).
     #[arg(long)]
     algo: Option<String>,
-    /// Budget in environment steps (replaces the config's budget).
+    /// Budget in environment steps, in total (replaces the config's budget; with --resume it
+    /// extends the run to this many steps).
     #[arg(long, conflicts_with = "episodes")]
     steps: Option<u64>,
-    /// Budget in episodes (replaces the config's budget).
+    /// Budget in episodes, in total (replaces the config's budget, also with --resume).
     #[arg(long)]
     episodes: Option<u64>,
     /// Seed (default: the config's, or 0).
@@ -44,7 +45,9 @@ struct Args {
     /// Device: auto (CUDA if usable), cpu (hand-written MLP backend) or cuda (tch on the GPU).
     #[arg(long, default_value = "auto")]
     device: String,
-    /// Continue the run in --out from its checkpoint (its config.toml is used).
+    /// Continue the run in --out from its checkpoint (its config.toml is used; --steps or
+    /// --episodes may raise its budget; --env, --algo, --seed that differ from the run's are
+    /// errors).
     #[arg(long)]
     resume: bool,
     /// Replace a finished or interrupted run in --out (its checkpoint, metrics, summary and
@@ -68,10 +71,13 @@ fn main() {
 
 fn config_from_args(args: &Args) -> Result<RunConfig> {
     if args.resume {
-        let Some(out) = &args.out else {
-            bail!("--resume needs --out, the run folder to continue");
-        };
-        return RunConfig::from_file(&out.join("config.toml"));
+        return resumed_config(args);
+    }
+    if let Some(env) = &args.env
+        && !tokengym::registry::is_registered(env)
+    {
+        // The registry's error names the closest registered ids.
+        tokengym::registry::spec(env)?;
     }
     let algo: Option<Algo> = args.algo.as_deref().map(str::parse).transpose()?;
     let mut config = match &args.config {
@@ -92,6 +98,17 @@ fn config_from_args(args: &Args) -> Result<RunConfig> {
     if let Some(env) = &args.env {
         config.env = env.clone();
     }
+    set_budget(args, &mut config);
+    if let Some(seed) = args.seed {
+        config.seed = Some(seed);
+    }
+    config.seed.get_or_insert(0);
+    config.validate()?;
+    Ok(config)
+}
+
+/// `--steps` / `--episodes` replace the config's budget (a total, also when resuming).
+fn set_budget(args: &Args, config: &mut RunConfig) {
     if let Some(steps) = args.steps {
         config.total_steps = Some(steps);
         config.total_episodes = None;
@@ -100,10 +117,54 @@ fn config_from_args(args: &Args) -> Result<RunConfig> {
         config.total_episodes = Some(episodes);
         config.total_steps = None;
     }
-    if let Some(seed) = args.seed {
-        config.seed = Some(seed);
+}
+
+/// The config of a resumed run: the run folder's `config.toml` with the budget of `--steps` or
+/// `--episodes` when given. Flags that would change what the run is (`--env`, `--algo`,
+/// `--seed`, `--config`) are errors unless they repeat what the run already has.
+fn resumed_config(args: &Args) -> Result<RunConfig> {
+    let Some(out) = &args.out else {
+        bail!("--resume needs --out, the run folder to continue");
+    };
+    let path = out.join("config.toml");
+    if !path.is_file() {
+        bail!(
+            "nothing to resume: {} is missing (is {} a train run folder?)",
+            path.display(),
+            out.display()
+        );
     }
-    config.seed.get_or_insert(0);
+    let mut config = RunConfig::from_file(&path)?;
+    if let Some(file) = &args.config {
+        bail!(
+            "--config {} cannot be given with --resume: the run continues with its own {}",
+            file.display(),
+            path.display()
+        );
+    }
+    let saved_seed = config.seed.unwrap_or(0);
+    let clashes = [
+        ("--env", args.env.clone(), config.env.clone()),
+        ("--algo", args.algo.clone(), config.algo.to_string()),
+        (
+            "--seed",
+            args.seed.map(|s| s.to_string()),
+            saved_seed.to_string(),
+        ),
+    ];
+    for (flag, given, saved) in clashes {
+        if let Some(given) = given
+            && !given.trim().eq_ignore_ascii_case(&saved)
+        {
+            bail!(
+                "{flag} {given} but the run in {} has {saved}; a resumed run keeps it (leave \
+                 {flag} out, or train a new run in another --out)",
+                out.display()
+            );
+        }
+    }
+    set_budget(args, &mut config);
+    config.seed = Some(saved_seed);
     config.validate()?;
     Ok(config)
 }

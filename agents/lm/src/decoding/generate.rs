@@ -32,7 +32,7 @@ use tch::{Device, Kind, Tensor};
 use tokengym::seeding::EnvRng;
 
 use crate::decoding::logits_processing::{
-    SamplingConfig, apply_allowed_mask, check_rows_not_empty,
+    SamplingConfig, apply_allowed_mask, apply_repetition_penalty, check_rows_not_empty,
 };
 use crate::decoding::stop_tokens::StopTokens;
 use crate::error::{Error, Result};
@@ -66,6 +66,12 @@ pub struct GenerateConfig {
     pub pad_token_id: i64,
     /// Whether to decode incrementally with the model's KV cache (same tokens either way).
     pub use_cache: bool,
+    /// Repetition penalty of greedy decoding (CTRL / Hugging Face convention, see
+    /// [`apply_repetition_penalty`]; 1 = off), applied to the logits before the arg-max as
+    /// `transformers` does; the reported log-probs are those of the penalised distribution.
+    /// Sampling takes its penalty from its [`SamplingConfig`] instead, so with
+    /// [`Strategy::Sample`] this must stay 1.
+    pub repetition_penalty: f64,
 }
 
 impl Default for GenerateConfig {
@@ -83,6 +89,7 @@ impl GenerateConfig {
             eos_token_ids: StopTokens::none(),
             pad_token_id: 0,
             use_cache: true,
+            repetition_penalty: 1.0,
         }
     }
 
@@ -106,6 +113,18 @@ impl GenerateConfig {
         self.eos_token_ids.validate("eos_token_ids", vocab)?;
         if let Strategy::Sample(s) = &self.strategy {
             s.validate()?;
+            if self.repetition_penalty != 1.0 {
+                return Err(Error::InvalidArgument(
+                    "repetition_penalty of a sampling config goes into its SamplingConfig \
+                     (GenerateConfig::repetition_penalty is greedy decoding's)"
+                        .to_owned(),
+                ));
+            }
+        } else if !(self.repetition_penalty.is_finite() && self.repetition_penalty >= 1.0) {
+            return Err(Error::InvalidArgument(format!(
+                "repetition penalty must be finite and >= 1, got {}",
+                self.repetition_penalty
+            )));
         }
         Ok(())
     }
@@ -351,6 +370,11 @@ fn decode_loop<M: CausalLm>(
         let logits = last_logits(model, &seq, model_mask, cache.as_mut())?;
         let (chosen, logp) = match &cfg.strategy {
             Strategy::Greedy => {
+                let logits = if cfg.repetition_penalty != 1.0 {
+                    apply_repetition_penalty(&logits, &seq, Some(&mask), cfg.repetition_penalty)?
+                } else {
+                    logits
+                };
                 let logits = match allowed {
                     Some(a) => {
                         let masked = apply_allowed_mask(&logits, a)?;

@@ -189,6 +189,37 @@ fn seeded_sampling_is_reproducible() {
 }
 
 #[test]
+fn greedy_decoding_applies_the_repetition_penalty() {
+    // After 3 the model prefers 3 again (logit 2) over 2 (logit 1); penalised by 4, the
+    // repeated 3 falls to 0.5 and 2 wins, as transformers' greedy search with
+    // repetition_penalty=4 picks.
+    let lm = ToyLm::repeating();
+    let prompt = Tensor::from_slice(&[3i64]).reshape([1, 1]);
+    let go = |cfg: &GenerateConfig| {
+        let g = generate(&lm, &prompt, None, cfg, &mut rng_from_seed(Some(0))).unwrap();
+        host_i(&g.tokens)
+    };
+    assert_eq!(go(&GenerateConfig::greedy(2)), [3, 3]);
+    let penalised = GenerateConfig {
+        repetition_penalty: 4.0,
+        ..GenerateConfig::greedy(2)
+    };
+    assert_eq!(go(&penalised), [2, 0]);
+    for bad in [0.5, f64::NAN] {
+        let cfg = GenerateConfig {
+            repetition_penalty: bad,
+            ..GenerateConfig::greedy(2)
+        };
+        assert!(generate(&lm, &prompt, None, &cfg, &mut rng_from_seed(Some(0))).is_err());
+    }
+    let both = GenerateConfig {
+        repetition_penalty: 2.0,
+        ..GenerateConfig::sample(2, SamplingConfig::default())
+    };
+    assert!(generate(&lm, &prompt, None, &both, &mut rng_from_seed(Some(0))).is_err());
+}
+
+#[test]
 fn rows_stop_at_eos_and_are_padded_after() {
     // 0 -> 1 -> 2 (EOS); 3 -> 3 -> ... never ends.
     let hot = |t: usize| {

@@ -281,6 +281,7 @@ impl Rollout {
             eos_token_ids: self.stop,
             pad_token_id: self.pad,
             use_cache: true,
+            repetition_penalty: 1.0,
         }
     }
 
