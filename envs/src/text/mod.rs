@@ -12,6 +12,8 @@
 //! - Text generation as RL: [`TextGenEnv`] (one token per step), [`CompletionBandit`] (one
 //!   completion per step), prompted from a [`PromptSet`] and scored by a [`RewardFn`]
 //!   ([`reward`] has the built-in rewards).
+//! - [`rouge`]: ROUGE-N/L/Lsum as Google's `rouge_score` computes them (with NLTK's Porter
+//!   stemmer), the metric behind [`RougeReward`].
 
 mod bpe;
 mod byte_level;
@@ -23,6 +25,7 @@ mod hf_folder;
 pub mod prompts;
 mod py_json;
 pub mod reward;
+pub mod rouge;
 mod text_gen_config;
 mod text_gen_env;
 mod tokenizer;
