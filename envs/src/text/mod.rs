@@ -38,7 +38,7 @@ pub use completion_bandit::CompletionBandit;
 pub use prompts::{Prompt, PromptSet};
 pub use reward::{
     ArithmeticReward, EditDistanceReward, ExactMatch, FnReward, LengthPenalty, LexiconReward,
-    RegexReward, RewardContext, RewardFn, WeightedSum,
+    RegexReward, RewardContext, RewardFn, RougeReward, WeightedSum,
 };
 pub use text_gen_config::TextGenConfig;
 pub use text_gen_env::TextGenEnv;
