@@ -23,6 +23,7 @@ mod completion_bandit;
 pub mod corpus;
 mod hf_folder;
 pub mod prompts;
+mod prompts_jsonl;
 mod py_json;
 pub mod reward;
 pub mod rouge;
@@ -36,6 +37,7 @@ pub use char_level::{CharTokenizer, UNK};
 pub use chat_template::{ChatMessage, ChatTemplate};
 pub use completion_bandit::CompletionBandit;
 pub use prompts::{Prompt, PromptSet};
+pub use prompts_jsonl::{PROMPT_KEYS, REFERENCE_KEYS};
 pub use reward::{
     ArithmeticReward, EditDistanceReward, ExactMatch, FnReward, LengthPenalty, LexiconReward,
     RegexReward, RewardContext, RewardFn, RougeReward, WeightedSum,
