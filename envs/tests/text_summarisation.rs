@@ -1,8 +1,14 @@
 //! The summarisation prompt set (`data/summarisation/example.jsonl`) read from disk and scored
-//! with `RougeReward`; a malformed file's error names the file and the line.
+//! with `RougeReward`, directly and as the reward of a `CompletionBandit`; a malformed file's
+//! error names the file and the line.
 
+use std::sync::Arc;
+use tokengym::Env;
 use tokengym_envs::text::rouge::RougeMetric;
-use tokengym_envs::text::{PromptSet, RewardContext, RewardFn, RougeReward};
+use tokengym_envs::text::{
+    ByteTokenizer, CompletionBandit, PromptSet, RewardContext, RewardFn, RougeReward,
+    TextGenConfig, TextGenEnv,
+};
 
 fn example() -> PromptSet {
     let path = concat!(
@@ -37,6 +43,42 @@ fn example_set_scores_its_references() {
         .with_target(a.target.as_deref().unwrap());
     let s = reward.score(&ctx).unwrap();
     assert!(s > 0.0 && s < 0.5, "{s}");
+}
+
+/// The environment hands each prompt's reference to the reward: a completion equal to the
+/// drawn prompt's reference earns 1, another prompt's reference less, and a set without
+/// references makes the step an error rather than a reward.
+#[test]
+fn bandit_rewards_the_drawn_prompts_reference() {
+    let cfg = TextGenConfig {
+        max_new_tokens: 200,
+        ..TextGenConfig::default()
+    };
+    let reward = Arc::new(RougeReward::new(RougeMetric::L, true).unwrap());
+    let env = TextGenEnv::new(
+        Arc::new(ByteTokenizer::new()),
+        example(),
+        reward.clone(),
+        cfg.clone(),
+    )
+    .unwrap();
+    let mut bandit = CompletionBandit::new(env).unwrap();
+    for seed in 0..8 {
+        bandit.reset(Some(seed)).unwrap();
+        let prompt = bandit.inner().prompt().unwrap().clone();
+        let reference = prompt.target.unwrap();
+        assert_eq!(bandit.step_text(&reference).unwrap().reward, 1.0);
+        let other = (bandit.inner().prompt_index() + 1) % 8;
+        let other_ref = example().get(other).unwrap().target.clone().unwrap();
+        bandit.reset(Some(seed)).unwrap();
+        assert!(bandit.step_text(&other_ref).unwrap().reward < 1.0);
+    }
+    let no_refs = PromptSet::parse_jsonl(r#"{"prompt": "Summarise: rain."}"#, "x").unwrap();
+    let env = TextGenEnv::new(Arc::new(ByteTokenizer::new()), no_refs, reward, cfg).unwrap();
+    let mut bandit = CompletionBandit::new(env).unwrap();
+    bandit.reset(Some(0)).unwrap();
+    let err = bandit.step_text("it rained").unwrap_err();
+    assert!(err.to_string().contains("RougeReward"), "{err}");
 }
 
 #[test]
