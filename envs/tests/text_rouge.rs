@@ -1,5 +1,6 @@
 //! Replays `rouge_score` 0.1.2 and NLTK's Porter stemmer (`tests/fixtures/text/rouge.json`, made
-//! by `tests/fixtures/text/gen_rouge.py`): identical stems and tokens, scores within 1e-12.
+//! by `tests/fixtures/text/gen_rouge.py`): identical stems and tokens, scores within 1e-12,
+//! `score_multi`'s choice among several targets.
 
 use serde_json::Value;
 use tokengym_envs::text::rouge::{RougeMetric, RougeScorer, porter_stem, tokenize};
@@ -94,6 +95,33 @@ fn scores_equal_rouge_score() {
         }
     }
     assert_eq!(checked, cases.len() * 10);
+}
+
+#[test]
+fn score_multi_equals_rouge_score() {
+    let fx = fixture();
+    let scorer = RougeScorer::new(true);
+    let cases = fx["multi_stemmed"].as_array().unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    for case in cases {
+        let targets = strings(&case["targets"]);
+        let prediction = case["prediction"].as_str().unwrap();
+        for t in strings(&fx["types"]) {
+            let metric: RougeMetric = t.parse().unwrap();
+            let got = scorer.score_multi(metric, &targets, prediction);
+            let want: Vec<f64> = case["scores"][&t]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert_eq!(
+                [got.precision, got.recall, got.fmeasure],
+                want[..],
+                "{t} {targets:?} {prediction:?}"
+            );
+        }
+    }
 }
 
 /// The fixture covers what it claims: empty texts, unicode, newlines, partial overlaps.

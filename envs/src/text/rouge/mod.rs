@@ -148,7 +148,8 @@ impl RougeScorer {
     }
 
     /// The best score over several targets, as `score_multi` picks it: the target with the
-    /// highest F1 (the first of equals). No targets score 0.
+    /// highest F1 (the first of equals), chosen for each metric on its own. No targets score 0
+    /// (where `rouge_score` fails on an empty list).
     pub fn score_multi<T: AsRef<str>>(
         &self,
         metric: RougeMetric,
