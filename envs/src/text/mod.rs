@@ -12,6 +12,8 @@
 //! - Text generation as RL: [`TextGenEnv`] (one token per step), [`CompletionBandit`] (one
 //!   completion per step), prompted from a [`PromptSet`] and scored by a [`RewardFn`]
 //!   ([`reward`] has the built-in rewards).
+//! - [`rouge`]: ROUGE-N/L/Lsum as Google's `rouge_score` computes them (with NLTK's Porter
+//!   stemmer), the metric behind [`RougeReward`].
 
 mod bpe;
 mod byte_level;
@@ -21,8 +23,10 @@ mod completion_bandit;
 pub mod corpus;
 mod hf_folder;
 pub mod prompts;
+mod prompts_jsonl;
 mod py_json;
 pub mod reward;
+pub mod rouge;
 mod text_gen_config;
 mod text_gen_env;
 mod tokenizer;
@@ -33,9 +37,10 @@ pub use char_level::{CharTokenizer, UNK};
 pub use chat_template::{ChatMessage, ChatTemplate};
 pub use completion_bandit::CompletionBandit;
 pub use prompts::{Prompt, PromptSet};
+pub use prompts_jsonl::{PROMPT_KEYS, REFERENCE_KEYS};
 pub use reward::{
     ArithmeticReward, EditDistanceReward, ExactMatch, FnReward, LengthPenalty, LexiconReward,
-    RegexReward, RewardContext, RewardFn, WeightedSum,
+    RegexReward, RewardContext, RewardFn, RougeReward, WeightedSum,
 };
 pub use text_gen_config::TextGenConfig;
 pub use text_gen_env::TextGenEnv;

@@ -1,7 +1,9 @@
 //! [`PromptSet`]: the prompts a text-generation environment draws its episodes from.
 //!
 //! A prompt set is never empty. It comes from a list, from a text file (one prompt a line, an
-//! optional target after a tab), or from the project's corpus:
+//! optional target after a tab), from a JSON Lines file (one object a line with a prompt and an
+//! optional reference: [`PromptSet::from_jsonl`], the format of summarisation sets), or from the
+//! project's corpus:
 //!
 //! ```
 //! use tokengym_envs::text::PromptSet;

@@ -22,12 +22,14 @@ mod arithmetic;
 mod length;
 mod lexicon;
 mod regex_match;
+mod rouge;
 mod target;
 
 pub use arithmetic::ArithmeticReward;
 pub use length::LengthPenalty;
 pub use lexicon::LexiconReward;
 pub use regex_match::RegexReward;
+pub use rouge::RougeReward;
 pub use target::{EditDistanceReward, ExactMatch, levenshtein};
 
 use tokengym::{Error, Result};
