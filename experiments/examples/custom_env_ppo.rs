@@ -93,7 +93,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         DeviceChoice::Cpu,
     )?;
     let before = mean(&ppo.evaluate(10, 1)?.returns);
-    ppo.learn(Budget::Steps(12_288), &mut ())?;
+    ppo.learn(Budget::Steps(24_576), &mut ())?;
     let after = mean(&ppo.evaluate(10, 1)?.returns);
     println!(
         "Thermostat-v0: mean return {before:.1} before training, {after:.1} after (at most {EPISODE_STEPS})"
