@@ -111,11 +111,13 @@ fn the_reward_is_the_labels_probability_or_logit() {
             finished: true,
             target: None,
         };
-        let completion_only = reward.score(&ctx("I loved", " this movie.")).unwrap();
-        assert!((completion_only - reward.score_texts(&[" this movie."]).unwrap()[0]).abs() < 1e-9);
-        let both = reward.with_input(ClassifierInput::PromptAndCompletion);
-        let joined = both.score_batch(&[ctx("I loved", " this movie.")]).unwrap();
-        assert!((joined[0] - both.score_texts(&["I loved this movie."]).unwrap()[0]).abs() < 1e-9);
+        // By default prompt + completion (as TRL's sentiment example), or the completion alone.
+        let joined = reward.score_batch(&[ctx("I loved", " this movie.")]).unwrap();
+        let full = reward.score_texts(&["I loved this movie."]).unwrap()[0];
+        assert!((joined[0] - full).abs() < 1e-9);
+        let alone = reward.with_input(ClassifierInput::Completion);
+        let completion_only = alone.score(&ctx("I loved", " this movie.")).unwrap();
+        assert!((completion_only - alone.score_texts(&[" this movie."]).unwrap()[0]).abs() < 1e-9);
     }
 }
 

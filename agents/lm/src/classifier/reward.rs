@@ -15,10 +15,10 @@ use crate::error::{Error, Result};
 /// What the classifier reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClassifierInput {
-    /// The completion alone (TRL's sentiment example).
-    #[default]
+    /// The completion alone.
     Completion,
-    /// The prompt followed by the completion.
+    /// The prompt followed by the completion (TRL's sentiment example scores query + response).
+    #[default]
     PromptAndCompletion,
 }
 
@@ -73,8 +73,8 @@ impl std::fmt::Debug for ClassifierReward {
 
 impl ClassifierReward {
     /// Loads the classifier of folder `dir` (its `config.json`, weights and `tokenizer.json`)
-    /// onto `device`; `label` is an `id2label` name or an index. Scores the completion's
-    /// probability of `label` unless told otherwise.
+    /// onto `device`; `label` is an `id2label` name or an index. Scores the probability of
+    /// `label` for prompt + completion unless told otherwise.
     pub fn load(dir: &Path, label: &str, device: Device) -> Result<Self> {
         let (vs, model) = SequenceClassifier::load(dir, device)?;
         let label = model.config().label_index(label)?;
