@@ -434,3 +434,54 @@ fn ppo_fine_tunes_a_hugging_face_folder_and_saves_one() {
     assert_generates(&ckpt);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `--reward classifier:DIR[:LABEL]`: a Hugging Face sentiment classifier's probability of
+/// POSITIVE is the reward (in [0, 1]); a missing folder, an unknown label and a task with its
+/// own reward model are one-line errors.
+#[test]
+fn a_hugging_face_classifier_is_the_reward() {
+    let classifier = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../agents/lm/tests/fixtures/hf-classifiers/distilbert");
+    let spec = format!("classifier:{}:POSITIVE", classifier.display());
+    let out = fine_tune_with("reinforce", "sentiment", "classifier", &["--reward", &spec]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["mean_reward_start", "mean_reward_end"] {
+        let r = summary[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&r), "{key} = {r} is not a probability");
+    }
+    let ckpt = checkpoint().to_str().unwrap();
+    let missing = format!(
+        "classifier:{}",
+        tmp("no-such-classifier").join("x").display()
+    );
+    let unknown = format!("classifier:{}:HAPPY", classifier.display());
+    for (args, needles) in [
+        (
+            vec!["--reward", missing.as_str()],
+            vec!["no classifier folder"],
+        ),
+        (vec!["--reward", "lexicon"], vec!["classifier:DIR"]),
+        (
+            vec!["--reward", unknown.as_str()],
+            vec!["HAPPY", "NEGATIVE, POSITIVE"],
+        ),
+        (
+            vec!["--reward", spec.as_str(), "--task", "preference"],
+            vec!["--task sentiment and arithmetic"],
+        ),
+    ] {
+        let dest = tmp("classifier-bad");
+        let mut all = vec![
+            "--checkpoint",
+            ckpt,
+            "--out",
+            dest.to_str().unwrap(),
+            "--quiet",
+        ];
+        all.extend(args.iter().copied());
+        let o = rl_lm(&all);
+        support::one_error_line(&o, &format!("{args:?}"), &needles);
+        assert!(!dest.join("checkpoint").exists(), "{args:?} wrote a run");
+    }
+}

@@ -77,8 +77,14 @@ fn the_reward_is_the_labels_probability_or_logit() {
         let last = labels.as_object().unwrap().len() - 1;
         let label = labels[last.to_string()].as_str().unwrap();
         let dir = folder(name);
-        let reward = ClassifierReward::load(&dir, label, Device::Cpu).unwrap();
+        let reward = ClassifierReward::load(&dir, Some(label), Device::Cpu).unwrap();
         assert_eq!(reward.label(), last);
+        let default = ClassifierReward::load(&dir, None, Device::Cpu).unwrap();
+        assert_eq!(
+            default.label(),
+            last,
+            "{name}: the default label is the last"
+        );
         // The reward truncates to the model's length, the fixture to a shorter one: the texts
         // the fixture did not truncate.
         let max_len = exp["max_length"].as_u64().unwrap() as usize;
@@ -95,7 +101,7 @@ fn the_reward_is_the_labels_probability_or_logit() {
             let z: f64 = row.iter().map(|x| x.exp()).sum();
             assert!((p - row[last].exp() / z).abs() < 1e-4, "{name}: {p}");
         }
-        let logit = ClassifierReward::load(&dir, label, Device::Cpu)
+        let logit = ClassifierReward::load(&dir, Some(label), Device::Cpu)
             .unwrap()
             .with_score(ClassifierScore::Logit);
         let logits = logit.score_texts(&refs).unwrap();
@@ -112,7 +118,9 @@ fn the_reward_is_the_labels_probability_or_logit() {
             target: None,
         };
         // By default prompt + completion (as TRL's sentiment example), or the completion alone.
-        let joined = reward.score_batch(&[ctx("I loved", " this movie.")]).unwrap();
+        let joined = reward
+            .score_batch(&[ctx("I loved", " this movie.")])
+            .unwrap();
         let full = reward.score_texts(&["I loved this movie."]).unwrap()[0];
         assert!((joined[0] - full).abs() < 1e-9);
         let alone = reward.with_input(ClassifierInput::Completion);
@@ -123,7 +131,7 @@ fn the_reward_is_the_labels_probability_or_logit() {
 
 #[test]
 fn bad_folders_and_labels_are_errors() {
-    let err = ClassifierReward::load(&folder("bert"), "happy", Device::Cpu)
+    let err = ClassifierReward::load(&folder("bert"), Some("happy"), Device::Cpu)
         .unwrap_err()
         .to_string();
     assert!(err.contains("NEGATIVE, POSITIVE"), "{err}");

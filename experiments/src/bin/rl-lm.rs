@@ -12,7 +12,8 @@
 //! `preference` (sentiment prompts, reward = a Bradley–Terry reward model: trained first on
 //! preference pairs of the starting model's own completions judged by the lexicon plus template
 //! pairs, see `tokengym_experiments::lm_preference`, and saved to `OUT/reward_model`; or loaded
-//! with `--reward-model DIR`).
+//! with `--reward-model DIR`). `--reward classifier:DIR[:LABEL]` replaces the reward of
+//! `sentiment` or `arithmetic` with a Hugging Face classifier's probability of a label.
 //! Algorithms: `reinforce` (`--baseline` none, moving-average or learned, no KL term in the
 //! loss), `group`
 //! (GRPO-style group-mean baseline, `--batch / --group-size` prompts per step, KL penalty
@@ -43,7 +44,7 @@
 //! with one `error:` line.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,6 +61,7 @@ use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::rl_lm_output::{StepLog, write_samples};
 use tokengym_experiments::run_dir::{OutDir, write_json};
+use tokengym_lm::classifier::ClassifierReward;
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::model::Decoder;
 use tokengym_lm::pretrain::TOKENIZER_FILE;
@@ -163,6 +165,13 @@ struct Args {
     /// instead of training one.
     #[arg(long)]
     reward_model: Option<PathBuf>,
+    /// The reward instead of the task's own (--task sentiment or arithmetic):
+    /// `classifier:DIR[:LABEL]`, the probability a Hugging Face sequence classifier (BERT,
+    /// DistilBERT, RoBERTa folder) gives LABEL (an id2label name or index; default its last
+    /// label, POSITIVE for the usual sentiment classifiers) for prompt + completion, as in
+    /// TRL's sentiment example.
+    #[arg(long, value_name = "SPEC")]
+    reward: Option<String>,
     /// Reward of --task preference: the raw reward-model score, or its sigmoid (the
     /// Bradley–Terry probability of beating a completion scored 0, in (0, 1)).
     #[arg(long, value_enum, default_value = "sigmoid")]
@@ -221,6 +230,14 @@ fn check_args(a: &Args) -> Result<()> {
     if !(a.ent_coef.is_finite() && a.ent_coef >= 0.0) {
         bail!("--ent-coef must be finite and >= 0, got {}", a.ent_coef);
     }
+    if let Some(spec) = &a.reward {
+        classifier_spec(spec)?;
+        if a.task == Task::Preference {
+            bail!(
+                "--reward applies to --task sentiment and arithmetic (preference has its reward model)"
+            );
+        }
+    }
     if a.ent_coef > 0.0 && a.algo != Algo::Ppo {
         bail!("--ent-coef only applies to --algo ppo");
     }
@@ -271,10 +288,31 @@ const OUTPUTS: &[&str] = &[
 
 /// The run folder, refusing an earlier run (without --overwrite) and any overlap with the
 /// models the run reads (always).
+/// The classifier folder and label of `--reward classifier:DIR[:LABEL]`.
+fn classifier_spec(spec: &str) -> Result<(PathBuf, Option<String>)> {
+    let Some(rest) = spec.strip_prefix("classifier:") else {
+        bail!("--reward {spec:?} is not a reward; give classifier:DIR[:LABEL]");
+    };
+    let whole = PathBuf::from(rest);
+    if whole.is_dir() {
+        return Ok((whole, None));
+    }
+    if let Some((dir, label)) = rest.rsplit_once(':')
+        && Path::new(dir).is_dir()
+        && !label.is_empty()
+    {
+        return Ok((PathBuf::from(dir), Some(label.to_owned())));
+    }
+    bail!("--reward {spec:?}: no classifier folder {rest} (give classifier:DIR[:LABEL])");
+}
+
 fn out_dir(args: &Args) -> Result<OutDir> {
     let mut out = OutDir::new(&args.out, OUTPUTS).reads(&args.checkpoint, "--checkpoint");
     if let Some(rm) = &args.reward_model {
         out = out.reads(rm, "--reward-model");
+    }
+    if let Some(spec) = &args.reward {
+        out = out.reads(&classifier_spec(spec)?.0, "--reward");
     }
     out.check(args.overwrite)?;
     Ok(out)
@@ -302,6 +340,13 @@ fn run(args: Args) -> Result<()> {
             let (rm, info) = reward_model(&args, &model, tokenizer.clone(), device, &out_dir)?;
             rm_info = info;
             rm
+        }
+        _ if args.reward.is_some() => {
+            let (dir, label) = classifier_spec(args.reward.as_deref().unwrap_or_default())?;
+            Arc::new(
+                ClassifierReward::load(&dir, label.as_deref(), device)
+                    .with_context(|| format!("--reward classifier {}", dir.display()))?,
+            )
         }
         Task::Sentiment => Arc::new(LexiconReward::default()),
         Task::Arithmetic => Arc::new(ArithmeticReward),

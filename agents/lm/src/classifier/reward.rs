@@ -48,7 +48,7 @@ struct Loaded {
 /// ```no_run
 /// use tokengym_lm::classifier::{ClassifierInput, ClassifierReward};
 ///
-/// let reward = ClassifierReward::load("distilbert-imdb".as_ref(), "POSITIVE", tch::Device::Cpu)?
+/// let reward = ClassifierReward::load("distilbert-imdb".as_ref(), Some("POSITIVE"), tch::Device::Cpu)?
 ///     .with_input(ClassifierInput::Completion);
 /// let scores = reward.score_texts(&["What a wonderful film!"])?;
 /// assert!((0.0..=1.0).contains(&scores[0]));
@@ -73,11 +73,15 @@ impl std::fmt::Debug for ClassifierReward {
 
 impl ClassifierReward {
     /// Loads the classifier of folder `dir` (its `config.json`, weights and `tokenizer.json`)
-    /// onto `device`; `label` is an `id2label` name or an index. Scores the probability of
-    /// `label` for prompt + completion unless told otherwise.
-    pub fn load(dir: &Path, label: &str, device: Device) -> Result<Self> {
+    /// onto `device`; `label` is an `id2label` name or an index (`None`: the last label, the
+    /// positive one of the usual sentiment classifiers). Scores the probability of `label` for
+    /// prompt + completion unless told otherwise.
+    pub fn load(dir: &Path, label: Option<&str>, device: Device) -> Result<Self> {
         let (vs, model) = SequenceClassifier::load(dir, device)?;
-        let label = model.config().label_index(label)?;
+        let label = match label {
+            Some(name) => model.config().label_index(name)?,
+            None => model.config().labels.len() - 1,
+        };
         let tokenizer = HfTokenizer::from_model_dir(dir)
             .map_err(|e| Error::InvalidArgument(format!("{}: {e}", dir.display())))?;
         if tokenizer.vocab_size() as i64 > model.config().vocab_size {
