@@ -167,4 +167,8 @@ fn bad_folders_and_labels_are_errors() {
     let big = Tensor::from_slice(&[0i64, model.config().vocab_size]).view([1, 2]);
     let err = model.logits(&big, None).unwrap_err().to_string();
     assert!(err.contains("vocabulary"), "{err}");
+    let empty = Tensor::zeros([0, 3], (tch::Kind::Int64, Device::Cpu));
+    assert!(model.logits(&empty, None).is_err());
+    let floats = Tensor::zeros([1, 3], (tch::Kind::Float, Device::Cpu));
+    assert!(model.logits(&floats, None).is_err());
 }

@@ -186,13 +186,24 @@ impl SequenceClassifier {
                 "token ids must be [B, T], got {size:?}"
             )));
         };
+        if ids.kind() != Kind::Int64 {
+            return Err(Error::InvalidArgument(format!(
+                "token ids must be int64, got {:?}",
+                ids.kind()
+            )));
+        }
+        if b < 1 {
+            return Err(Error::Shape(format!(
+                "an empty batch of token ids {size:?}"
+            )));
+        }
         if t < 1 || t > self.cfg.max_len() {
             return Err(Error::InvalidArgument(format!(
                 "a classifier input has 1 to {} tokens, got {t}",
                 self.cfg.max_len()
             )));
         }
-        let (lo, hi) = (ids.min().int64_value(&[]), ids.max().int64_value(&[]));
+        let (lo, hi) = (ids.f_min()?.int64_value(&[]), ids.f_max()?.int64_value(&[]));
         if lo < 0 || hi >= self.cfg.vocab_size {
             return Err(Error::InvalidArgument(format!(
                 "token id {} is outside the classifier's vocabulary of {}",
