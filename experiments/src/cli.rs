@@ -1,5 +1,6 @@
 //! The entry point every binary shares ([`run_main`]): parse the arguments, run, and turn any
-//! failure into one readable `error:` line on stderr and exit code 1.
+//! failure into one readable `error:` line on stderr and exit code 1; and the flags several
+//! binaries share ([`DtypeArg`]).
 
 use clap::Parser;
 
@@ -40,5 +41,27 @@ mod tests {
             .context("reading config")
             .unwrap_err();
         assert_eq!(one_line(&e), "reading config: bad value");
+    }
+}
+
+/// The `--dtype` of the LM binaries: the kind the model's parameters are loaded in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DtypeArg {
+    /// 32-bit floats.
+    F32,
+    /// 16-bit floats.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+impl DtypeArg {
+    /// The libtorch kind.
+    pub fn kind(self) -> tch::Kind {
+        match self {
+            Self::F32 => tch::Kind::Float,
+            Self::F16 => tch::Kind::Half,
+            Self::Bf16 => tch::Kind::BFloat16,
+        }
     }
 }

@@ -485,3 +485,40 @@ fn a_hugging_face_classifier_is_the_reward() {
         assert!(!dest.join("checkpoint").exists(), "{args:?} wrote a run");
     }
 }
+
+/// `--dtype bf16` tunes (and saves) a Hugging Face folder stored in f32 as bf16.
+#[test]
+fn dtype_sets_the_kind_the_model_is_tuned_in() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../agents/lm/tests/fixtures/hf/llama");
+    let out = tmp("hf-llama-bf16");
+    let o = rl_lm(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--dtype",
+        "bf16",
+        "--task",
+        "arithmetic",
+        "--algo",
+        "reinforce",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--max-new-tokens",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["dtype"], "bfloat16");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(stored["dtype"], "float32");
+    let _ = std::fs::remove_dir_all(&out);
+}

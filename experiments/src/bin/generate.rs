@@ -28,6 +28,7 @@ use tch::Tensor;
 use tokengym::seeding::EnvRng;
 use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{ChatMessage, Tokenizer, unknown_chars};
+use tokengym_experiments::cli::DtypeArg;
 use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::decoding::{BeamSearchConfig, beam_search};
@@ -35,26 +36,6 @@ use tokengym_lm::decoding::{GenerateConfig, generate, generate_constrained};
 use tokengym_lm::decoding::{StopTokens, left_pad, multiple_choice, nats_to_bits, token_log_probs};
 use tokengym_lm::model::{CausalLm, Decoder};
 use tokengym_lm::pretrain::load_checkpoint_as;
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DtypeArg {
-    /// 32-bit floats.
-    F32,
-    /// 16-bit floats.
-    F16,
-    /// bfloat16.
-    Bf16,
-}
-
-impl DtypeArg {
-    fn kind(self) -> tch::Kind {
-        match self {
-            Self::F32 => tch::Kind::Float,
-            Self::F16 => tch::Kind::Half,
-            Self::Bf16 => tch::Kind::BFloat16,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum StrategyArg {

@@ -57,6 +57,7 @@ use tokengym_agents::nn::DeviceChoice;
 use tokengym_envs::text::{
     ArithmeticReward, LexiconReward, PromptSet, RewardContext, RewardFn, Tokenizer,
 };
+use tokengym_experiments::cli::DtypeArg;
 use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
 use tokengym_experiments::lm_preference::{PreferenceSetup, train_reward_model};
 use tokengym_experiments::rl_lm_output::{StepLog, write_samples};
@@ -65,7 +66,7 @@ use tokengym_lm::classifier::ClassifierReward;
 use tokengym_lm::decoding::SamplingConfig;
 use tokengym_lm::model::Decoder;
 use tokengym_lm::pretrain::TOKENIZER_FILE;
-use tokengym_lm::pretrain::load_checkpoint;
+use tokengym_lm::pretrain::load_checkpoint_as;
 use tokengym_lm::rl::{
     Algorithm, Baseline, FineTuneConfig, FineTuner, GroupConfig, KlController, OptimConfig,
     PpoConfig, ReinforceConfig, RewardModel, Rollout, RolloutBatch, RolloutConfig, batch_stats,
@@ -118,6 +119,10 @@ struct Args {
     /// Qwen2, Qwen3); a Hugging Face model is saved back as one.
     #[arg(long, visible_alias = "model")]
     checkpoint: PathBuf,
+    /// Parameter dtype of the tuned model (and its frozen reference): f32, f16 or bf16
+    /// (default: as the weights are stored; f32 is the safe choice for training a bf16 folder).
+    #[arg(long, value_enum)]
+    dtype: Option<DtypeArg>,
     /// The task (prompts and reward).
     #[arg(long, value_enum, default_value = "sentiment")]
     task: Task,
@@ -326,7 +331,7 @@ fn run(args: Args) -> Result<()> {
     }
     let device = args.device.parse::<DeviceChoice>()?.resolve()?;
     tch::manual_seed(args.seed as i64);
-    let ckpt = load_checkpoint(&args.checkpoint, device)?;
+    let ckpt = load_checkpoint_as(&args.checkpoint, device, args.dtype.map(DtypeArg::kind))?;
     if device == tch::Device::Cpu {
         let available = available_bytes();
         check_rows_fit(ckpt.model.config(), args.batch, "--batch", available)?;
