@@ -6,8 +6,11 @@ use clap::Parser;
 
 /// Parses the command line into `A` and calls `run` with it. `--help` and `--version` print
 /// and exit 0; a usage error prints `error: <what clap says> (see <name> --help)`, an error of
-/// `run` prints `error: <the error and its causes>`, each on one line, and exits 1.
+/// `run` prints `error: <the error and its causes>`, each on one line, and exits 1. A closed
+/// stdout (`rollout --list | head -1`) ends the process quietly, as it ends other Unix tools,
+/// instead of a panic in `println!`.
 pub fn run_main<A: Parser>(name: &str, run: impl FnOnce(A) -> anyhow::Result<()>) {
+    default_sigpipe();
     let args = match A::try_parse() {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => e.exit(),
@@ -22,6 +25,17 @@ pub fn run_main<A: Parser>(name: &str, run: impl FnOnce(A) -> anyhow::Result<()>
     if let Err(e) = run(args) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
+    }
+}
+
+/// Gives SIGPIPE its default action back (Rust ignores it, which turns a write to a closed pipe
+/// into an error that `println!` panics on).
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with `SIG_DFL` only resets the disposition of SIGPIPE; it is called
+    // first thing in `main`, before any other thread exists or any handler is relied on.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
