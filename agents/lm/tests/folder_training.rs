@@ -131,3 +131,26 @@ fn our_own_checkpoints_keep_their_tokenizer_source() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_transformers_trainer_state_is_not_ours() {
+    // A transformers Trainer checkpoint has its own trainer_state.json: the folder still loads,
+    // without a state of ours.
+    let dir = temp_dir("hf-trainer-state");
+    for entry in std::fs::read_dir(fixture("gpt2")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.join(STATE_FILE),
+        r#"{"global_step": 500, "epoch": 1.0, "log_history": []}"#,
+    )
+    .unwrap();
+    let loaded = tokengym_lm::pretrain::load_checkpoint(&dir, Device::Cpu).unwrap();
+    assert!(loaded.state.is_none());
+    assert_eq!(
+        TokenizerSource::of_folder(&dir).unwrap(),
+        TokenizerSource::HfFolder(dir.clone())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

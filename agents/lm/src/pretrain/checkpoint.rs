@@ -240,8 +240,13 @@ pub fn load_checkpoint_as(
     if is_hf_folder(dir) && !is_our_tokenizer_file(&tok_path) {
         let tokenizer = HfTokenizer::from_model_dir(dir)
             .map_err(|e| Error::checkpoint(dir, format!("unusable tokenizer: {e}")))?;
-        // A folder our trainer wrote from a Hugging Face model keeps its trainer state.
-        let state = read_state(dir)?;
+        // A folder our trainer wrote from a Hugging Face model keeps its trainer state; the
+        // `trainer_state.json` of a transformers Trainer checkpoint is not ours and is ignored.
+        let state = if is_our_state_file(&dir.join(STATE_FILE)) {
+            read_state(dir)?
+        } else {
+            None
+        };
         return finish(dir, device, dtype, Box::new(tokenizer), state);
     }
     let state = read_state(dir)?;
@@ -257,6 +262,15 @@ pub fn load_checkpoint_as(
         return Err(Error::checkpoint(dir, format!("missing {TOKENIZER_FILE}")));
     };
     finish(dir, device, dtype, tokenizer, state)
+}
+
+/// Whether `path` is a trainer state written by us (its `format` is [`STATE_FORMAT`]), not
+/// the `trainer_state.json` a transformers `Trainer` writes into its checkpoints.
+fn is_our_state_file(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(STATE_FORMAT))
 }
 
 /// Whether `path` is a tokenizer file in one of our own formats (it has a `format` field, which
