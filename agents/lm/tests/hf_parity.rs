@@ -17,7 +17,9 @@ use serde_json::Value;
 use support::{int_matrix, optional_mask};
 use tch::{Device, Kind, Tensor};
 use tokengym::seeding::rng_from_seed;
-use tokengym_lm::decoding::{GenerateConfig, generate};
+use tokengym_lm::decoding::{
+    BeamSearchConfig, GenerateConfig, StopTokens, beam_search, generate, token_log_probs,
+};
 use tokengym_lm::model::{
     CausalLm, Decoder, KvCache, ModelFamily, load_decoder, save_decoder, save_hf_folder,
 };
@@ -193,6 +195,63 @@ fn greedy_generation_matches_transformers() {
                 let got: Vec<Vec<i64>> = Vec::try_from(&out.tokens).unwrap();
                 assert_eq!(got, want, "{name}/{case_name} (cache {use_cache})");
             }
+        }
+    }
+}
+
+/// Scoring: every real token's log-probability equals `log_softmax` of transformers' logits
+/// (left-padded batch included), on every family.
+#[test]
+fn token_log_probs_match_transformers() {
+    for_each_case(|name, model, case, tokens, mask, want| {
+        let scores = tch::no_grad(|| token_log_probs(model, tokens, mask)).unwrap();
+        let t = tokens.size()[1];
+        let next = tokens.narrow(1, 1, t - 1).unsqueeze(-1);
+        let expected = want
+            .narrow(1, 0, t - 1)
+            .log_softmax(-1, Kind::Float)
+            .gather(-1, &next, false)
+            .squeeze_dim(-1);
+        let real = scores.mask.to_kind(Kind::Float);
+        let diff = ((&scores.log_probs - &expected) * &real)
+            .abs()
+            .max()
+            .double_value(&[]);
+        assert!(diff < 1e-4, "{name}/{case}: log-probs differ by {diff}");
+    });
+}
+
+/// Beam search runs on every family, gives the same hypotheses with and without the KV cache,
+/// and with one beam it is greedy decoding (transformers' greedy tokens).
+#[test]
+fn beam_search_runs_on_every_family() {
+    for (name, _) in FAMILIES {
+        let model = load(name);
+        let exp = expected(name);
+        let case = &exp["generations"][0];
+        let tokens = int_matrix(&case["tokens"]);
+        let want: Vec<Vec<i64>> = serde_json::from_value(case["new_tokens"].clone()).unwrap();
+        let n = want[0].len() as i64;
+        let one = BeamSearchConfig {
+            eos_token_ids: StopTokens::none(),
+            ..BeamSearchConfig::new(1, n)
+        };
+        let greedy = tch::no_grad(|| beam_search(&model, &tokens, None, &one)).unwrap();
+        assert_eq!(greedy[0][0].tokens, want[0], "{name}: one beam is greedy");
+        let mut results = Vec::new();
+        for use_cache in [true, false] {
+            let cfg = BeamSearchConfig {
+                use_cache,
+                eos_token_ids: StopTokens::none(),
+                ..BeamSearchConfig::new(3, 6)
+            };
+            let mut hyps = tch::no_grad(|| beam_search(&model, &tokens, None, &cfg)).unwrap();
+            assert_eq!(hyps[0].len(), 3, "{name}");
+            results.push(hyps.remove(0));
+        }
+        for (a, b) in results[0].iter().zip(&results[1]) {
+            assert_eq!(a.tokens, b.tokens, "{name}: cache and no cache differ");
+            assert!((a.sum_log_prob - b.sum_log_prob).abs() < 1e-4, "{name}");
         }
     }
 }
