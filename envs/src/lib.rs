@@ -28,6 +28,7 @@ pub mod registration;
 pub mod state;
 pub mod text;
 pub mod toy;
+pub mod toy_text;
 
 pub use registration::{make, make_vec, make_vec_parallel, make_with, register_all, register_envs};
 
