@@ -14,7 +14,9 @@ use crate::text::{
 };
 use crate::toy::GridWorld;
 use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
-use crate::toy_text::{CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig};
+use crate::toy_text::{
+    CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig, Taxi, TaxiConfig,
+};
 use std::sync::{Arc, OnceLock};
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
 use tokengym::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
@@ -37,6 +39,7 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `FrozenLake8x8-v1` | 200 | 0.85 | the same, `map_name` `"8x8"` |
 /// | `CliffWalking-v1` | — | — | `is_slippery` (false) |
 /// | `CliffWalkingSlippery-v1` | — | — | `is_slippery` (true) |
+/// | `Taxi-v4` | 200 | 8 | `is_rainy` (false), `fickle_passenger` (false), `rainy_probability` (0.8), `fickle_probability` (0.3) |
 /// | `TextGen-Sentiment-v0` | — | — | `max_new_tokens` (24), `prompt_seed` (0), `num_prompts` (1000), `prompt_words` (3), `add_bos` (false) |
 /// | `TextGen-Arithmetic-v0` | — | — | `max_new_tokens` (4), `prompt_seed` (0), `num_prompts` (1000), `max_operand` (99), `add_bos` (false) |
 ///
@@ -181,6 +184,22 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
             move |kw: &Kwargs| FrozenLake::with_config(frozen_lake_config(kw, map)?),
         )?;
     }
+    add(
+        reg,
+        EnvSpec::new("Taxi-v4")?
+            .with_max_episode_steps(200)
+            .with_reward_threshold(8.0)
+            .with_description("drive a taxi to the passenger, then to their destination"),
+        |kw: &Kwargs| {
+            let d = TaxiConfig::default();
+            Taxi::with_config(TaxiConfig {
+                is_rainy: kw.get_bool("is_rainy", d.is_rainy)?,
+                fickle_passenger: kw.get_bool("fickle_passenger", d.fickle_passenger)?,
+                rainy_probability: kw.get_f64("rainy_probability", d.rainy_probability)?,
+                fickle_probability: kw.get_f64("fickle_probability", d.fickle_probability)?,
+            })
+        },
+    )?;
     // Gymnasium registers both without a time limit; so do we.
     for (id, slippery) in [
         ("CliffWalking-v1", false),

@@ -13,16 +13,45 @@ use tokengym::space::Value;
 use tokengym::{Env, Error, Frame, Info, InfoValue, RenderMode};
 use tokengym_envs::toy::Mdp;
 use tokengym_envs::toy_text::{
-    CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig, generate_random_map,
+    CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig, Taxi, TaxiConfig,
+    generate_random_map,
 };
 
-fn fixture() -> Json {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/toy_text/toy_text.json"
+fn load(file: &str) -> Json {
+    let path = format!(
+        "{}/../tests/fixtures/toy_text/{file}",
+        env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists"))
         .expect("fixture is JSON")
+}
+
+fn fixture() -> Json {
+    load("toy_text.json")
+}
+
+/// The generator's `p_digest`: FNV-1a over `"s a i prob_bits next reward term\n"` lines.
+fn p_digest(mdp: &impl Mdp) -> (u64, usize) {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    let mut n = 0;
+    for s in 0..mdp.n_states() {
+        for a in 0..mdp.n_actions() {
+            for (i, o) in mdp.transitions(s, a).iter().enumerate() {
+                let line = format!(
+                    "{s} {a} {i} {} {} {} {}\n",
+                    o.prob.to_bits(),
+                    o.next,
+                    o.reward as i64,
+                    u8::from(o.terminal)
+                );
+                for b in line.bytes() {
+                    h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+                }
+                n += 1;
+            }
+        }
+    }
+    (h, n)
 }
 
 fn variant<'a>(data: &'a Json, name: &str) -> &'a Json {
@@ -152,7 +181,7 @@ fn replay_episodes(v: &Json) {
     let id = v["env_id"].as_str().unwrap();
     let mut env = tokengym_envs::make_with(id, &make_options(&v["kwargs"])).unwrap();
     let episodes = v["episodes"].as_array().unwrap();
-    assert!(episodes.len() >= 3);
+    assert!(episodes.len() >= 2);
     for ep in episodes {
         let seed: u64 = ep["seed"].as_str().unwrap().parse().unwrap();
         let what = format!("{name} seed {seed}");
@@ -260,6 +289,98 @@ fn cliff_walking_replays_gymnasium() {
         );
         replay_episodes(v);
     }
+}
+
+#[test]
+fn taxi_replays_gymnasium() {
+    let data = load("taxi.json");
+    assert_eq!(data["gymnasium_version"], "1.4.0");
+    let mut destination_changes = 0;
+    for v in data["variants"].as_array().unwrap() {
+        let kw = &v["kwargs"];
+        let flag = |k: &str| kw.get(k).is_some_and(|b| b.as_bool().unwrap());
+        let d = TaxiConfig::default();
+        let env = Taxi::with_config(TaxiConfig {
+            is_rainy: flag("is_rainy"),
+            fickle_passenger: flag("fickle_passenger"),
+            rainy_probability: d.rainy_probability,
+            fickle_probability: kw
+                .get("fickle_probability")
+                .map_or(d.fickle_probability, |x| x.as_f64().unwrap()),
+        })
+        .unwrap();
+        let (h, n) = p_digest(&env);
+        let want = &v["P_digest"];
+        assert_eq!(
+            n as u64,
+            want["outcomes"].as_u64().unwrap(),
+            "{}",
+            v["name"]
+        );
+        assert_eq!(
+            h.to_string(),
+            want["fnv1a64"].as_str().unwrap(),
+            "{}",
+            v["name"]
+        );
+        replay_episodes(v);
+        // The fickle passenger really changed destination in the recorded episodes.
+        for ep in v["episodes"].as_array().unwrap() {
+            let mut dest = ep["reset_obs"].as_i64().unwrap() % 4;
+            for st in ep["steps"].as_array().unwrap() {
+                let now = st["obs"].as_i64().unwrap() % 4;
+                destination_changes += usize::from(now != dest);
+                dest = now;
+            }
+        }
+    }
+    assert!(destination_changes >= 4, "{destination_changes}");
+}
+
+#[test]
+fn taxi_encode_decode_and_mdp() {
+    for s in 0..500 {
+        let (r, c, p, d) = Taxi::decode(s);
+        assert!(r < 5 && c < 5 && p < 5 && d < 4);
+        assert_eq!(Taxi::encode(r, c, p, d), s);
+    }
+    for env in [
+        Taxi::new(),
+        Taxi::with_config(TaxiConfig {
+            is_rainy: true,
+            ..TaxiConfig::default()
+        })
+        .unwrap(),
+    ] {
+        for s in 0..env.n_states() {
+            for a in 0..env.n_actions() {
+                let total: f64 = env.transitions(s, a).iter().map(|o| o.prob).sum();
+                assert!((total - 1.0).abs() < 1e-12);
+            }
+        }
+        // The optimal policy delivers the passenger: a positive undiscounted return. Without
+        // rain its mean over Gymnasium's start distribution is 7.93 (value iteration on
+        // Gymnasium's own `P` gives the same; the "optimum = 8.46" comment of Gymnasium's
+        // registration is not this number).
+        let v = value_iteration(&env, 1.0);
+        let starts = env.initial_state_distribution();
+        let mean: f64 = starts.iter().zip(&v).map(|(p, v)| p * v).sum();
+        assert!(mean > 0.0, "{mean}");
+        if !env.config().is_rainy {
+            assert!((mean - 7.93).abs() < 1e-9, "{mean}");
+        }
+    }
+    assert!(
+        Taxi::with_config(TaxiConfig {
+            rainy_probability: 1.5,
+            ..TaxiConfig::default()
+        })
+        .is_err()
+    );
+    let mut env = Taxi::new();
+    assert!(matches!(env.step(&0), Err(Error::ResetNeeded)));
+    env.reset(Some(0)).unwrap();
+    assert!(env.step(&6).is_err());
 }
 
 #[test]
@@ -400,4 +521,5 @@ fn registry_ids() {
     assert!(tokengym_envs::make("CliffWalking-v0").is_ok());
     assert!(tokengym_envs::make("CliffWalking-v1").is_ok());
     assert!(tokengym_envs::make("CliffWalkingSlippery-v1").is_ok());
+    assert!(tokengym_envs::make("Taxi-v4").is_ok());
 }

@@ -36,35 +36,43 @@ pub struct CliffWalkingConfig {
 
 /// CliffWalking (Gymnasium 1.4's `CliffWalkingEnv`; Sutton & Barto, Example 6.6).
 ///
-/// ## Description
+/// # Description
 /// A 4x12 grid. The player starts at `[3, 0]`, the goal is at `[3, 11]`, and the cliff runs
 /// along `[3, 1..=10]`. Stepping into the cliff sends the player back to the start. With
 /// `is_slippery`, the player moves in the intended direction or either perpendicular one with
 /// probability 1/3 each. Moves off the grid leave the player in place.
 ///
-/// ## Action space
+/// # Action Space
 /// `Discrete(4)`: 0 up, 1 right, 2 down, 3 left.
 ///
-/// ## Observation space
+/// # Observation Space
 /// `Discrete(48)`: the position `row * 12 + col`. The cliff states are never observed; the
 /// goal is observed once, on the terminating step.
 ///
-/// ## Rewards
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | player position `row * 12 + col` | 0 | 47 |
+///
+/// # Rewards
 /// -1 per step, -100 for stepping into the cliff.
 ///
-/// ## Starting state
+/// # Starting State
 /// State 36 (`[3, 0]`); the reset makes one `random()` draw, as Gymnasium's
 /// `categorical_sample` does.
 ///
-/// ## Episode end
+/// # Episode End
 /// Termination: the player reaches the goal. No truncation (Gymnasium registers no time limit).
 ///
-/// ## Information
+/// # Information
 /// `info["prob"]`: the probability of the transition taken (`Int(1)` after a reset, a float
 /// after a step).
 ///
-/// ## Arguments
+/// # Arguments
 /// `is_slippery` (false); `CliffWalkingSlippery-v1` sets it.
+///
+/// # Version History
+/// - v1: Gymnasium 1.4's `CliffWalking-v1` (the cliff sends the player back to the start without
+///   ending the episode; `is_slippery`). Our course grid world keeps `CliffWalking-v0`.
 ///
 /// ```
 /// use tokengym::Env;

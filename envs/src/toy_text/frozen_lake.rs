@@ -61,39 +61,47 @@ impl Default for FrozenLakeConfig {
 
 /// FrozenLake (Gymnasium 1.4's `FrozenLakeEnv`).
 ///
-/// ## Description
+/// # Description
 /// The player crosses a frozen lake from the start tile to the goal tile, walking over frozen
 /// tiles and avoiding holes. The lake is slippery unless `is_slippery` is false: the player may
 /// move perpendicular to the intended direction. Maps are the fixed `4x4` and `8x8` ones, a
 /// custom `desc`, or a random map from [`generate_random_map`] (which always has a path).
 ///
-/// ## Action space
+/// # Action Space
 /// `Discrete(4)`: 0 left, 1 down, 2 right, 3 up.
 ///
-/// ## Observation space
+/// # Observation Space
 /// `Discrete(nrow * ncol)`: the player's position `row * ncol + col`.
 ///
-/// ## Rewards
+/// | Num | Observation | Min | Max |
+/// |---|---|---|---|
+/// | 0 | player position `row * ncol + col` | 0 | `nrow * ncol - 1` |
+///
+/// # Rewards
 /// `reward_schedule = (goal, hole, frozen)`, by default `(1, 0, 0)`: paid for the tile entered.
 ///
-/// ## Starting state
+/// # Starting State
 /// A start tile `S`, uniformly among them (one `random()` draw, as Gymnasium's
 /// `categorical_sample` does even when there is a single start).
 ///
-/// ## Episode end
+/// # Episode End
 /// Termination: the player enters a hole or the goal. Truncation (registry time limit): 100
 /// steps for `FrozenLake-v1`, 200 for `FrozenLake8x8-v1`.
 ///
-/// ## Information
+/// # Information
 /// `info["prob"]`: the probability of the transition taken (`Int(1)` after a reset, as
 /// Gymnasium's `{"prob": 1}`; a float after a step).
 ///
-/// ## Arguments
+/// # Arguments
 /// See [`FrozenLakeConfig`]: `desc`, `map_name`, `is_slippery` (true), `success_rate` (1/3),
 /// `reward_schedule` ((1, 0, 0)).
 ///
 /// Unlike Gymnasium, a map with ragged rows, no start tile or letters other than `SFHG` is
 /// refused with an error, and so are an unknown `map_name` and a `success_rate` outside [0, 1].
+///
+/// # Version History
+/// - v1: Gymnasium 1.4's `FrozenLake-v1` / `FrozenLake8x8-v1` (reward fixes of Gymnasium's v1,
+///   `success_rate` and `reward_schedule` from Gymnasium 1.3).
 ///
 /// ```
 /// use tokengym::Env;

@@ -2,6 +2,7 @@
 //!
 //! - [`FrozenLake`] (`FrozenLake-v1`, `FrozenLake8x8-v1`) and [`generate_random_map`]
 //! - [`CliffWalking`] (`CliffWalking-v1`, `CliffWalkingSlippery-v1`)
+//! - [`Taxi`] (`Taxi-v4`, with `is_rainy` and `fickle_passenger`)
 //!
 //! Every environment keeps Gymnasium's transition table `P` (state → action → outcomes) as a
 //! [`TransitionTable`], samples it with Gymnasium's `categorical_sample` (one `random()` draw
@@ -13,6 +14,19 @@
 //! Gymnasium's `P` gives terminal states of FrozenLake a self-loop `(1.0, s, 0, true)`; the
 //! [`Mdp`] view returns `P` as it is (the loop is terminal, so planners bootstrap nothing
 //! from it).
+
+/// Renders `ansi(s)` for [`RenderMode::Ansi`] once reset (`s` is the position); errors otherwise.
+pub(crate) fn render_ansi(
+    s: Option<usize>,
+    mode: RenderMode,
+    ansi: impl FnOnce(usize) -> String,
+) -> Result<Frame> {
+    match (mode, s) {
+        (RenderMode::Ansi, Some(s)) => Ok(Frame::Ansi(ansi(s))),
+        (RenderMode::Ansi, None) => Err(Error::RenderNeedsReset),
+        (other, _) => Err(tokengym::env::unsupported_render_mode(other, RENDER_MODES)),
+    }
+}
 
 /// `impl Mdp for $env` through its `transition_table()`.
 macro_rules! mdp_via_table {
@@ -36,9 +50,11 @@ macro_rules! mdp_via_table {
 
 pub mod cliff_walking;
 pub mod frozen_lake;
+pub mod taxi;
 
 pub use cliff_walking::{CliffWalking, CliffWalkingConfig};
 pub use frozen_lake::{FrozenLake, FrozenLakeConfig, generate_random_map, is_valid_map};
+pub use taxi::{Taxi, TaxiConfig};
 
 use crate::toy::{Mdp, Outcome};
 use tokengym::seeding::rng_from_seed;
@@ -192,11 +208,7 @@ impl Walker {
         mode: RenderMode,
         ansi: impl FnOnce(usize) -> String,
     ) -> Result<Frame> {
-        match (mode, self.s) {
-            (RenderMode::Ansi, Some(s)) => Ok(Frame::Ansi(ansi(s))),
-            (RenderMode::Ansi, None) => Err(Error::RenderNeedsReset),
-            (other, _) => Err(tokengym::env::unsupported_render_mode(other, RENDER_MODES)),
-        }
+        render_ansi(self.s, mode, ansi)
     }
 
     pub(crate) fn render_modes() -> &'static [RenderMode] {
