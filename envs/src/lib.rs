@@ -3,7 +3,7 @@
 //! Concrete environments for [`tokengym`], and the registry entries that name them.
 //!
 //! - [`toy_text`]: `FrozenLake-v1`, `FrozenLake8x8-v1`, `CliffWalking-v1`,
-//!   `CliffWalkingSlippery-v1`, `Taxi-v4`, draw for draw as in Gymnasium 1.4.
+//!   `CliffWalkingSlippery-v1`, `Taxi-v4`, `Blackjack-v1`, draw for draw as in Gymnasium 1.4.
 //! - [`classic_control`]: `CartPole-v1`, `MountainCar-v0`, `MountainCarContinuous-v0`,
 //!   `Acrobot-v1`, `Pendulum-v1`, step-for-step identical to Gymnasium 1.4.
 //!

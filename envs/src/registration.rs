@@ -15,7 +15,8 @@ use crate::text::{
 use crate::toy::GridWorld;
 use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
 use crate::toy_text::{
-    CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig, Taxi, TaxiConfig,
+    Blackjack, BlackjackConfig, CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig,
+    Taxi, TaxiConfig,
 };
 use std::sync::{Arc, OnceLock};
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
@@ -39,6 +40,7 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `FrozenLake8x8-v1` | 200 | 0.85 | the same, `map_name` `"8x8"` |
 /// | `CliffWalking-v1` | — | — | `is_slippery` (false) |
 /// | `CliffWalkingSlippery-v1` | — | — | `is_slippery` (true) |
+/// | `Blackjack-v1` | — | — | `natural` (false), `sab` (true) |
 /// | `Taxi-v4` | 200 | 8 | `is_rainy` (false), `fickle_passenger` (false), `rainy_probability` (0.8), `fickle_probability` (0.3) |
 /// | `TextGen-Sentiment-v0` | — | — | `max_new_tokens` (24), `prompt_seed` (0), `num_prompts` (1000), `prompt_words` (3), `add_bos` (false) |
 /// | `TextGen-Arithmetic-v0` | — | — | `max_new_tokens` (4), `prompt_seed` (0), `num_prompts` (1000), `max_operand` (99), `add_bos` (false) |
@@ -184,6 +186,17 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
             move |kw: &Kwargs| FrozenLake::with_config(frozen_lake_config(kw, map)?),
         )?;
     }
+    add(
+        reg,
+        EnvSpec::new("Blackjack-v1")?
+            .with_description("beat the dealer at blackjack (Sutton & Barto's rules by default)"),
+        |kw: &Kwargs| {
+            Ok(Blackjack::with_config(BlackjackConfig {
+                natural: kw.get_bool("natural", false)?,
+                sab: kw.get_bool("sab", true)?,
+            }))
+        },
+    )?;
     add(
         reg,
         EnvSpec::new("Taxi-v4")?

@@ -15,7 +15,7 @@ const SECTIONS: [&str; 8] = [
 ];
 
 /// Every environment type of the crate: (type, its source file).
-const ENVIRONMENTS: [(&str, &str); 12] = [
+const ENVIRONMENTS: [(&str, &str); 13] = [
     (
         "CartPole",
         include_str!("../src/classic_control/cartpole.rs"),
@@ -44,6 +44,7 @@ const ENVIRONMENTS: [(&str, &str); 12] = [
         include_str!("../src/toy_text/cliff_walking.rs"),
     ),
     ("Taxi", include_str!("../src/toy_text/taxi.rs")),
+    ("Blackjack", include_str!("../src/toy_text/blackjack.rs")),
     ("TextGenEnv", include_str!("../src/text/text_gen_env.rs")),
     (
         "CompletionBandit",

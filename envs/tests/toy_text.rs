@@ -13,8 +13,8 @@ use tokengym::space::Value;
 use tokengym::{Env, Error, Frame, Info, InfoValue, RenderMode};
 use tokengym_envs::toy::Mdp;
 use tokengym_envs::toy_text::{
-    CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig, Taxi, TaxiConfig,
-    generate_random_map,
+    Blackjack, BlackjackConfig, CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig,
+    Taxi, TaxiConfig, generate_random_map,
 };
 
 fn load(file: &str) -> Json {
@@ -383,6 +383,83 @@ fn taxi_encode_decode_and_mdp() {
     assert!(env.step(&6).is_err());
 }
 
+fn tuple_obs(obs: &[Value]) -> Vec<i64> {
+    obs.iter().map(discrete).collect()
+}
+
+fn ints(v: &Json) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn blackjack_replays_gymnasium() {
+    let data = load("blackjack.json");
+    assert_eq!(data["gymnasium_version"], "1.4.0");
+    for v in data["variants"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let kw = &v["kwargs"];
+        let flag = |k: &str, d: bool| kw.get(k).map_or(d, |b| b.as_bool().unwrap());
+        let config = BlackjackConfig {
+            natural: flag("natural", false),
+            sab: flag("sab", true),
+        };
+        let mut env = Blackjack::with_config(config);
+        // The registry builds the same environment from the same kwargs.
+        let mut made = tokengym_envs::make_with("Blackjack-v1", &make_options(kw)).unwrap();
+        for ep in v["episodes"].as_array().unwrap() {
+            let seed: u64 = ep["seed"].as_str().unwrap().parse().unwrap();
+            let what = format!("{name} seed {seed}");
+            let (obs, info) = env.reset(Some(seed)).unwrap();
+            assert_eq!(tuple_obs(&obs), ints(&ep["reset_obs"]), "{what}");
+            assert!(info.is_empty());
+            let (made_obs, _) = made.reset(Some(seed)).unwrap();
+            assert_eq!(made_obs, Value::Tuple(obs), "{what}: make");
+            let hand = |h: &[u32]| h.iter().map(|&c| i64::from(c)).collect::<Vec<_>>();
+            assert_eq!(hand(env.dealer()), ints(&ep["dealer"]), "{what}");
+            assert_eq!(hand(env.player()), ints(&ep["player"]), "{what}");
+            let (suit, value) = env.dealer_top_card();
+            assert_eq!(
+                [suit, value],
+                [
+                    ep["top_card"][0].as_str().unwrap(),
+                    ep["top_card"][1].as_str().unwrap()
+                ],
+                "{what}"
+            );
+            for (t, st) in ep["steps"].as_array().unwrap().iter().enumerate() {
+                let what = format!("{what} step {t}");
+                let a = st["action"].as_i64().unwrap();
+                let step = env.step(&a).unwrap();
+                assert_eq!(tuple_obs(&step.obs), ints(&st["obs"]), "{what}");
+                assert_eq!(step.reward, st["reward"].as_f64().unwrap(), "{what}");
+                assert_eq!(
+                    step.terminated,
+                    st["terminated"].as_bool().unwrap(),
+                    "{what}"
+                );
+                assert!(!step.truncated && step.info.is_empty());
+                let made_step = made.step(&Value::Discrete(a)).unwrap();
+                assert_eq!(made_step.reward, step.reward, "{what}: make");
+            }
+            assert_eq!(hand(env.dealer()), ints(&ep["final_dealer"]), "{what}");
+            let (obs, _) = env.reset(None).unwrap();
+            assert_eq!(
+                tuple_obs(&obs),
+                ints(&ep["next_reset_obs"]),
+                "{what} next reset"
+            );
+        }
+    }
+    let mut env = Blackjack::new();
+    assert!(matches!(env.step(&0), Err(Error::ResetNeeded)));
+    env.reset(Some(0)).unwrap();
+    assert!(env.step(&2).is_err());
+}
+
 #[test]
 fn random_maps_match_gymnasium() {
     let data = fixture();
@@ -522,4 +599,5 @@ fn registry_ids() {
     assert!(tokengym_envs::make("CliffWalking-v1").is_ok());
     assert!(tokengym_envs::make("CliffWalkingSlippery-v1").is_ok());
     assert!(tokengym_envs::make("Taxi-v4").is_ok());
+    assert!(tokengym_envs::make("Blackjack-v1").is_ok());
 }

@@ -3,6 +3,7 @@
 //! - [`FrozenLake`] (`FrozenLake-v1`, `FrozenLake8x8-v1`) and [`generate_random_map`]
 //! - [`CliffWalking`] (`CliffWalking-v1`, `CliffWalkingSlippery-v1`)
 //! - [`Taxi`] (`Taxi-v4`, with `is_rainy` and `fickle_passenger`)
+//! - [`Blackjack`] (`Blackjack-v1`; no `P`: its state is the hands)
 //!
 //! Every environment keeps Gymnasium's transition table `P` (state → action → outcomes) as a
 //! [`TransitionTable`], samples it with Gymnasium's `categorical_sample` (one `random()` draw
@@ -48,10 +49,12 @@ macro_rules! mdp_via_table {
     };
 }
 
+pub mod blackjack;
 pub mod cliff_walking;
 pub mod frozen_lake;
 pub mod taxi;
 
+pub use blackjack::{Blackjack, BlackjackConfig};
 pub use cliff_walking::{CliffWalking, CliffWalkingConfig};
 pub use frozen_lake::{FrozenLake, FrozenLakeConfig, generate_random_map, is_valid_map};
 pub use taxi::{Taxi, TaxiConfig};
