@@ -9,7 +9,7 @@
 
 use serde_json::Value as Json;
 use tokengym::registry::{KwArg, MakeOptions};
-use tokengym::space::Value;
+use tokengym::space::{AnySpace, Discrete, Space, Value};
 use tokengym::{Env, Error, Frame, Info, InfoValue, RenderMode};
 use tokengym_envs::toy::Mdp;
 use tokengym_envs::toy_text::{
@@ -175,16 +175,35 @@ fn ansi(env: &impl Env, what: &str) -> String {
     }
 }
 
-/// Replays every episode of a variant through `make`, with Gymnasium's wrappers.
-fn replay_episodes(v: &Json) {
+/// `info["action_mask"]` as booleans.
+fn mask_of(info: &Info) -> Option<Vec<bool>> {
+    match info.get("action_mask") {
+        Some(InfoValue::Value(Value::MultiBinary(bits))) => {
+            Some(bits.iter().map(|&b| b == 1).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Replays every episode of a variant through `make`, with Gymnasium's wrappers; `masked`:
+/// the actions were sampled with the action mask.
+fn replay_episodes(v: &Json, masked: bool) {
     let name = v["name"].as_str().unwrap();
     let id = v["env_id"].as_str().unwrap();
     let mut env = tokengym_envs::make_with(id, &make_options(&v["kwargs"])).unwrap();
     let episodes = v["episodes"].as_array().unwrap();
     assert!(episodes.len() >= 2);
+    // The recorded actions are what our seeded action space samples (Gymnasium's
+    // `action_space.seed(seed)` then `sample()`, or `sample(mask=info["action_mask"])`).
+    let actions: Discrete = match env.action_space() {
+        AnySpace::Discrete(d) => *d,
+        other => panic!("{name}: action space {other}"),
+    };
     for ep in episodes {
         let seed: u64 = ep["seed"].as_str().unwrap().parse().unwrap();
         let what = format!("{name} seed {seed}");
+        let mut space_rng = actions.seed(seed);
+        let mut mask: Option<Vec<bool>>;
         let (obs, info) = env.reset(Some(seed)).unwrap();
         assert_eq!(
             discrete(&obs),
@@ -192,6 +211,7 @@ fn replay_episodes(v: &Json) {
             "{what} reset"
         );
         check_info(&info, &ep["reset_info"], &format!("{what} reset"));
+        mask = mask_of(&info);
         if let Some(text) = ep.get("reset_ansi") {
             assert_eq!(
                 ansi(&env, &what),
@@ -201,9 +221,15 @@ fn replay_episodes(v: &Json) {
         }
         for (t, st) in ep["steps"].as_array().unwrap().iter().enumerate() {
             let what = format!("{what} step {t}");
+            let sampled = match &mask {
+                Some(m) if masked => actions.sample_masked(space_rng.rng(), m).unwrap(),
+                _ => actions.sample_seeded(&mut space_rng),
+            };
+            assert_eq!(sampled, st["action"].as_i64().unwrap(), "{what} action");
             let step = env
                 .step(&Value::Discrete(st["action"].as_i64().unwrap()))
                 .unwrap();
+            mask = mask_of(&step.info);
             assert_eq!(
                 discrete(&step.obs),
                 st["obs"].as_i64().unwrap(),
@@ -274,7 +300,7 @@ fn frozen_lake_replays_gymnasium() {
     ] {
         let v = variant(&data, name);
         check_p(&frozen_lake(v), v);
-        replay_episodes(v);
+        replay_episodes(v, false);
     }
 }
 
@@ -287,7 +313,7 @@ fn cliff_walking_replays_gymnasium() {
             &CliffWalking::with_config(CliffWalkingConfig { is_slippery }),
             v,
         );
-        replay_episodes(v);
+        replay_episodes(v, false);
     }
 }
 
@@ -323,7 +349,8 @@ fn taxi_replays_gymnasium() {
             "{}",
             v["name"]
         );
-        replay_episodes(v);
+        let masked = v["name"].as_str().unwrap().contains("fickle");
+        replay_episodes(v, masked);
         // The fickle passenger really changed destination in the recorded episodes.
         for ep in v["episodes"].as_array().unwrap() {
             let mut dest = ep["reset_obs"].as_i64().unwrap() % 4;
