@@ -2,6 +2,8 @@
 //!
 //! Concrete environments for [`tokengym`], and the registry entries that name them.
 //!
+//! - [`toy_text`]: `FrozenLake-v1`, `FrozenLake8x8-v1`, `CliffWalking-v1`,
+//!   `CliffWalkingSlippery-v1`, `Taxi-v4`, `Blackjack-v1`, draw for draw as in Gymnasium 1.4.
 //! - [`classic_control`]: `CartPole-v1`, `MountainCar-v0`, `MountainCarContinuous-v0`,
 //!   `Acrobot-v1`, `Pendulum-v1`, step-for-step identical to Gymnasium 1.4.
 //!
@@ -28,6 +30,7 @@ pub mod registration;
 pub mod state;
 pub mod text;
 pub mod toy;
+pub mod toy_text;
 
 pub use registration::{make, make_vec, make_vec_parallel, make_with, register_all, register_envs};
 

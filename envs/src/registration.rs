@@ -14,6 +14,10 @@ use crate::text::{
 };
 use crate::toy::GridWorld;
 use crate::toy::bandit::{BanditConfig, DEFAULT_RUN_STEPS, KArmedBandit};
+use crate::toy_text::{
+    Blackjack, BlackjackConfig, CliffWalking, CliffWalkingConfig, FrozenLake, FrozenLakeConfig,
+    Taxi, TaxiConfig,
+};
 use std::sync::{Arc, OnceLock};
 use tokengym::registry::{self, EnvSpec, Kwargs, MakeOptions, Registry};
 use tokengym::vector::{ParallelOptions, ParallelVecEnv, SyncVecEnv};
@@ -31,9 +35,23 @@ use tokengym::{AnyEnv, Error, Result};
 /// | `Pendulum-v1` | 200 | — | `g` |
 /// | `Bandit-v0` | 1000 | — | `k`, `value_mean`, `value_std`, `reward_std`, `stationary`, `walk_std` |
 /// | `GridWorld4x3-v0` | — | — | `slip` (0.2), `step_reward` (-0.04) |
-/// | `CliffWalking-v0` | — | — | — |
+/// | `CliffWalking-v0` | — | — | — (our course grid world, [`GridWorld::cliff_walking`]) |
+/// | `FrozenLake-v1` | 100 | 0.70 | `desc`, `map_name` (`"4x4"`), `is_slippery` (true), `success_rate` (1/3), `reward_schedule` (`"1,0,0"`) |
+/// | `FrozenLake8x8-v1` | 200 | 0.85 | the same, `map_name` `"8x8"` |
+/// | `CliffWalking-v1` | — | — | `is_slippery` (false) |
+/// | `CliffWalkingSlippery-v1` | — | — | `is_slippery` (true) |
+/// | `Blackjack-v1` | — | — | `natural` (false), `sab` (true) |
+/// | `Taxi-v4` | 200 | 8 | `is_rainy` (false), `fickle_passenger` (false), `rainy_probability` (0.8), `fickle_probability` (0.3) |
 /// | `TextGen-Sentiment-v0` | — | — | `max_new_tokens` (24), `prompt_seed` (0), `num_prompts` (1000), `prompt_words` (3), `add_bos` (false) |
 /// | `TextGen-Arithmetic-v0` | — | — | `max_new_tokens` (4), `prompt_seed` (0), `num_prompts` (1000), `max_operand` (99), `add_bos` (false) |
+///
+/// The toy-text environments ([`crate::toy_text`]) are Gymnasium 1.4's, under Gymnasium's ids.
+/// Gymnasium calls its cliff walking `CliffWalking-v1`; our older course grid world keeps
+/// `CliffWalking-v0` (it is not Gymnasium's env: no `info["prob"]`, other rendering), so an
+/// unversioned `make("CliffWalking")` now gives the newest, Gymnasium's. FrozenLake's list
+/// arguments travel as strings: `desc` as rows separated by commas or newlines
+/// (`"SFFF,FHFH,FFFH,HFFG"`), `reward_schedule` as three comma-separated numbers, and
+/// `map_name = "random"` stands for Gymnasium's `map_name=None` (an unseeded random 8x8 map).
 ///
 /// The text environments ([`TextGenEnv`]) use the [`ByteTokenizer`]; they end episodes
 /// themselves (`<eos>` or `max_new_tokens`), so their specs have no time limit.
@@ -147,7 +165,7 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
             GridWorld::four_by_three(kw.get_f64("slip", 0.2)?, kw.get_f64("step_reward", -0.04)?)
         },
     )?;
-    // Gymnasium registers CliffWalking-v1 without a time limit; so do we.
+    // Our course grid world (no time limit); Gymnasium's env is CliffWalking-v1 below.
     add(
         reg,
         EnvSpec::new("CliffWalking-v0")?.with_description(
@@ -155,6 +173,63 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
         ),
         |_kw: &Kwargs| Ok(GridWorld::cliff_walking()),
     )?;
+    for (id, map, steps, threshold) in [
+        ("FrozenLake-v1", "4x4", 100, 0.70),
+        ("FrozenLake8x8-v1", "8x8", 200, 0.85),
+    ] {
+        add(
+            reg,
+            EnvSpec::new(id)?
+                .with_max_episode_steps(steps)
+                .with_reward_threshold(threshold)
+                .with_description("cross a frozen lake to the goal without falling into a hole"),
+            move |kw: &Kwargs| FrozenLake::with_config(frozen_lake_config(kw, map)?),
+        )?;
+    }
+    add(
+        reg,
+        EnvSpec::new("Blackjack-v1")?
+            .with_description("beat the dealer at blackjack (Sutton & Barto's rules by default)"),
+        |kw: &Kwargs| {
+            Ok(Blackjack::with_config(BlackjackConfig {
+                natural: kw.get_bool("natural", false)?,
+                sab: kw.get_bool("sab", true)?,
+            }))
+        },
+    )?;
+    add(
+        reg,
+        EnvSpec::new("Taxi-v4")?
+            .with_max_episode_steps(200)
+            .with_reward_threshold(8.0)
+            .with_description("drive a taxi to the passenger, then to their destination"),
+        |kw: &Kwargs| {
+            let d = TaxiConfig::default();
+            Taxi::with_config(TaxiConfig {
+                is_rainy: kw.get_bool("is_rainy", d.is_rainy)?,
+                fickle_passenger: kw.get_bool("fickle_passenger", d.fickle_passenger)?,
+                rainy_probability: kw.get_f64("rainy_probability", d.rainy_probability)?,
+                fickle_probability: kw.get_f64("fickle_probability", d.fickle_probability)?,
+            })
+        },
+    )?;
+    // Gymnasium registers both without a time limit; so do we.
+    for (id, slippery) in [
+        ("CliffWalking-v1", false),
+        ("CliffWalkingSlippery-v1", true),
+    ] {
+        add(
+            reg,
+            EnvSpec::new(id)?.with_description(
+                "Gymnasium's cliff walking: 4x12, -1 per step, -100 and back to start for the cliff",
+            ),
+            move |kw: &Kwargs| {
+                Ok(CliffWalking::with_config(CliffWalkingConfig {
+                    is_slippery: kw.get_bool("is_slippery", slippery)?,
+                }))
+            },
+        )?;
+    }
     add(
         reg,
         EnvSpec::new("TextGen-Sentiment-v0")?.with_description(
@@ -187,6 +262,49 @@ pub fn register_all(reg: &mut Registry) -> Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// FrozenLake's keyword arguments (see [`register_all`] for how lists travel as strings).
+fn frozen_lake_config(kw: &Kwargs, default_map: &str) -> Result<FrozenLakeConfig> {
+    let d = FrozenLakeConfig::default();
+    let desc = match kw.get("desc") {
+        None => None,
+        Some(_) => Some(
+            kw.get_str("desc", "")?
+                .split([',', '\n'])
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect(),
+        ),
+    };
+    let map_name = match kw.get_str("map_name", default_map)?.as_str() {
+        "random" => None,
+        other => Some(other.to_string()),
+    };
+    let reward_schedule = match kw.get("reward_schedule") {
+        None => d.reward_schedule,
+        Some(_) => {
+            let text = kw.get_str("reward_schedule", "")?;
+            let parsed: std::result::Result<Vec<f64>, _> =
+                text.split(',').map(|x| x.trim().parse::<f64>()).collect();
+            match parsed.ok().and_then(|v| <[f64; 3]>::try_from(v).ok()) {
+                Some(r) => r,
+                None => {
+                    return Err(Error::invalid_argument(format!(
+                        "FrozenLake: reward_schedule must be three comma-separated numbers \
+                         (goal, hole, frozen), got {text:?}"
+                    )));
+                }
+            }
+        }
+    };
+    Ok(FrozenLakeConfig {
+        desc,
+        map_name,
+        is_slippery: kw.get_bool("is_slippery", d.is_slippery)?,
+        success_rate: kw.get_f64("success_rate", d.success_rate)?,
+        reward_schedule,
+    })
 }
 
 /// A byte-level [`TextGenEnv`] with the common text kwargs (`max_new_tokens`, `add_bos`).

@@ -15,7 +15,7 @@ const SECTIONS: [&str; 8] = [
 ];
 
 /// Every environment type of the crate: (type, its source file).
-const ENVIRONMENTS: [(&str, &str); 9] = [
+const ENVIRONMENTS: [(&str, &str); 13] = [
     (
         "CartPole",
         include_str!("../src/classic_control/cartpole.rs"),
@@ -38,6 +38,13 @@ const ENVIRONMENTS: [(&str, &str); 9] = [
     ),
     ("KArmedBandit", include_str!("../src/toy/bandit.rs")),
     ("GridWorld", include_str!("../src/toy/gridworld.rs")),
+    ("FrozenLake", include_str!("../src/toy_text/frozen_lake.rs")),
+    (
+        "CliffWalking",
+        include_str!("../src/toy_text/cliff_walking.rs"),
+    ),
+    ("Taxi", include_str!("../src/toy_text/taxi.rs")),
+    ("Blackjack", include_str!("../src/toy_text/blackjack.rs")),
     ("TextGenEnv", include_str!("../src/text/text_gen_env.rs")),
     (
         "CompletionBandit",
