@@ -30,6 +30,7 @@ pub mod lm_memory;
 pub mod lm_preference;
 pub mod metrics;
 pub mod plot;
+pub mod pretrain_output;
 pub mod report;
 pub mod resume;
 pub mod rl_lm_output;

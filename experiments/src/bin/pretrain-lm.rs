@@ -34,7 +34,7 @@ use tokengym_envs::text::{
     ByteTokenizer, CharTokenizer, DEFAULT_SPECIALS, Tokenizer, unknown_chars,
 };
 use tokengym_experiments::lm_memory::{available_bytes, check_rows_fit};
-use tokengym_experiments::plot::{LineChart, Series};
+use tokengym_experiments::pretrain_output::{Row, plot_losses, read_metrics, write_metrics};
 use tokengym_experiments::run_dir::{OutDir, remove_stale_temporaries, write_atomic, write_json};
 use tokengym_lm::model::DecoderConfig;
 use tokengym_lm::pretrain::{
@@ -126,19 +126,6 @@ struct RunConfig {
     model: DecoderConfig,
     trainer: TrainerConfig,
 }
-
-/// One row of metrics.csv.
-#[derive(Debug, Clone, Copy)]
-struct Row {
-    step: u64,
-    train_loss: f64,
-    val_loss: f64,
-    val_ppl: f64,
-    lr: f64,
-    tokens_per_second: f64,
-}
-
-const CSV_HEADER: &str = "step,train_loss,val_loss,val_ppl,lr,tokens_per_second";
 
 fn main() {
     tokengym_experiments::cli::run_main(env!("CARGO_BIN_NAME"), run);
@@ -326,79 +313,6 @@ fn apply_common(args: &Args, trainer: &mut TrainerConfig) {
     if let Some(v) = args.seed {
         trainer.seed = v;
     }
-}
-
-fn read_metrics(path: &Path, up_to: u64) -> Result<Vec<Row>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text = read_text(path, "metrics")?;
-    let mut rows = Vec::new();
-    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
-        let f: Vec<f64> = line
-            .split(',')
-            .map(str::parse)
-            .collect::<std::result::Result<_, _>>()
-            .with_context(|| format!("{}: bad row {line:?}", path.display()))?;
-        let [step, train_loss, val_loss, val_ppl, lr, tokens_per_second] = f[..] else {
-            bail!("{}: bad row {line:?}", path.display());
-        };
-        if step as u64 <= up_to {
-            rows.push(Row {
-                step: step as u64,
-                train_loss,
-                val_loss,
-                val_ppl,
-                lr,
-                tokens_per_second,
-            });
-        }
-    }
-    Ok(rows)
-}
-
-fn write_metrics(path: &Path, rows: &[Row]) -> Result<()> {
-    let mut text = String::from(CSV_HEADER);
-    text.push('\n');
-    for r in rows {
-        text.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            r.step, r.train_loss, r.val_loss, r.val_ppl, r.lr, r.tokens_per_second
-        ));
-    }
-    write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Steps averaged in the per-step training-loss curve of loss.png.
-const SMOOTHING: usize = 10;
-
-/// loss.png: the training loss per step (running mean over [`SMOOTHING`] steps; steps before
-/// a resume come from metrics.csv, one point per validation) and the validation loss.
-fn plot_losses(path: &Path, rows: &[Row], step_losses: &[(u64, f64)]) -> Result<()> {
-    let first = step_losses.first().map_or(u64::MAX, |p| p.0);
-    let mut train: Vec<(f64, f64)> = rows
-        .iter()
-        .filter(|r| r.train_loss.is_finite() && r.step < first)
-        .map(|r| (r.step as f64, r.train_loss))
-        .collect();
-    let mut sum = 0.0;
-    for (i, &(step, loss)) in step_losses.iter().enumerate() {
-        sum += loss;
-        if i >= SMOOTHING {
-            sum -= step_losses[i - SMOOTHING].1;
-        }
-        train.push((step as f64, sum / (i + 1).min(SMOOTHING) as f64));
-    }
-    let valid: Vec<(f64, f64)> = rows.iter().map(|r| (r.step as f64, r.val_loss)).collect();
-    let chart = LineChart::new("Language-model pre-training")
-        .x_label("step")
-        .y_label("cross-entropy (nats/token)")
-        .series(Series::new(
-            format!("train loss (mean of {SMOOTHING} steps)"),
-            train,
-        ))
-        .series(Series::new("validation loss", valid));
-    chart.save_png(path).map_err(|e| anyhow!("loss.png: {e}"))
 }
 
 fn run(args: Args) -> Result<()> {
