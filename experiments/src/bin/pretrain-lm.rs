@@ -143,6 +143,24 @@ const OUTPUTS: &[&str] = &[
 
 /// An error naming the characters of the `what` text (line breaks aside) that the tokenizer
 /// cannot represent: they would silently train and score as `<unk>`.
+/// The checks every new run passes before anything is written: at least one step, valid
+/// settings, batches that fit in memory, and texts the tokenizer can encode.
+fn check_can_start(
+    c: &RunConfig,
+    tok: &dyn Tokenizer,
+    train_text: &str,
+    valid: &Path,
+) -> Result<()> {
+    if c.trainer.steps == 0 {
+        bail!("the run's steps must be at least 1 (give --steps)");
+    }
+    c.trainer.validate()?;
+    c.model.validate()?;
+    check_batch_fits(c)?;
+    check_known_chars(tok, train_text, "training")?;
+    check_known_chars(tok, &read_text(valid, "validation")?, "validation")
+}
+
 fn check_known_chars(tok: &dyn Tokenizer, text: &str, what: &str) -> Result<()> {
     let mut distinct: Vec<char> = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
     distinct.sort_unstable();
@@ -290,7 +308,6 @@ fn pretrained_run(
             dir.display()
         );
     }
-    trainer_cfg.validate()?;
     let (trainer, tokenizer, source) =
         Trainer::from_pretrained(dir, trainer_cfg.clone(), Some(Kind::Float))?;
     let config = RunConfig {
@@ -374,16 +391,7 @@ fn run(args: Args) -> Result<()> {
         if let Some(dir) = &args.model {
             out_dir.check(args.overwrite)?;
             let (c, t, tok, source) = pretrained_run(&args, dir)?;
-            if c.trainer.steps == 0 {
-                bail!("the run's steps must be at least 1 (give --steps)");
-            }
-            check_batch_fits(&c)?;
-            check_known_chars(tok.as_ref(), &train_text, "training")?;
-            check_known_chars(
-                tok.as_ref(),
-                &read_text(&args.valid, "validation")?,
-                "validation",
-            )?;
+            check_can_start(&c, tok.as_ref(), &train_text, &args.valid)?;
             // Only now that the run can start are the outputs of an earlier one replaced.
             out_dir.clear()?;
             match source {
@@ -401,18 +409,7 @@ fn run(args: Args) -> Result<()> {
             let (tok, kind) = build_tokenizer(&args.tokenizer, &train_text)?;
             out_dir.check(args.overwrite)?;
             let c = fresh_config(&args, tok.vocab_size(), kind)?;
-            if c.trainer.steps == 0 {
-                bail!("the run's steps must be at least 1 (give --steps)");
-            }
-            c.trainer.validate()?;
-            c.model.validate()?;
-            check_batch_fits(&c)?;
-            check_known_chars(tok.as_ref(), &train_text, "training")?;
-            check_known_chars(
-                tok.as_ref(),
-                &read_text(&args.valid, "validation")?,
-                "validation",
-            )?;
+            check_can_start(&c, tok.as_ref(), &train_text, &args.valid)?;
             trainer = Trainer::new(c.model.clone(), c.trainer.clone())?;
             // Only now that the run can start are the outputs of an earlier one replaced.
             out_dir.clear()?;
